@@ -1,0 +1,26 @@
+//! # orbit-core
+//!
+//! The Orbit v1 protocol as sans-IO state machines: setup codes, SPAKE2+ pairing, device
+//! attestation, identities and homes, SIGMA sessions and message protection.
+//!
+//! Nothing in this crate touches a socket, a clock, a thread or a global random number
+//! generator. Every input that depends on the outside world is passed in: the current time as
+//! [`std::time::Instant`] (or Unix seconds where certificates need wall-clock time), and
+//! randomness through the [`crypto::Random`] trait. The state machines answer with bytes to
+//! send, a time to be woken at, or an event.
+//!
+//! The normative description of everything here lives in `spec/v1/`; code that enforces a rule
+//! cites the rule's ID, such as `[PAIR-7]`.
+#![forbid(unsafe_code)]
+
+pub mod attest;
+pub mod cert;
+pub mod codec;
+pub mod crypto;
+pub mod pairing;
+pub mod protect;
+pub mod session;
+pub mod setup;
+pub mod spake2plus;
+pub mod status;
+pub mod version;
