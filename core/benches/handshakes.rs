@@ -1,1 +1,2 @@
+//! Handshake benchmarks (filled in once pairing and sessions land).
 fn main() {}
