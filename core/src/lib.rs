@@ -16,6 +16,7 @@
 pub mod attest;
 pub mod cert;
 pub mod codec;
+pub mod commission;
 pub mod crypto;
 pub mod pairing;
 pub mod protect;
