@@ -13,6 +13,9 @@ macro_rules! statuses {
         impl Status {
             $($(#[$doc])* pub const $name: Status = Status($val);)*
 
+            /// Every code this version defines, in numeric order.
+            pub const ALL: &'static [Status] = &[$(Status::$name),*];
+
             /// The code's name from the spec, or `None` for a code this version does not know.
             pub fn name(self) -> Option<&'static str> {
                 match self.0 {
@@ -89,6 +92,7 @@ impl std::fmt::Display for Status {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::Status;
 
@@ -99,5 +103,26 @@ mod tests {
         assert_eq!(s.name(), None);
         assert_eq!(s.to_string(), "unknown status 0x7777");
         assert_eq!(Status::REPLAYED.to_string(), "replayed (0x0202)");
+    }
+
+    // [STATUS-2] the spec's table and the code list the same codes with the same names.
+    #[test]
+    fn spec_table_matches_code() {
+        let spec = include_str!("../../spec/v1/09-status-codes.md");
+        let mut rows = Vec::new();
+        for line in spec.lines() {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            if let [_, code, name, ..] = cells.as_slice() {
+                if let Some(hex) = code.strip_prefix("`0x").and_then(|c| c.strip_suffix('`')) {
+                    let value = u16::from_str_radix(hex, 16).unwrap();
+                    rows.push((Status(value), name.trim_matches('`').to_string()));
+                }
+            }
+        }
+        let code: Vec<(Status, String)> = Status::ALL
+            .iter()
+            .map(|s| (*s, s.name().unwrap().to_string()))
+            .collect();
+        assert_eq!(rows, code);
     }
 }
