@@ -76,6 +76,14 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
+impl Drop for SigningKey {
+    // [SEC-2] a discarded key (for example after a failed commissioning, [COMM-14]) does not
+    // leave its seed behind in memory. (ring's expanded key inside `pair` is ring's to manage.)
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.seed);
+    }
+}
+
 impl Clone for SigningKey {
     fn clone(&self) -> Self {
         Self::from_seed(&self.seed)

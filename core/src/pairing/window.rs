@@ -1,0 +1,262 @@
+//! The device's pairing policy: the pairing window `[PAIR-23]`, one handshake at a time
+//! `[PAIR-24]`, failed-attempt accounting `[PAIR-25]`, back-off `[PAIR-26]` and lockout
+//! `[PAIR-27]`. Time is always passed in.
+
+use super::PairingError;
+use std::time::{Duration, Instant};
+
+/// `[PAIR-23]` the window duration when the user gives none.
+pub const DEFAULT_WINDOW_DURATION: Duration = Duration::from_secs(15 * 60);
+/// `[PAIR-23]` the shortest window a device may open.
+pub const MIN_WINDOW_DURATION: Duration = Duration::from_secs(3 * 60);
+/// `[PAIR-23]` the longest window a device may open.
+pub const MAX_WINDOW_DURATION: Duration = Duration::from_secs(15 * 60);
+/// `[PAIR-27]` failed attempts after which the window closes until the user reopens it.
+pub const MAX_FAILED_ATTEMPTS: u32 = 10;
+/// `[PAIR-26]` the back-off after the first failed attempt; it doubles with each failure.
+pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
+/// `[PAIR-28]` how long either side waits for the next message of a handshake.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// `[PAIR-24]` how many pairing handshakes a device runs at once.
+pub const MAX_CONCURRENT_HANDSHAKES: usize = 1;
+
+/// `[PAIR-26]` the back-off after the `failures`-th failed attempt: 2^(failures-1) seconds
+/// (none before the first failure).
+pub fn backoff_after(failures: u32) -> Duration {
+    match failures.checked_sub(1) {
+        None => Duration::ZERO,
+        Some(k) => BACKOFF_BASE.saturating_mul(1u32.checked_shl(k).unwrap_or(u32::MAX)),
+    }
+}
+
+/// `[PAIR-28]` the deadline of a state entered at `now`.
+pub(crate) fn deadline_after(now: Instant) -> Instant {
+    now.checked_add(HANDSHAKE_TIMEOUT).unwrap_or(now)
+}
+
+/// Whether the window admits new handshakes, and if not, why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowState {
+    /// Never opened, or closed by the user.
+    Closed,
+    /// Open until `closes_at`.
+    Open {
+        /// When the window closes by itself.
+        closes_at: Instant,
+    },
+    /// The window's duration elapsed.
+    Expired,
+    /// Closed after [`MAX_FAILED_ATTEMPTS`] failed attempts.
+    LockedOut,
+    /// Closed because a pairing succeeded `[PAIR-29]`.
+    Paired,
+}
+
+/// Identifies the handshake a device state belongs to, so a state that outlived its slot
+/// (timed out, window reopened) cannot complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Slot(u64);
+
+#[derive(Clone, Copy, Debug)]
+struct Active {
+    slot: Slot,
+    deadline: Instant,
+    /// `[PAIR-25]` once Pake2 is out, the handshake is an attempt on the passcode.
+    pake2_sent: bool,
+}
+
+/// How a handshake ended, for the attempt accounting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Success,
+    Failure,
+}
+
+/// A device's pairing window and attempt limiter. One per device; every device-side
+/// transition takes it by `&mut`.
+///
+/// A driver wakes at [`PairingWindow::poll_timeout`] and calls
+/// [`PairingWindow::handle_timeout`]; this also expires a stalled handshake whose state the
+/// driver dropped, counting it as a failed attempt when Pake2 was sent `[PAIR-25]`.
+#[derive(Debug)]
+pub struct PairingWindow {
+    state: WindowState,
+    failures: u32,
+    backoff_until: Option<Instant>,
+    active: Option<Active>,
+    next_slot: u64,
+}
+
+impl Default for PairingWindow {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PairingWindow {
+    /// A closed window.
+    pub fn new() -> Self {
+        PairingWindow {
+            state: WindowState::Closed,
+            failures: 0,
+            backoff_until: None,
+            active: None,
+            next_slot: 0,
+        }
+    }
+
+    /// `[PAIR-23]` opens the window at `now` for `duration` (3 to 15 minutes) on a local user
+    /// action. This resets the failed-attempt count and the back-off `[PAIR-27]` and abandons
+    /// a handshake in progress.
+    pub fn open(&mut self, now: Instant, duration: Duration) -> Result<(), PairingError> {
+        if !(MIN_WINDOW_DURATION..=MAX_WINDOW_DURATION).contains(&duration) {
+            return Err(PairingError::InvalidWindowDuration { duration });
+        }
+        let closes_at = now
+            .checked_add(duration)
+            .ok_or(PairingError::InvalidWindowDuration { duration })?;
+        self.state = WindowState::Open { closes_at };
+        self.failures = 0;
+        self.backoff_until = None;
+        self.active = None;
+        Ok(())
+    }
+
+    /// Closes the window now (user action, or commissioning finished) and abandons a
+    /// handshake in progress.
+    pub fn close(&mut self) {
+        self.state = WindowState::Closed;
+        self.active = None;
+    }
+
+    /// The window's state at `now`.
+    pub fn state(&self, now: Instant) -> WindowState {
+        match self.state {
+            WindowState::Open { closes_at } if now >= closes_at => WindowState::Expired,
+            s => s,
+        }
+    }
+
+    /// Failed attempts counted since the window was opened.
+    pub fn failed_attempts(&self) -> u32 {
+        self.failures
+    }
+
+    /// When the current back-off ends, if one is running at `now`.
+    pub fn backoff_until(&self, now: Instant) -> Option<Instant> {
+        self.backoff_until.filter(|&until| now < until)
+    }
+
+    /// Whether a handshake holds the slot at `now`.
+    pub fn handshake_in_progress(&self, now: Instant) -> bool {
+        self.active.is_some_and(|a| now < a.deadline)
+    }
+
+    /// The next instant at which [`PairingWindow::handle_timeout`] has something to do: the
+    /// deadline of the handshake in progress or the window's closing time.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let closes = match self.state {
+            WindowState::Open { closes_at } => Some(closes_at),
+            _ => None,
+        };
+        let deadline = self.active.map(|a| a.deadline);
+        match (closes, deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Applies everything due at `now`: a stalled handshake ends (a failed attempt if Pake2
+    /// was sent, `[PAIR-25]` `[PAIR-28]`), an elapsed window closes `[PAIR-23]`. A handshake
+    /// already in progress when the window elapses may still finish.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(active) = self.active {
+            if now >= active.deadline {
+                self.end(active.slot, now, Outcome::Failure);
+            }
+        }
+        if let WindowState::Open { closes_at } = self.state {
+            if now >= closes_at {
+                self.state = WindowState::Expired;
+            }
+        }
+    }
+
+    /// Takes the handshake slot for a new request, or says why not.
+    pub(crate) fn begin(&mut self, now: Instant) -> Result<(Slot, Instant), PairingError> {
+        self.handle_timeout(now);
+        match self.state {
+            WindowState::Open { .. } => {}
+            WindowState::LockedOut => return Err(PairingError::LockedOut),
+            WindowState::Closed | WindowState::Expired | WindowState::Paired => {
+                return Err(PairingError::WindowClosed)
+            }
+        }
+        if self.active.is_some() {
+            return Err(PairingError::Busy);
+        }
+        if let Some(until) = self.backoff_until(now) {
+            return Err(PairingError::BackingOff { until });
+        }
+        let slot = Slot(self.next_slot);
+        self.next_slot = self.next_slot.wrapping_add(1);
+        let deadline = deadline_after(now);
+        self.active = Some(Active {
+            slot,
+            deadline,
+            pake2_sent: false,
+        });
+        Ok((slot, deadline))
+    }
+
+    /// Checks that `slot` still holds the window at `now`; a handshake past its deadline
+    /// ends here (counted per `[PAIR-25]`).
+    pub(crate) fn check(&mut self, slot: Slot, now: Instant) -> Result<(), PairingError> {
+        let active = match self.active {
+            Some(a) if a.slot == slot => a,
+            // The window was closed or reopened, or the slot already expired.
+            _ => return Err(PairingError::WindowClosed),
+        };
+        if now >= active.deadline {
+            self.end(slot, now, Outcome::Failure);
+            return Err(PairingError::Timeout {
+                deadline: active.deadline,
+            });
+        }
+        Ok(())
+    }
+
+    /// `[PAIR-25]` Pake2 is being sent: from now on the handshake is an attempt. Returns the
+    /// new deadline.
+    pub(crate) fn pake2_sent(&mut self, slot: Slot, now: Instant) -> Instant {
+        let deadline = deadline_after(now);
+        if let Some(a) = self.active.as_mut().filter(|a| a.slot == slot) {
+            a.pake2_sent = true;
+            a.deadline = deadline;
+        }
+        deadline
+    }
+
+    /// Ends the handshake in `slot`. A failure after Pake2 is a failed attempt: it starts the
+    /// back-off `[PAIR-26]` or, at the limit, locks the window `[PAIR-27]`. A success closes
+    /// the window to new handshakes `[PAIR-29]`.
+    pub(crate) fn end(&mut self, slot: Slot, now: Instant, outcome: Outcome) {
+        let Some(active) = self.active.filter(|a| a.slot == slot) else {
+            return;
+        };
+        self.active = None;
+        match outcome {
+            Outcome::Success => self.state = WindowState::Paired,
+            Outcome::Failure if active.pake2_sent => {
+                self.failures = self.failures.saturating_add(1);
+                if self.failures >= MAX_FAILED_ATTEMPTS {
+                    self.state = WindowState::LockedOut;
+                    self.backoff_until = None;
+                } else {
+                    self.backoff_until = now.checked_add(backoff_after(self.failures));
+                }
+            }
+            Outcome::Failure => {}
+        }
+    }
+}
