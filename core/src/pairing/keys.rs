@@ -113,6 +113,16 @@ impl PairingKeys {
             PairingRole::Device => self.controller_session_id,
         }
     }
+    /// The keys of the PASE channel for message protection: commissioning runs inside it
+    /// `[COMM-1]`, protected like any session `[MSG-4]`.
+    pub fn session_keys(&self) -> crate::protect::SessionKeys {
+        crate::protect::SessionKeys {
+            send_secret: crate::protect::TrafficSecret(*self.send_secret().expose()),
+            recv_secret: crate::protect::TrafficSecret(*self.receive_secret().expose()),
+            local_session_id: crate::protect::SessionId(self.local_session_id()),
+            peer_session_id: crate::protect::SessionId(self.peer_session_id()),
+        }
+    }
 }
 
 /// The session parameters both sides agreed on before SPAKE2+ ran.
