@@ -1,4 +1,10 @@
 //! Shared helpers for integration tests.
-#![allow(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![allow(dead_code, unreachable_pub)]
 
 pub mod sim;

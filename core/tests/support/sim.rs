@@ -96,7 +96,11 @@ impl Link {
         let spread = (self.cfg.max_latency - self.cfg.min_latency).as_micros() as u64;
         let mut b = [0u8; 8];
         self.rng.fill(&mut b).unwrap();
-        let extra = if spread == 0 { 0 } else { u64::from_be_bytes(b) % (spread + 1) };
+        let extra = if spread == 0 {
+            0
+        } else {
+            u64::from_be_bytes(b) % (spread + 1)
+        };
         self.cfg.min_latency + Duration::from_micros(extra)
     }
 
@@ -109,11 +113,16 @@ impl Link {
         if self.roll(self.cfg.loss_per_mille) {
             return;
         }
-        let copies = if self.roll(self.cfg.dup_per_mille) { 2 } else { 1 };
+        let copies = if self.roll(self.cfg.dup_per_mille) {
+            2
+        } else {
+            1
+        };
         for _ in 0..copies {
             let at = self.now + self.latency();
             self.seq += 1;
-            self.in_flight.push((at, self.seq, from.peer(), bytes.clone()));
+            self.in_flight
+                .push((at, self.seq, from.peer(), bytes.clone()));
         }
     }
 
