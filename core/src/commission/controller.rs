@@ -122,7 +122,7 @@ impl ExpectAttestationResponse {
                 &response.proof.signature,
             )
             .map_err(|_| CommissionError::BadAttestationSignature)?;
-        // [COMM-6]
+        // [COMM-6] [SETUP-20] the attested IDs must be the ones the setup payload announced.
         if let Some((vendor, product)) = self.expected_product {
             if (vendor, product) != (device.vendor_id, device.product_id) {
                 return Err(CommissionError::ProductMismatch {

@@ -1,4 +1,5 @@
-//! Ed25519 identity keys and signatures (`ring`).
+//! Ed25519 identity keys and signatures (`ring`): every identity, root and attestation key in
+//! Orbit is Ed25519 `[CERT-9]`.
 
 use super::{CryptoError, Random};
 use ring::signature::{self, Ed25519KeyPair, KeyPair};
