@@ -558,7 +558,10 @@ impl PairingFx {
         let (phone_keys, pake3) = phone.handle(&fx.pake2, now).unwrap();
         fx.pake3 = pake3.to_bytes();
         let lamp_keys = lamp.handle(&mut window, &fx.pake3, now).unwrap();
-        assert_eq!(phone_keys.send_secret(), lamp_keys.receive_secret());
+        assert_eq!(
+            phone_keys.send_secret().expose(),
+            lamp_keys.receive_secret().expose()
+        );
         fx
     }
 

@@ -74,6 +74,32 @@ statuses! {
     UNKNOWN_SESSION = 0x0203, "unknown-session";
     /// The session must be re-keyed before more messages can be sent.
     REKEY_REQUIRED = 0x0204, "rekey-required";
+    /// The request named an endpoint the device does not have.
+    UNSUPPORTED_ENDPOINT = 0x0301, "unsupported-endpoint";
+    /// The endpoint does not have the capability the request named.
+    UNSUPPORTED_CAPABILITY = 0x0302, "unsupported-capability";
+    /// The capability instance does not have the attribute the request named.
+    UNSUPPORTED_ATTRIBUTE = 0x0303, "unsupported-attribute";
+    /// The capability instance does not have the command the request named.
+    UNSUPPORTED_COMMAND = 0x0304, "unsupported-command";
+    /// The capability instance does not have the event the request named.
+    UNSUPPORTED_EVENT = 0x0305, "unsupported-event";
+    /// The attribute does not allow this access (a write to a read-only attribute).
+    UNSUPPORTED_ACCESS = 0x0306, "unsupported-access";
+    /// The value has the right type but is outside its constraints (range, length, enum).
+    CONSTRAINT_ERROR = 0x0307, "constraint-error";
+    /// The value or an argument has the wrong type, or a required argument is missing.
+    INVALID_DATA_TYPE = 0x0308, "invalid-data-type";
+    /// The requester's privilege does not allow the operation; nothing was changed.
+    ACCESS_DENIED = 0x0309, "access-denied";
+    /// The device's current state does not allow the operation.
+    INVALID_IN_STATE = 0x030a, "invalid-in-state";
+    /// The operation must be part of a timed interaction.
+    NEEDS_TIMED_INTERACTION = 0x030b, "needs-timed-interaction";
+    /// The timed interaction expired or did not match the request that followed it.
+    TIMED_REQUEST_MISMATCH = 0x030c, "timed-request-mismatch";
+    /// The subscription named does not exist (any more).
+    INVALID_SUBSCRIPTION = 0x030d, "invalid-subscription";
 }
 
 impl std::fmt::Debug for Status {

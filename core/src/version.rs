@@ -92,14 +92,25 @@ impl VersionRange {
             min: ProtocolVersion(min),
             max: ProtocolVersion(max),
         };
-        if min == 0 || min > max {
-            return Err(VersionError::InvalidRange(r));
-        }
+        r.validate()?;
         Ok(r)
     }
 
-    /// `[VER-2]` the highest version both ranges contain.
+    /// `[VER-5]` checks that the range is valid: its minimum is at least 1 and at most its
+    /// maximum. A received range decodes whatever its values ([`CborMessage::from_value`])
+    /// and is checked here, as a parameter, so an invalid one gives `invalid-parameter`.
+    pub fn validate(&self) -> Result<(), VersionError> {
+        if self.min.0 == 0 || self.min > self.max {
+            return Err(VersionError::InvalidRange(*self));
+        }
+        Ok(())
+    }
+
+    /// `[VER-2]` the highest version both ranges contain. `[VER-5]` either range being
+    /// invalid is an error (the peer's is reported first).
     pub fn negotiate(&self, peer: &VersionRange) -> Result<ProtocolVersion, VersionError> {
+        peer.validate()?;
+        self.validate()?;
         let hi = self.max.min(peer.max);
         let lo = self.min.max(peer.min);
         if hi < lo {
@@ -126,7 +137,8 @@ impl VersionRange {
 const KEY_MIN: u64 = 1;
 const KEY_MAX: u64 = 2;
 
-/// Encoded as `{1: min, 2: max}`.
+/// Encoded as `{1: min, 2: max}`. Decoding checks only the encoding (two 16-bit unsigned
+/// integers); whether the range is valid is checked by [`VersionRange::validate`] `[VER-5]`.
 impl CborMessage for VersionRange {
     fn to_value(&self) -> Value {
         MapBuilder::new()
@@ -137,9 +149,10 @@ impl CborMessage for VersionRange {
 
     fn from_value(value: Value) -> Result<Self, CodecError> {
         let mut m = MapReader::new(value)?;
-        let min = m.uint_as::<u16>(KEY_MIN)?;
-        let max = m.uint_as::<u16>(KEY_MAX)?;
-        VersionRange::new(min, max).map_err(|_| CodecError::OutOfRange { key: KEY_MIN })
+        Ok(VersionRange {
+            min: ProtocolVersion(m.uint_as::<u16>(KEY_MIN)?),
+            max: ProtocolVersion(m.uint_as::<u16>(KEY_MAX)?),
+        })
     }
 }
 
@@ -186,14 +199,32 @@ mod tests {
         assert_eq!(e.status(), Status::DOWNGRADE_DETECTED);
     }
 
-    // [VER-5]
+    // [VER-5] an invalid range is rejected with invalid-parameter: it decodes (the encoding is
+    // fine) and fails validation, including in negotiation.
     #[test]
     fn invalid_ranges_rejected() {
-        assert!(VersionRange::new(0, 1).is_err());
-        assert!(VersionRange::new(3, 2).is_err());
+        for (a, b) in [(0, 1), (3, 2), (0, 0)] {
+            let e = VersionRange::new(a, b).unwrap_err();
+            assert_eq!(e.status(), Status::INVALID_PARAMETER);
+        }
         assert!(VersionRange::decode(&r(1, 2).to_bytes()).is_ok());
         // {1: 3, 2: 2}
-        assert!(VersionRange::decode(&[0xa2, 0x01, 0x03, 0x02, 0x02]).is_err());
+        let bad = VersionRange::decode(&[0xa2, 0x01, 0x03, 0x02, 0x02]).unwrap();
+        let e = bad.validate().unwrap_err();
+        assert_eq!(e, VersionError::InvalidRange(bad));
+        assert_eq!(e.status(), Status::INVALID_PARAMETER);
+        let e = SUPPORTED.negotiate(&bad).unwrap_err();
+        assert_eq!(e.status(), Status::INVALID_PARAMETER);
+        // {1: 0, 2: 1}
+        let zero = VersionRange::decode(&[0xa2, 0x01, 0x00, 0x02, 0x01]).unwrap();
+        assert_eq!(
+            zero.validate().unwrap_err().status(),
+            Status::INVALID_PARAMETER
+        );
+        // A value that does not fit 16 bits is an encoding error: {1: 65536, 2: 1}.
+        let e = VersionRange::decode(&[0xa2, 0x01, 0x1a, 0x00, 0x01, 0x00, 0x00, 0x02, 0x01])
+            .unwrap_err();
+        assert_eq!(e.status(), Status::INVALID_MESSAGE);
     }
 
     proptest! {

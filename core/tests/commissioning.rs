@@ -809,8 +809,8 @@ fn controller_refuses_to_send_unusable_credentials() {
 // ---------------------------------------------------------------------------------------------
 // Order, timeouts, limits
 
-// [COMM-3] every state answers a message of another type with unexpected-message, and a
-// success report out of place too.
+// [COMM-3] [CBOR-9] every state answers a message of another type (including unknown types,
+// small or large) with unexpected-message, and a success report out of place too.
 #[test]
 fn unexpected_messages_are_reported() {
     let dev = dev_device(31);
@@ -835,6 +835,12 @@ fn unexpected_messages_are_reported() {
         encode_value(&MapBuilder::new().put(0, 99u8).build(), &mut out);
         out
     };
+    // [CBOR-9] a type that does not fit a byte is still a type, and just as unexpected.
+    let unknown_300 = {
+        let mut out = Vec::new();
+        encode_value(&MapBuilder::new().put(0, 300u64).build(), &mut out);
+        out
+    };
 
     let check = |r: Result<(), CommissionError>, out: &[u8], found: MessageType| {
         let e = r.unwrap_err();
@@ -851,6 +857,7 @@ fn unexpected_messages_are_reported() {
         (&install, MessageType::INSTALL_HOME),
         (&success, MessageType::COMMISSIONING_COMPLETE),
         (&unknown, MessageType(99)),
+        (&unknown_300, MessageType(300)),
     ] {
         let (r, out) = run.device(&dev, &homes, msg);
         check(r.map(drop), &out, ty);
@@ -860,6 +867,7 @@ fn unexpected_messages_are_reported() {
         (&install, MessageType::INSTALL_HOME),
         (&success, MessageType::COMMISSIONING_COMPLETE),
         (&unknown, MessageType(99)),
+        (&unknown_300, MessageType(300)),
     ] {
         let (c, _) = run.controller(None);
         let mut out = Vec::new();
@@ -873,6 +881,7 @@ fn unexpected_messages_are_reported() {
         (&response, MessageType::ATTESTATION_RESPONSE),
         (&success, MessageType::COMMISSIONING_COMPLETE),
         (&unknown, MessageType(99)),
+        (&unknown_300, MessageType(300)),
     ] {
         let (_, d, _) = run.attest(&dev, &homes, &dev_trust());
         let mut homes = HomeTable::default();
@@ -888,6 +897,7 @@ fn unexpected_messages_are_reported() {
         (&response, MessageType::ATTESTATION_RESPONSE),
         (&install, MessageType::INSTALL_HOME),
         (&unknown, MessageType(99)),
+        (&unknown_300, MessageType(300)),
     ] {
         let (v, _, _) = run.attest(&dev, &homes, &dev_trust());
         let c = v
@@ -912,8 +922,8 @@ fn unknown_peer_status_is_a_failure() {
     assert_eq!(e.reply_status(), None);
 }
 
-// [COMM-16] each state gives up after its deadline: a late message and expire() both report
-// timeout. A message exactly at the deadline is still accepted.
+// [COMM-16] [LIMIT-3] each state gives up after its deadline: a late message and expire() both
+// report timeout. A message exactly at the deadline is still accepted.
 #[test]
 fn states_time_out() {
     let dev = dev_device(32);
@@ -1047,13 +1057,13 @@ fn per_message_limits_and_unknown_fields() {
 
 fn arb_cert() -> impl Strategy<Value = Certificate> {
     (
-        any::<u8>(),
+        any::<u64>(),
         any::<u64>(),
         any::<[u8; 32]>(),
         any::<[u8; 32]>(),
         any::<(u64, u64)>(),
         proptest::option::of(any::<u64>()),
-        proptest::option::of(any::<(u64, u8)>()),
+        proptest::option::of(any::<(u64, u64)>()),
         proptest::option::of(any::<(u16, u16)>()),
     )
         .prop_map(
@@ -1542,4 +1552,88 @@ fn spec_examples_are_generated_by_the_code() {
             "05-attestation.md lacks the diagnostic of {name}:\n{diagnostic}"
         );
     }
+}
+
+/// A certificate value `[tbs, signature]` whose `tbs` is exactly `tbs_len` bytes (padded with
+/// unknown fields, [CBOR-8]); the signature is not checked by decoding.
+fn padded_cert_value(kind: CertKind, tbs_len: usize) -> Value {
+    let tbs = TbsCertificate {
+        kind,
+        serial: 1,
+        subject_key: PublicKey([1; 32]),
+        issuer: KeyId([2; 8]),
+        validity: Validity::starting(NOW, YEAR),
+        home_id: None,
+        node_id: None,
+        role: None,
+        vendor_id: Some(DEV_VENDOR_ID),
+        product_id: Some(PID),
+    };
+    let Value::Map(base) = tbs.to_value() else {
+        panic!()
+    };
+    let encode = |pad: usize| {
+        let mut entries = base.clone();
+        let first = pad.min(200);
+        entries.push((Value::Integer(20.into()), Value::Bytes(vec![0xab; first])));
+        entries.push((
+            Value::Integer(21.into()),
+            Value::Bytes(vec![0xcd; pad - first]),
+        ));
+        let mut out = Vec::new();
+        encode_value(&Value::Map(entries), &mut out);
+        out
+    };
+    let tbs_bytes = (0..tbs_len)
+        .map(encode)
+        .find(|b| b.len() == tbs_len)
+        .unwrap();
+    Value::Array(vec![Value::Bytes(tbs_bytes), Value::Bytes(vec![0; 64])])
+}
+
+/// An attestation response whose chain holds two certificates with `tbs_len`-byte contents.
+fn response_with_chain(tbs_len: usize) -> (Vec<u8>, usize) {
+    let chain = Value::Array(vec![
+        padded_cert_value(CertKind::PRODUCT, tbs_len),
+        padded_cert_value(CertKind::DEVICE, tbs_len),
+    ]);
+    let mut chain_bytes = Vec::new();
+    encode_value(&chain, &mut chain_bytes);
+    let v = MapBuilder::new()
+        .put(0, 2u8)
+        .put(1, chain)
+        .bytes(2, &[3; 32])
+        .bytes(3, &[4; 64])
+        .build();
+    let mut out = Vec::new();
+    encode_value(&v, &mut out);
+    (out, chain_bytes.len())
+}
+
+// [LIMIT-2] [ATT-2] an attestation chain is at most 1024 bytes on the path it is received on
+// (inside an attestation response), not only when decoded alone: a chain of 1025 bytes or
+// more in a response that is within the response's own limits is refused with
+// resource-exhausted, by the decoder and by the controller, which reports it.
+#[test]
+fn oversized_chain_in_attestation_response_is_refused() {
+    // Within the limit: decodes.
+    let (ok, chain_len) = response_with_chain(400);
+    assert!(chain_len <= 1024, "{chain_len}");
+    assert!(AttestationResponse::decode(&ok).is_ok());
+
+    let (big, chain_len) = response_with_chain(480);
+    assert!(chain_len > 1024, "{chain_len}");
+    assert!(big.len() <= AttestationResponse::limits().max_message);
+    let e = AttestationResponse::decode(&big).unwrap_err();
+    assert_eq!(e.status(), Status::RESOURCE_EXHAUSTED, "{e}");
+
+    let mut run = Run::new(34);
+    let (c, _) = run.controller(None);
+    let mut out = Vec::new();
+    let e = c
+        .handle(&dev_trust(), &big, run.now, NOW, &mut out)
+        .map(drop)
+        .unwrap_err();
+    assert_eq!(e.status(), Status::RESOURCE_EXHAUSTED, "{e}");
+    assert_eq!(reported(&out), Status::RESOURCE_EXHAUSTED);
 }

@@ -365,3 +365,37 @@ proptest! {
         prop_assert_eq!(back.tbs().node_id, Some(node));
     }
 }
+
+// [CERT-3] [CBOR-9] a certificate kind that does not fit a byte (300) decodes as an unknown
+// kind and fails validation as a wrong kind, rather than failing to decode; so does a role
+// of 300.
+#[test]
+fn large_unknown_kind_decodes_and_fails_validation() {
+    let h = home(1);
+    let subject = SigningKey::from_seed(&[9; 32]);
+    let tbs = TbsCertificate {
+        kind: CertKind(300),
+        serial: 5,
+        subject_key: subject.public_key(),
+        issuer: KeyId::of(&h.root_key().public_key()),
+        validity: Validity::starting(NOW - 1, YEAR),
+        home_id: Some(h.home_id()),
+        node_id: Some(7),
+        role: Some(NodeRole(300)),
+        vendor_id: None,
+        product_id: None,
+    };
+    let cert = Certificate::sign(tbs, h.root_key());
+    let back = Certificate::decode(&cert.to_bytes()).unwrap();
+    assert_eq!(back.tbs().kind, CertKind(300));
+    assert_eq!(back.tbs().role, Some(NodeRole(300)));
+    assert_eq!(back.tbs().kind.to_string(), "unknown(300)");
+    let e = validate_operational(&back, h.root_cert(), None, NOW).unwrap_err();
+    assert_eq!(
+        e,
+        CertError::WrongKind {
+            expected: CertKind::OPERATIONAL,
+            found: CertKind(300)
+        }
+    );
+}

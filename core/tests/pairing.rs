@@ -28,6 +28,9 @@ const PASSCODE: u32 = 20202021;
 /// The spec's minimum, so tests stay fast on small machines.
 const ITERATIONS: u32 = 1000;
 
+/// The smallest step of the virtual clock: what separates "at" a deadline from "after" it.
+const TICK: Duration = Duration::from_nanos(1);
+
 fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
@@ -135,12 +138,21 @@ impl Bench {
 fn assert_keys_match(c: &PairingKeys, d: &PairingKeys) {
     assert_eq!(c.role, PairingRole::Controller);
     assert_eq!(d.role, PairingRole::Device);
-    assert_eq!(c.controller_to_device, d.controller_to_device);
-    assert_eq!(c.device_to_controller, d.device_to_controller);
-    assert_ne!(c.controller_to_device, c.device_to_controller);
+    assert_eq!(
+        c.controller_to_device.expose(),
+        d.controller_to_device.expose()
+    );
+    assert_eq!(
+        c.device_to_controller.expose(),
+        d.device_to_controller.expose()
+    );
+    assert_ne!(
+        c.controller_to_device.expose(),
+        c.device_to_controller.expose()
+    );
     assert_eq!(c.attestation_challenge, d.attestation_challenge);
-    assert_eq!(c.send_secret(), d.receive_secret());
-    assert_eq!(d.send_secret(), c.receive_secret());
+    assert_eq!(c.send_secret().expose(), d.receive_secret().expose());
+    assert_eq!(d.send_secret().expose(), c.receive_secret().expose());
     assert_eq!(c.local_session_id(), d.peer_session_id());
     assert_eq!(d.local_session_id(), c.peer_session_id());
     assert_eq!(c.version, d.version);
@@ -304,17 +316,24 @@ fn limiter_backs_off_then_locks_out() {
     assert_keys_match(&c.unwrap(), &d.unwrap());
 }
 
-// [PAIR-23] the window closes by itself after its duration; durations outside 3..=15 min are
-// refused; a closed window refuses requests.
+// [PAIR-23] [LIMIT-3] the window closes by itself once its duration has passed (it is still
+// open at exactly its closing time); durations outside 3..=15 min are refused; a closed window
+// refuses requests.
 #[test]
 fn window_closes_after_timeout() {
     let t0 = Instant::now();
     let mut b = Bench::new(t0, 5);
     b.window.open(t0, MIN_WINDOW_DURATION).unwrap();
-    assert_eq!(b.window.poll_timeout(), Some(t0 + MIN_WINDOW_DURATION));
+    assert_eq!(
+        b.window.poll_timeout(),
+        Some(t0 + MIN_WINDOW_DURATION + TICK)
+    );
     let before = t0 + MIN_WINDOW_DURATION - Duration::from_millis(1);
     assert!(matches!(b.window.state(before), WindowState::Open { .. }));
-    let at = t0 + MIN_WINDOW_DURATION;
+    let closes = t0 + MIN_WINDOW_DURATION;
+    b.window.handle_timeout(closes);
+    assert!(matches!(b.window.state(closes), WindowState::Open { .. }));
+    let at = closes + TICK;
     b.window.handle_timeout(at);
     assert_eq!(b.window.state(at), WindowState::Expired);
     let (_, req) = b.request(controller(PASSCODE), at);
@@ -368,7 +387,7 @@ fn one_handshake_at_a_time_and_stalls_time_out() {
     let (_, req1) = b.request(controller(PASSCODE), t0);
     let (stalled, _) = b.respond(&req1, t0).unwrap();
     assert_eq!(stalled.deadline(), t0 + HANDSHAKE_TIMEOUT);
-    assert_eq!(b.window.poll_timeout(), Some(t0 + HANDSHAKE_TIMEOUT));
+    assert_eq!(b.window.poll_timeout(), Some(t0 + HANDSHAKE_TIMEOUT + TICK));
     assert!(b.window.handshake_in_progress(t0));
     let (_, req2) = b.request(controller(PASSCODE), t0);
     let err = b.respond(&req2, t0 + secs(1)).unwrap_err();
@@ -376,13 +395,16 @@ fn one_handshake_at_a_time_and_stalls_time_out() {
     assert_eq!(err.status(), Status::BUSY);
     drop(stalled); // the driver forgot it
 
-    // At the deadline the slot frees; no attempt was made (no Pake2).
-    let t1 = t0 + HANDSHAKE_TIMEOUT;
+    // Just after the deadline the slot frees [LIMIT-3]; no attempt was made (no Pake2).
+    b.window.handle_timeout(t0 + HANDSHAKE_TIMEOUT);
+    assert!(b.window.handshake_in_progress(t0 + HANDSHAKE_TIMEOUT));
+    let t1 = t0 + HANDSHAKE_TIMEOUT + TICK;
     b.window.handle_timeout(t1);
     assert!(!b.window.handshake_in_progress(t1));
     assert_eq!(b.window.failed_attempts(), 0);
 
-    // Stall after Pake2 (an attacker checking confirmV offline): counted at the deadline.
+    // Stall after Pake2 (an attacker checking confirmV offline): counted once the deadline
+    // has passed.
     let (_, _, d) = b.run_to_pake3(controller(PASSCODE), t1);
     let deadline = d.deadline();
     assert_eq!(deadline, t1 + HANDSHAKE_TIMEOUT);
@@ -390,11 +412,14 @@ fn one_handshake_at_a_time_and_stalls_time_out() {
     b.window.handle_timeout(deadline - Duration::from_millis(1));
     assert_eq!(b.window.failed_attempts(), 0);
     b.window.handle_timeout(deadline);
+    assert_eq!(b.window.failed_attempts(), 0);
+    let late = deadline + TICK;
+    b.window.handle_timeout(late);
     assert_eq!(b.window.failed_attempts(), 1);
-    assert_eq!(b.window.backoff_until(deadline), Some(deadline + secs(1)));
+    assert_eq!(b.window.backoff_until(late), Some(late + secs(1)));
 
     // Abandoning after Pake2 counts at once; before Pake2 it does not.
-    let t2 = deadline + secs(1);
+    let t2 = late + secs(1);
     let (_, _, d) = b.run_to_pake3(controller(PASSCODE), t2);
     d.abandon(&mut b.window, t2);
     assert_eq!(b.window.failed_attempts(), 2);
@@ -406,7 +431,7 @@ fn one_handshake_at_a_time_and_stalls_time_out() {
     assert!(b.respond(&req, t3).is_ok());
 }
 
-// [PAIR-28] the controller's states give up at their deadlines.
+// [PAIR-28] [LIMIT-3] the controller's states give up once their deadlines have passed.
 #[test]
 fn controller_states_time_out() {
     let t0 = Instant::now();
@@ -415,7 +440,7 @@ fn controller_states_time_out() {
     assert_eq!(c.deadline(), t0 + HANDSHAKE_TIMEOUT);
     let (_, resp) = b.respond(&req, t0).unwrap();
     let err = c
-        .handle(&resp, &mut b.rng, t0 + HANDSHAKE_TIMEOUT)
+        .handle(&resp, &mut b.rng, t0 + HANDSHAKE_TIMEOUT + TICK)
         .unwrap_err();
     assert_eq!(
         err,
@@ -429,9 +454,61 @@ fn controller_states_time_out() {
     let (c, pake2, _d) = b.run_to_pake3(controller(PASSCODE), t1);
     assert_eq!(c.deadline(), t1 + HANDSHAKE_TIMEOUT);
     assert!(matches!(
-        c.handle(&pake2, t1 + HANDSHAKE_TIMEOUT),
+        c.handle(&pake2, t1 + HANDSHAKE_TIMEOUT + TICK),
         Err(PairingError::Timeout { .. })
     ));
+}
+
+// [LIMIT-3] a message arriving exactly at a deadline is processed, on both sides and in every
+// state, and a request arriving exactly when the window closes is accepted; one tick later
+// each is refused.
+#[test]
+fn messages_exactly_at_the_deadline_are_processed() {
+    let t0 = Instant::now();
+    let mut b = Bench::new(t0, 9);
+    b.window.open(t0, MIN_WINDOW_DURATION).unwrap();
+    let closes = t0 + MIN_WINDOW_DURATION;
+
+    // The request arrives exactly when the window closes: accepted.
+    let (c, req) = b.request(controller(PASSCODE), closes);
+    let (d, resp) = b.respond(&req, closes).unwrap();
+    // Each following message arrives exactly at the receiving state's deadline.
+    let at = c.deadline();
+    assert_eq!(at, closes + HANDSHAKE_TIMEOUT);
+    let (c, pake1) = c.handle(&resp, &mut b.rng, at).unwrap();
+    assert_eq!(d.deadline(), at);
+    let (d, pake2) = d
+        .handle(&mut b.window, &pake1.to_bytes(), &mut b.rng, at)
+        .unwrap();
+    let at = c.deadline();
+    assert_eq!(at, d.deadline());
+    let (ck, pake3) = c.handle(&pake2.to_bytes(), at).unwrap();
+    let dk = d.handle(&mut b.window, &pake3.to_bytes(), at).unwrap();
+    assert_keys_match(&ck, &dk);
+
+    // One tick after the deadline the device's states time out (the window was reopened).
+    let t1 = at + secs(1);
+    b.window.open(t1, MIN_WINDOW_DURATION).unwrap();
+    let (_, req) = b.request(controller(PASSCODE), t1);
+    let (d, _) = b.respond(&req, t1).unwrap();
+    let late = d.deadline() + TICK;
+    // The deadline is checked before anything else, so any Pake1 will do.
+    let pake1 = Pake1 { share_p: [0; 65] };
+    let err = d
+        .handle(&mut b.window, &pake1.to_bytes(), &mut b.rng, late)
+        .unwrap_err();
+    assert!(matches!(err, PairingError::Timeout { .. }), "{err}");
+    assert_eq!(err.status(), Status::TIMEOUT);
+
+    // And a request one tick after the window closes is refused.
+    let t2 = late + secs(1);
+    b.window.open(t2, MIN_WINDOW_DURATION).unwrap();
+    let after = t2 + MIN_WINDOW_DURATION + TICK;
+    let (_, req) = b.request(controller(PASSCODE), after);
+    assert_eq!(
+        b.respond(&req, after).unwrap_err(),
+        PairingError::WindowClosed
+    );
 }
 
 // [PAIR-6] the controller rejects PBKDF parameters out of bounds with a typed error before
@@ -1001,4 +1078,160 @@ fn interleaved(n: usize, seed: u64, schedule: &[u8]) -> Result<(), TestCaseError
     seen.dedup();
     prop_assert_eq!(seen.len(), n);
     Ok(())
+}
+
+// [PAIR-27] the failed-attempt count and the lockout survive a reboot: a device persists them
+// and restores its window from them; powering up a factory-new device opens the window without
+// resetting them; only the user opening the window resets them.
+#[test]
+fn failed_attempts_survive_reboot() {
+    let t0 = Instant::now();
+    let mut b = Bench::new(t0, 11);
+    let mut now = t0;
+    for k in 1..=3 {
+        fail_once(&mut b, now);
+        assert_eq!(b.window.failed_attempts(), k);
+        now += backoff_after(k);
+    }
+    assert!(!b.window.is_locked_out());
+    // What the device persisted before losing power.
+    let (count, locked) = (b.window.failed_attempts(), b.window.is_locked_out());
+
+    // Power-up: the window is restored closed, with the count, and the back-off of the
+    // count runs again from power-up [PAIR-26].
+    let boot = now + secs(5);
+    b.window = PairingWindow::restore(count, locked, boot);
+    assert_eq!(b.window.failed_attempts(), 3);
+    assert_eq!(b.window.state(boot), WindowState::Closed);
+    assert_eq!(b.window.backoff_until(boot), Some(boot + backoff_after(3)));
+    // A factory-new device opens its window at power-up: the count stays.
+    b.window
+        .open_at_power_up(boot, DEFAULT_WINDOW_DURATION)
+        .unwrap();
+    assert!(matches!(b.window.state(boot), WindowState::Open { .. }));
+    assert_eq!(b.window.failed_attempts(), 3);
+    let (_, req) = b.request(controller(PASSCODE), boot);
+    assert_eq!(
+        b.respond(&req, boot).unwrap_err().status(),
+        Status::BUSY,
+        "the back-off still applies"
+    );
+    now = boot + backoff_after(3);
+    fail_once(&mut b, now);
+    assert_eq!(b.window.failed_attempts(), 4);
+
+    // Up to the limit, with a reboot before each attempt: the lockout still comes at the 10th.
+    for k in 5..=MAX_FAILED_ATTEMPTS {
+        let boot = now + secs(600);
+        let persisted = (b.window.failed_attempts(), b.window.is_locked_out());
+        b.window = PairingWindow::restore(persisted.0, persisted.1, boot);
+        b.window
+            .open_at_power_up(boot, DEFAULT_WINDOW_DURATION)
+            .unwrap();
+        now = boot + backoff_after(k - 1);
+        fail_once(&mut b, now);
+        assert_eq!(b.window.failed_attempts(), k);
+    }
+    assert!(b.window.is_locked_out());
+
+    // Rebooting a locked-out device keeps it locked out, and power-up does not open it.
+    let boot = now + secs(600);
+    b.window = PairingWindow::restore(MAX_FAILED_ATTEMPTS, true, boot);
+    assert_eq!(b.window.state(boot), WindowState::LockedOut);
+    assert_eq!(
+        b.window.open_at_power_up(boot, DEFAULT_WINDOW_DURATION),
+        Err(PairingError::LockedOut)
+    );
+    let (_, req) = b.request(controller(PASSCODE), boot);
+    assert_eq!(b.respond(&req, boot).unwrap_err(), PairingError::LockedOut);
+    // A count at the limit is a lockout even if the flag was lost.
+    assert!(PairingWindow::restore(MAX_FAILED_ATTEMPTS, false, boot).is_locked_out());
+
+    // The user opens the window: count, back-off and lockout reset.
+    b.window.open(boot, DEFAULT_WINDOW_DURATION).unwrap();
+    assert_eq!(b.window.failed_attempts(), 0);
+    assert!(!b.window.is_locked_out());
+    let (c, d) = b.pair(PASSCODE, boot);
+    assert_keys_match(&c.unwrap(), &d.unwrap());
+    // A fresh device (nothing persisted yet) restores to a plain closed window.
+    let fresh = PairingWindow::restore(0, false, boot);
+    assert_eq!(fresh.state(boot), WindowState::Closed);
+    assert_eq!(fresh.backoff_until(boot), None);
+}
+
+// [VER-5] an invalid version range decodes but is rejected as a parameter, with
+// invalid-parameter, by the device (in the request) and by the controller (in the response).
+#[test]
+fn invalid_version_range_is_invalid_parameter() {
+    let now = Instant::now();
+    let invalid = [
+        VersionRange {
+            min: ProtocolVersion(3),
+            max: ProtocolVersion(2),
+        },
+        VersionRange {
+            min: ProtocolVersion(0),
+            max: ProtocolVersion(1),
+        },
+    ];
+    for (i, bad) in invalid.into_iter().enumerate() {
+        let mut b = Bench::new(now, 12 + i as u64);
+        let (_, req) = b.request(controller(PASSCODE), now);
+        let mut r = PbkdfParamRequest::decode(&req).unwrap();
+        r.versions = bad;
+        let err = b.respond(&r.to_bytes(), now).unwrap_err();
+        assert_eq!(err, PairingError::Version(VersionError::InvalidRange(bad)));
+        assert_eq!(err.status(), Status::INVALID_PARAMETER);
+        assert!(!b.window.handshake_in_progress(now));
+
+        let mut rng = SeededRandom::new(45);
+        let (c, req) = controller(PASSCODE).start(&mut rng, now).unwrap();
+        let mut resp = fake_response(&req, Some(PbkdfParams::new(1000, vec![0; 16]).unwrap()));
+        resp.device_versions = bad;
+        let err = c.handle(&resp.to_bytes(), &mut rng, now).unwrap_err();
+        assert_eq!(err.status(), Status::INVALID_PARAMETER);
+    }
+}
+
+// [CBOR-9] [PAIR-2] a message type that does not fit a byte (300) still decodes as a type and
+// is answered as an unexpected message, not as a malformed one.
+#[test]
+fn large_unknown_message_type_is_unexpected() {
+    let now = Instant::now();
+    let unknown = [0xa1, 0x00, 0x19, 0x01, 0x2c]; // {0: 300}
+    let mut b = Bench::new(now, 14);
+    // The device's first state.
+    let err = b.respond(&unknown, now).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PairingError::UnexpectedMessage {
+                found: MessageType(300),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(err.status(), Status::UNEXPECTED_MESSAGE);
+    // A device state in a handshake.
+    let (_, req) = b.request(controller(PASSCODE), now);
+    let (d, _) = b.respond(&req, now).unwrap();
+    let err = d
+        .handle(&mut b.window, &unknown, &mut b.rng, now)
+        .unwrap_err();
+    assert_eq!(err.status(), Status::UNEXPECTED_MESSAGE);
+    // The controller.
+    let (c, _) = b.request(controller(PASSCODE), now);
+    let err = c.handle(&unknown, &mut b.rng, now).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PairingError::UnexpectedMessage {
+                found: MessageType(300),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(err.status(), Status::UNEXPECTED_MESSAGE);
 }

@@ -9,18 +9,19 @@
 )]
 
 use orbit_core::cert::{
-    CertError, CertKind, Certificate, HomeAuthority, HomeMembership, HomeTable, KeyId, NodeId,
-    NodeRole, OperationalPeer, TbsCertificate, Validity,
+    validate_operational, CertError, CertKind, Certificate, HomeAuthority, HomeMembership,
+    HomeTable, KeyId, NodeId, NodeRole, OperationalPeer, TbsCertificate, Validity,
 };
-use orbit_core::codec::{CborMessage, Value};
+use orbit_core::codec::{encode_value, CborMessage, Value};
+use orbit_core::commission::InstallHome;
 use orbit_core::crypto::sign::SigningKey;
 use orbit_core::crypto::SeededRandom;
 use orbit_core::session::{
     destination_id, encode_status, find_destination, Established, ExpectSigma2, ExpectSigma3,
     Initiator, MessageType, Now, Responder, ResumeRequest, Role, SessionError, SessionId,
     SessionStatus, Sigma1, Sigma1Outcome, Sigma2, Sigma2Payload, Sigma2Resume, Sigma2ResumePayload,
-    Sigma3, Sigma3Payload, Ticket, TicketStore, HANDSHAKE_TIMEOUT, MAX_RESUMPTION_AGE_SECS,
-    MAX_TICKETS, TICKET_LIFETIME_SECS,
+    Sigma3, Sigma3Payload, Ticket, TicketStore, TrafficSecrets, HANDSHAKE_TIMEOUT,
+    MAX_RESUMPTION_AGE_SECS, MAX_TICKETS, TICKET_LIFETIME_SECS,
 };
 use orbit_core::status::Status;
 use orbit_core::version::{ProtocolVersion, VersionError, VersionRange, SUPPORTED};
@@ -153,11 +154,17 @@ impl Fx {
     }
 }
 
+/// The bytes of both traffic secrets. Secrets are deliberately not comparable ([MSG-5]); a
+/// test compares their bytes.
+fn secret_bytes(s: &TrafficSecrets) -> [[u8; 32]; 2] {
+    [s.initiator_to_responder.0, s.responder_to_initiator.0]
+}
+
 fn assert_pair(phone: &Established, lamp: &Established) {
-    assert_eq!(phone.secrets, lamp.secrets);
-    assert_eq!(phone.send_secret(), lamp.receive_secret());
-    assert_eq!(phone.receive_secret(), lamp.send_secret());
-    assert_ne!(phone.send_secret(), phone.receive_secret());
+    assert_eq!(secret_bytes(&phone.secrets), secret_bytes(&lamp.secrets));
+    assert_eq!(phone.send_secret().0, lamp.receive_secret().0);
+    assert_eq!(phone.receive_secret().0, lamp.send_secret().0);
+    assert_ne!(phone.send_secret().0, phone.receive_secret().0);
     assert_eq!(phone.local_session_id, lamp.peer_session_id);
     assert_eq!(phone.peer_session_id, lamp.local_session_id);
     assert_eq!(phone.version, lamp.version);
@@ -232,7 +239,7 @@ fn full_handshake_establishes_matching_keys_and_identities() {
     let p2 = s.handle(&f.phone, &sigma2, f.at(NOW), &mut sigma3).unwrap();
     let l2 = f.finish_responder(&mut store, r, &sigma3, NOW).unwrap();
     assert_pair(&p2, &l2);
-    assert_ne!(p2.secrets, phone.secrets);
+    assert_ne!(secret_bytes(&p2.secrets), secret_bytes(&phone.secrets));
 }
 
 // [SESS-20] certificates never travel in clear: neither side's certificate bytes appear in
@@ -277,7 +284,7 @@ fn resumption_establishes_without_certificates() {
     assert!(none.is_empty(), "a resumed handshake sends no Sigma3");
     assert!(phone2.resumed && lamp2.resumed);
     assert_pair(&phone2, &lamp2);
-    assert_ne!(phone2.secrets, phone.secrets);
+    assert_ne!(secret_bytes(&phone2.secrets), secret_bytes(&phone.secrets));
     assert_eq!(phone2.peer, phone.peer);
     assert_eq!(lamp2.peer, lamp.peer);
     // No certificate, no signature: the answer is far smaller than Sigma2.
@@ -300,7 +307,7 @@ fn resumption_chains_with_new_tickets() {
     let mut store = TicketStore::default();
     let (phone, _, _) = f.full(&mut store);
     let mut ticket = phone.ticket.unwrap();
-    let mut seen = vec![phone.secrets];
+    let mut seen = vec![secret_bytes(&phone.secrets)];
     for i in 0..3u64 {
         let (s, sigma1) = f.start(Some(ticket), 500 + i);
         let (o, sigma2r) = f.respond(&mut store, &sigma1, 600 + i, NOW + i).unwrap();
@@ -311,8 +318,8 @@ fn resumption_chains_with_new_tickets() {
             .handle(&f.phone, &sigma2r, f.at(NOW + i), &mut Vec::new())
             .unwrap();
         assert_pair(&p, &lamp);
-        assert!(!seen.contains(&p.secrets));
-        seen.push(p.secrets.clone());
+        assert!(!seen.contains(&secret_bytes(&p.secrets)));
+        seen.push(secret_bytes(&p.secrets));
         ticket = p.ticket.unwrap();
     }
 }
@@ -909,7 +916,7 @@ fn message_type(bytes: &[u8]) -> MessageType {
         panic!()
     };
     let (_, v) = &entries[0];
-    MessageType(u8::try_from(i128::from(v.as_integer().unwrap())).unwrap())
+    MessageType(u64::try_from(i128::from(v.as_integer().unwrap())).unwrap())
 }
 
 // [SESS-4] [SESS-37] a message of the wrong type, or a peer's status, ends the state with a
@@ -1003,7 +1010,7 @@ fn states_time_out() {
     };
     let err = r.handle(&mut r3, &[], late).unwrap_err();
     assert!(matches!(err, SessionError::Timeout { .. }));
-    // Exactly at the deadline is still in time.
+    // Exactly at the deadline is still in time [LIMIT-3].
     let (s, sigma1) = f.start(None, 1);
     let (_, sigma2) = f.respond(&mut store, &sigma1, 2, NOW).unwrap();
     let edge = Now::new(f.t0 + HANDSHAKE_TIMEOUT, NOW);
@@ -1340,7 +1347,7 @@ proptest! {
             prop_assert_eq!(p.resumed, resume_mask & (1 << i) != 0);
             prop_assert_eq!(l.peer.node_id, 1 + i as u64);
             prop_assert_eq!(l.local_session_id, SessionId(1100 + i as u32));
-            all.push(p.secrets);
+            all.push(secret_bytes(&p.secrets));
         }
         for (a, x) in all.iter().enumerate() {
             for y in &all[a + 1..] { prop_assert_ne!(x, y); }
@@ -2117,4 +2124,159 @@ fn spec_limits_table_matches_code() {
         value("resumption hard limit after the full handshake"),
         format!("{} days", MAX_RESUMPTION_AGE_SECS / DAY)
     );
+}
+
+/// An operational certificate whose signed `tbs` is exactly `tbs_len` bytes: the usual fields
+/// plus unknown ones ([CBOR-8]) holding padding, signed by the home's root over those bytes
+/// ([CERT-2]). Returns the encoded certificate and the subject's key.
+fn padded_certificate(
+    home: &HomeAuthority,
+    node_id: NodeId,
+    role: NodeRole,
+    tbs_len: usize,
+) -> (Vec<u8>, SigningKey) {
+    let key = SigningKey::from_seed(&[0x5a; 32]);
+    let tbs = TbsCertificate {
+        kind: CertKind::OPERATIONAL,
+        serial: 77,
+        subject_key: key.public_key(),
+        issuer: KeyId::of(&home.root_key().public_key()),
+        validity: Validity::starting(NOW - DAY, YEAR),
+        home_id: Some(home.home_id()),
+        node_id: Some(node_id),
+        role: Some(role),
+        vendor_id: None,
+        product_id: None,
+    };
+    let Value::Map(base) = tbs.to_value() else {
+        panic!()
+    };
+    // Unknown keys 20 and 21 (after every known key, so the map stays in order), each a byte
+    // string within the tbs string limit of [LIMIT-2].
+    let encode = |pad: usize| {
+        let mut entries = base.clone();
+        let first = pad.min(200);
+        entries.push((Value::Integer(20.into()), Value::Bytes(vec![0xab; first])));
+        entries.push((
+            Value::Integer(21.into()),
+            Value::Bytes(vec![0xcd; pad - first]),
+        ));
+        let mut out = Vec::new();
+        encode_value(&Value::Map(entries), &mut out);
+        out
+    };
+    let tbs_bytes = (0..tbs_len)
+        .map(encode)
+        .find(|b| b.len() == tbs_len)
+        .unwrap();
+    let signature = home.root_key().sign(&tbs_bytes);
+    let mut cert = Vec::new();
+    encode_value(
+        &Value::Array(vec![
+            Value::Bytes(tbs_bytes),
+            Value::Bytes(signature.0.to_vec()),
+        ]),
+        &mut cert,
+    );
+    (cert, key)
+}
+
+// [LIMIT-2] [CERT-1] a spec-legal certificate whose tbs is longer than a tbs string may be (300
+// bytes, and the largest, 512 bytes) is accepted everywhere: decoded alone, inside a
+// commissioning message, and as a peer's certificate in a session handshake.
+#[test]
+fn certificate_with_large_tbs_is_accepted_in_commissioning_and_sessions() {
+    for tbs_len in [300, 512] {
+        let f = fx();
+        let (bytes, key) = padded_certificate(&f.home, PHONE, NodeRole::CONTROLLER, tbs_len);
+        assert!(bytes.len() <= orbit_core::cert::CERTIFICATE_LIMITS.max_message);
+
+        // Alone.
+        let cert = Certificate::decode(&bytes).unwrap();
+        assert_eq!(cert.to_bytes(), bytes);
+
+        // Commissioning: inside install-home.
+        let install = InstallHome {
+            root: f.home.root_cert().clone(),
+            certificate: cert.clone(),
+            time: NOW,
+            admin_node_id: None,
+        };
+        let back = InstallHome::decode(&install.to_bytes()).unwrap();
+        assert_eq!(back.certificate.to_bytes(), bytes);
+        let peer = validate_operational(&back.certificate, &back.root, None, NOW).unwrap();
+        assert_eq!(peer.node_id, PHONE);
+
+        // Sessions: the phone's certificate travels in Sigma3 and the lamp decodes it.
+        let phone = HomeMembership::new(f.home.root_cert().clone(), cert, key, NOW).unwrap();
+        let f = Fx { phone, ..f };
+        let mut store = TicketStore::default();
+        let (phone, lamp, _) = f.full(&mut store);
+        assert_pair(&phone, &lamp);
+        assert_eq!(lamp.peer.node_id, PHONE);
+        assert_eq!(lamp.peer.public_key, f.phone.key.public_key());
+    }
+    // One byte more than the tbs limit is refused (with resource-exhausted).
+    let f = fx();
+    let (bytes, _) = padded_certificate(&f.home, PHONE, NodeRole::CONTROLLER, 513);
+    let err = Certificate::decode(&bytes).unwrap_err();
+    assert_eq!(err.status(), Status::RESOURCE_EXHAUSTED, "{err}");
+}
+
+// [VER-5] an invalid version range is well formed, so it decodes, and is then rejected as a
+// parameter with invalid-parameter: by the responder in Sigma1 and by the initiator in Sigma2.
+#[test]
+fn invalid_version_range_is_invalid_parameter() {
+    let f = fx();
+    let mut store = TicketStore::default();
+    let bad = VersionRange {
+        min: ProtocolVersion(3),
+        max: ProtocolVersion(2),
+    };
+    let (_, sigma1) = f.start(None, 1);
+    let err = f
+        .respond(&mut store, &rewrite_offer(&sigma1, bad), 2, NOW)
+        .unwrap_err();
+    assert_eq!(err, SessionError::Version(VersionError::InvalidRange(bad)));
+    assert_eq!(err.status(), Status::INVALID_PARAMETER);
+
+    let zero = VersionRange {
+        min: ProtocolVersion(0),
+        max: ProtocolVersion(1),
+    };
+    let (s, sigma1) = f.start(None, 3);
+    let (_, sigma2) = f.respond(&mut store, &sigma1, 4, NOW).unwrap();
+    let mut s2 = Sigma2::decode(&sigma2).unwrap();
+    s2.responder_versions = zero;
+    let err = s
+        .handle(&f.phone, &s2.to_bytes(), f.at(NOW), &mut Vec::new())
+        .unwrap_err();
+    assert_eq!(err, SessionError::Version(VersionError::InvalidRange(zero)));
+    assert_eq!(err.status(), Status::INVALID_PARAMETER);
+}
+
+// [CBOR-9] [SESS-4] a message type that does not fit a byte (300) decodes as a type and is
+// answered as an unexpected message by every state.
+#[test]
+fn large_unknown_message_type_is_unexpected() {
+    let f = fx();
+    let mut store = TicketStore::default();
+    let unknown = [0xa1, 0x00, 0x19, 0x01, 0x2c]; // {0: 300}
+    let err = f.respond(&mut store, &unknown, 1, NOW).unwrap_err();
+    assert!(
+        matches!(err, SessionError::UnexpectedMessage { found, .. } if found == MessageType(300)),
+        "{err}"
+    );
+    assert_eq!(err.status(), Status::UNEXPECTED_MESSAGE);
+    let (s, sigma1) = f.start(None, 2);
+    let (o, _) = f.respond(&mut store, &sigma1, 3, NOW).unwrap();
+    let err = s
+        .handle(&f.phone, &unknown, f.at(NOW), &mut Vec::new())
+        .unwrap_err();
+    assert_eq!(err.status(), Status::UNEXPECTED_MESSAGE);
+    let Sigma1Outcome::Full(r) = o else { panic!() };
+    let err = f
+        .finish_responder(&mut store, r, &unknown, NOW)
+        .unwrap_err();
+    assert_eq!(err.status(), Status::UNEXPECTED_MESSAGE);
 }

@@ -1,5 +1,5 @@
 use crate::cert::{CertError, CertKind, Certificate};
-use crate::codec::{decode_value, encode_value, CodecError, Limits, Value};
+use crate::codec::{decode_value, encode_value, scan, CodecError, Limits, Value};
 use crate::crypto::sign::PublicKey;
 
 /// A device's attestation chain as sent during pairing: `[product-cert, device-cert]`
@@ -12,6 +12,7 @@ pub struct AttestationChain {
     pub device: Certificate,
 }
 
+/// `[LIMIT-2]` an encoded attestation chain is at most 1024 bytes.
 const CHAIN_LIMITS: Limits = Limits {
     max_message: 1024,
     max_depth: 2,
@@ -26,8 +27,20 @@ impl AttestationChain {
         Value::Array(vec![self.product.to_value(), self.device.to_value()])
     }
 
-    /// Reads a chain from a CBOR value.
+    /// Reads a chain from a CBOR value, such as the chain inside an attestation response.
+    ///
+    /// `[LIMIT-2]` the chain must be within the chain limits (at most 1024 bytes encoded)
+    /// whichever message carried it. The profile gives every value exactly one encoding
+    /// `[CBOR-1]`, so re-encoding reproduces the bytes that were received.
     pub fn from_value(value: Value) -> Result<Self, CodecError> {
+        let mut encoded = Vec::new();
+        encode_value(&value, &mut encoded);
+        scan(&encoded, &CHAIN_LIMITS)?;
+        Self::from_checked_value(value)
+    }
+
+    /// Reads a chain from a value already checked against [`CHAIN_LIMITS`].
+    fn from_checked_value(value: Value) -> Result<Self, CodecError> {
         let Value::Array(items) = value else {
             return Err(CodecError::WrongShape { expected: "array" });
         };
@@ -50,7 +63,7 @@ impl AttestationChain {
 
     /// Decodes a chain.
     pub fn decode(bytes: &[u8]) -> Result<Self, CodecError> {
-        Self::from_value(decode_value(bytes, &CHAIN_LIMITS)?)
+        Self::from_checked_value(decode_value(bytes, &CHAIN_LIMITS)?)
     }
 }
 

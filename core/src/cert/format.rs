@@ -9,7 +9,7 @@ use crate::crypto::sign::{PublicKey, Signature, SigningKey};
 /// What a certificate certifies `[CERT-3]`. Unknown kinds decode and are rejected by
 /// validation rather than by the decoder.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct CertKind(pub u8);
+pub struct CertKind(pub u64);
 
 impl CertKind {
     /// A home's self-signed root.
@@ -40,7 +40,7 @@ impl std::fmt::Display for CertKind {
 
 /// The role of a node in a home, carried in its operational certificate `[HOME-2]`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct NodeRole(pub u8);
+pub struct NodeRole(pub u64);
 
 impl NodeRole {
     /// A controller (a phone, a hub's controlling side).
@@ -154,7 +154,8 @@ impl CborMessage for TbsCertificate {
     fn from_value(value: Value) -> Result<Self, CodecError> {
         let mut m = MapReader::new(value)?;
         Ok(TbsCertificate {
-            kind: CertKind(m.uint_as(key::KIND)?),
+            // [CBOR-9] [CERT-3] any unsigned kind decodes; validation rejects unknown ones.
+            kind: CertKind(m.uint(key::KIND)?),
             serial: m.uint(key::SERIAL)?,
             subject_key: PublicKey(m.array(key::SUBJECT_KEY)?),
             issuer: KeyId(m.array(key::ISSUER)?),
@@ -164,11 +165,8 @@ impl CborMessage for TbsCertificate {
             },
             home_id: m.opt_uint(key::HOME_ID)?,
             node_id: m.opt_uint(key::NODE_ID)?,
-            role: m
-                .opt_uint(key::ROLE)?
-                .map(|r| u8::try_from(r).map(NodeRole))
-                .transpose()
-                .map_err(|_| CodecError::OutOfRange { key: key::ROLE })?,
+            // [CBOR-9] any unsigned role decodes; validation rejects unknown ones.
+            role: m.opt_uint(key::ROLE)?.map(NodeRole),
             vendor_id: m
                 .opt_uint(key::VENDOR_ID)?
                 .map(u16::try_from)
@@ -187,13 +185,24 @@ impl CborMessage for TbsCertificate {
     }
 }
 
-/// The limits for certificates: small, flat structures `[LIMIT-2]`.
+/// `[LIMIT-2]` the limits of a certificate's signed content: the `tbs` map inside the byte
+/// string.
 pub(crate) const CERT_LIMITS: Limits = Limits {
     max_message: 512,
     max_depth: 2,
     max_collection: 16,
     max_string: 256,
     max_items: 40,
+};
+
+/// `[LIMIT-2]` the limits of a whole encoded certificate `[tbs, signature]`: room for a `tbs`
+/// byte string of up to 512 bytes (see [`CERT_LIMITS`]) and the 64-byte signature.
+pub const CERTIFICATE_LIMITS: Limits = Limits {
+    max_message: 600,
+    max_depth: 1,
+    max_collection: 2,
+    max_string: 512,
+    max_items: 3,
 };
 
 /// A signed certificate: the decoded content plus the exact signed bytes.
@@ -270,8 +279,12 @@ impl Certificate {
     }
 
     /// Decodes a certificate (structure only; see the validation functions for trust).
+    ///
+    /// `[LIMIT-2]` the outer array is checked against [`CERTIFICATE_LIMITS`] and the signed
+    /// `tbs` map inside it against the tighter limits of the content, exactly as when the
+    /// certificate arrives embedded in another message ([`Certificate::from_value`]).
     pub fn decode(bytes: &[u8]) -> Result<Self, CertError> {
-        Ok(Self::from_value(decode_value(bytes, &CERT_LIMITS)?)?)
+        Ok(Self::from_value(decode_value(bytes, &CERTIFICATE_LIMITS)?)?)
     }
 
     /// The certificate as a CBOR value `[tbs-bytes, signature]`.
@@ -296,7 +309,8 @@ impl Certificate {
                 key: 1,
                 expected: "64-byte signature",
             })?;
-        // [CERT-1] the embedded map is itself in Orbit's deterministic profile.
+        // [CERT-1] [LIMIT-2] the embedded map is itself in Orbit's deterministic profile, within
+        // the limits of a certificate's signed content.
         let tbs = TbsCertificate::from_value(decode_value(&tbs_bytes, &CERT_LIMITS)?)?;
         Ok(Certificate {
             tbs,

@@ -14,6 +14,8 @@ mod home;
 mod validate;
 
 pub use error::CertError;
-pub use format::{CertKind, Certificate, KeyId, NodeRole, TbsCertificate, Validity};
+pub use format::{
+    CertKind, Certificate, KeyId, NodeRole, TbsCertificate, Validity, CERTIFICATE_LIMITS,
+};
 pub use home::{HomeAuthority, HomeId, HomeMembership, HomeTable, NodeId, MIN_HOMES_PER_DEVICE};
 pub use validate::{validate_operational, OperationalPeer};

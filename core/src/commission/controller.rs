@@ -102,7 +102,7 @@ impl ExpectAttestationResponse {
         now: Instant,
         now_unix: u64,
     ) -> Result<AttestationVerified, CommissionError> {
-        // [COMM-16]
+        // [COMM-16] [LIMIT-3] a message at exactly the deadline is still processed.
         if now > self.deadline {
             return Err(CommissionError::Timeout {
                 deadline: self.deadline,
@@ -226,7 +226,7 @@ impl AttestationVerified {
         now_unix: u64,
         out: &mut Vec<u8>,
     ) -> Result<ExpectComplete, CommissionError> {
-        // [COMM-16]
+        // [COMM-16] [LIMIT-3] a message at exactly the deadline is still processed.
         if now > self.deadline {
             return Err(CommissionError::Timeout {
                 deadline: self.deadline,
@@ -323,7 +323,7 @@ impl ExpectComplete {
     }
 
     fn finish(self, message: &[u8], now: Instant) -> Result<CommissionedDevice, CommissionError> {
-        // [COMM-16]
+        // [COMM-16] [LIMIT-3] a message at exactly the deadline is still processed.
         if now > self.deadline {
             return Err(CommissionError::Timeout {
                 deadline: self.deadline,

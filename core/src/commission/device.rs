@@ -75,7 +75,7 @@ impl ExpectAttestationRequest {
         now: Instant,
         out: &mut Vec<u8>,
     ) -> Result<ExpectInstallHome, CommissionError> {
-        // [COMM-16]
+        // [COMM-16] [LIMIT-3] a message at exactly the deadline is still processed.
         if now > self.deadline {
             return Err(CommissionError::Timeout {
                 deadline: self.deadline,
@@ -185,7 +185,7 @@ impl ExpectInstallHome {
         now_unix: Option<u64>,
         out: &mut Vec<u8>,
     ) -> Result<Commissioned, CommissionError> {
-        // [COMM-16]
+        // [COMM-16] [LIMIT-3] a message at exactly the deadline is still processed.
         if now > self.deadline {
             return Err(CommissionError::Timeout {
                 deadline: self.deadline,

@@ -19,7 +19,7 @@ pub const NONCE_LEN: usize = 32;
 /// A commissioning message type `[COMM-2]`. Unknown values survive decoding (`[CBOR-9]`) and
 /// are answered with `unexpected-message`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct MessageType(pub u8);
+pub struct MessageType(pub u64);
 
 impl MessageType {
     /// Controller → device: asks for the attestation proof.
@@ -108,10 +108,8 @@ fn message_type(value: &Value) -> Result<MessageType, CodecError> {
     };
     for (k, v) in entries {
         if matches!(k, Value::Integer(i) if u64::try_from(*i) == Ok(KEY_TYPE)) {
-            let n = value_uint(v.clone(), KEY_TYPE)?;
-            return u8::try_from(n)
-                .map(MessageType)
-                .map_err(|_| CodecError::OutOfRange { key: KEY_TYPE });
+            // [CBOR-9] any unsigned value is a message type; unknown ones are handled by the state.
+            return value_uint(v.clone(), KEY_TYPE).map(MessageType);
         }
     }
     Err(CodecError::MissingField { key: KEY_TYPE })

@@ -6,7 +6,7 @@ use super::keys::{binding, context, derive, Agreed, PairingKeys, PairingRole};
 use super::messages::{
     MessageType, Pake1, Pake2, Pake3, PbkdfParamRequest, PbkdfParamResponse, RANDOM_LEN,
 };
-use super::window::deadline_after;
+use super::window::{deadline_after, passed};
 use super::{PairingError, PbkdfParams};
 use crate::codec::CborMessage;
 use crate::crypto::hash::HASH_LEN;
@@ -102,7 +102,8 @@ impl ExpectPbkdfParamResponse {
         rng: &mut dyn Random,
         now: Instant,
     ) -> Result<(ExpectPake2, Pake1), PairingError> {
-        if now >= self.deadline {
+        // [LIMIT-3] a message at exactly the deadline is still processed.
+        if passed(self.deadline, now) {
             return Err(PairingError::Timeout {
                 deadline: self.deadline,
             });
@@ -142,8 +143,10 @@ impl ExpectPbkdfParamResponse {
     }
 }
 
-/// `[PAIR-9]` `[VER-3]` `[VER-4]` the chosen version must be the highest in both ranges.
+/// `[PAIR-9]` `[VER-3]` `[VER-4]` the chosen version must be the highest in both ranges;
+/// `[VER-5]` the device's range must be valid.
 fn check_version(ours: VersionRange, response: &PbkdfParamResponse) -> Result<(), PairingError> {
+    response.device_versions.validate()?;
     let chosen = response.version;
     if chosen < ours.min || chosen > ours.max {
         return Err(VersionError::NoCommonVersion {
@@ -189,7 +192,8 @@ impl ExpectPake2 {
         message: &[u8],
         now: Instant,
     ) -> Result<(PairingKeys, Pake3), PairingError> {
-        if now >= self.deadline {
+        // [LIMIT-3] a message at exactly the deadline is still processed.
+        if passed(self.deadline, now) {
             return Err(PairingError::Timeout {
                 deadline: self.deadline,
             });

@@ -30,8 +30,9 @@ pub(crate) fn binding(context: &[u8; HASH_LEN]) -> Binding<'_> {
     }
 }
 
-/// A 32-byte secret from pairing. Never printed `[SEC-2]`; erased when dropped.
-#[derive(Clone, PartialEq, Eq)]
+/// A 32-byte secret from pairing. Never printed `[SEC-2]`; erased when dropped; not
+/// comparable (compare [`PairingSecret::expose`] in tests).
+#[derive(Clone)]
 pub struct PairingSecret([u8; HASH_LEN]);
 
 impl std::fmt::Debug for PairingSecret {

@@ -23,7 +23,7 @@ pub const PAIRING_LIMITS: Limits = Limits {
 
 /// A pairing message type `[PAIR-2]`. Unknown values survive decoding (`[CBOR-9]`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct MessageType(pub u8);
+pub struct MessageType(pub u64);
 
 impl MessageType {
     /// Controller → device: [`PbkdfParamRequest`].
@@ -73,10 +73,8 @@ fn message_type(value: &Value) -> Result<MessageType, CodecError> {
         .iter()
         .find(|(k, _)| matches!(k, Value::Integer(i) if u64::try_from(*i) == Ok(KEY_TYPE)))
         .ok_or(CodecError::MissingField { key: KEY_TYPE })?;
-    let n = value_uint(v.clone(), KEY_TYPE)?;
-    u8::try_from(n)
-        .map(MessageType)
-        .map_err(|_| CodecError::OutOfRange { key: KEY_TYPE })
+    // [CBOR-9] any unsigned value is a message type; unknown ones are handled by the state.
+    value_uint(v.clone(), KEY_TYPE).map(MessageType)
 }
 
 /// Opens a message map and checks that its type is `expected`.

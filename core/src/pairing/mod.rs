@@ -63,7 +63,7 @@
 //! let (phone_keys, pake3) = phone.handle(&pake2.to_bytes(), now)?;
 //! let lamp_keys = lamp.handle(&mut window, &pake3.to_bytes(), now)?;
 //!
-//! assert_eq!(phone_keys.send_secret(), lamp_keys.receive_secret());
+//! assert_eq!(phone_keys.send_secret().expose(), lamp_keys.receive_secret().expose());
 //! assert_eq!(phone_keys.attestation_challenge, lamp_keys.attestation_challenge);
 //! # Ok::<(), orbit_core::pairing::PairingError>(())
 //! ```

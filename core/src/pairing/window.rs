@@ -34,6 +34,28 @@ pub(crate) fn deadline_after(now: Instant) -> Instant {
     now.checked_add(HANDSHAKE_TIMEOUT).unwrap_or(now)
 }
 
+/// `[LIMIT-3]` whether `deadline` has passed at `now`: a message arriving exactly at the
+/// deadline is still processed; the timeout fires only once `now` is later.
+pub(crate) fn passed(deadline: Instant, now: Instant) -> bool {
+    now > deadline
+}
+
+/// `[PAIR-23]` when a window opened at `now` for `duration` closes.
+fn closing_time(now: Instant, duration: Duration) -> Result<Instant, PairingError> {
+    if !(MIN_WINDOW_DURATION..=MAX_WINDOW_DURATION).contains(&duration) {
+        return Err(PairingError::InvalidWindowDuration { duration });
+    }
+    now.checked_add(duration)
+        .ok_or(PairingError::InvalidWindowDuration { duration })
+}
+
+/// `[LIMIT-3]` the first instant at which `deadline` has passed.
+fn first_instant_after(deadline: Instant) -> Instant {
+    deadline
+        .checked_add(Duration::from_nanos(1))
+        .unwrap_or(deadline)
+}
+
 /// Whether the window admits new handshakes, and if not, why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WindowState {
@@ -105,19 +127,64 @@ impl PairingWindow {
         }
     }
 
-    /// `[PAIR-23]` opens the window at `now` for `duration` (3 to 15 minutes) on a local user
-    /// action. This resets the failed-attempt count and the back-off `[PAIR-27]` and abandons
-    /// a handshake in progress.
-    pub fn open(&mut self, now: Instant, duration: Duration) -> Result<(), PairingError> {
-        if !(MIN_WINDOW_DURATION..=MAX_WINDOW_DURATION).contains(&duration) {
-            return Err(PairingError::InvalidWindowDuration { duration });
+    /// `[PAIR-27]` a window restored at power-up (`now`) from what the device persisted: the
+    /// failed-attempt count ([`PairingWindow::failed_attempts`]) and whether the window was
+    /// locked out ([`PairingWindow::is_locked_out`]). No reboot resets them.
+    ///
+    /// The window starts closed, or locked out if `locked_out` is set or the count has
+    /// reached [`MAX_FAILED_ATTEMPTS`]. The time of the last failure does not survive a
+    /// reboot (a monotonic clock restarts), so the back-off of the restored count runs again
+    /// from `now` `[PAIR-26]`.
+    pub fn restore(failed_attempts: u32, locked_out: bool, now: Instant) -> Self {
+        let locked_out = locked_out || failed_attempts >= MAX_FAILED_ATTEMPTS;
+        PairingWindow {
+            state: if locked_out {
+                WindowState::LockedOut
+            } else {
+                WindowState::Closed
+            },
+            failures: failed_attempts,
+            backoff_until: if locked_out {
+                None
+            } else {
+                now.checked_add(backoff_after(failed_attempts))
+                    .filter(|&until| until > now)
+            },
+            active: None,
+            next_slot: 0,
         }
-        let closes_at = now
-            .checked_add(duration)
-            .ok_or(PairingError::InvalidWindowDuration { duration })?;
+    }
+
+    /// `[PAIR-23]` opens the window at `now` for `duration` (3 to 15 minutes) on an explicit
+    /// local user action (a button, a menu). This resets the failed-attempt count and the
+    /// back-off `[PAIR-27]` and abandons a handshake in progress.
+    ///
+    /// A factory-new device that opens its window because it was powered up uses
+    /// [`PairingWindow::open_at_power_up`] instead, which resets nothing.
+    pub fn open(&mut self, now: Instant, duration: Duration) -> Result<(), PairingError> {
+        let closes_at = closing_time(now, duration)?;
         self.state = WindowState::Open { closes_at };
         self.failures = 0;
         self.backoff_until = None;
+        self.active = None;
+        Ok(())
+    }
+
+    /// `[PAIR-23]` `[PAIR-27]` opens the window of a factory-new device at power-up (`now`)
+    /// for `duration` (3 to 15 minutes) without resetting the failed-attempt count or the
+    /// back-off: call it on a window from [`PairingWindow::restore`]. A locked-out window
+    /// stays locked out ([`PairingError::LockedOut`]) until the user opens it with
+    /// [`PairingWindow::open`].
+    pub fn open_at_power_up(
+        &mut self,
+        now: Instant,
+        duration: Duration,
+    ) -> Result<(), PairingError> {
+        let closes_at = closing_time(now, duration)?;
+        if self.is_locked_out() {
+            return Err(PairingError::LockedOut);
+        }
+        self.state = WindowState::Open { closes_at };
         self.active = None;
         Ok(())
     }
@@ -132,14 +199,22 @@ impl PairingWindow {
     /// The window's state at `now`.
     pub fn state(&self, now: Instant) -> WindowState {
         match self.state {
-            WindowState::Open { closes_at } if now >= closes_at => WindowState::Expired,
+            WindowState::Open { closes_at } if passed(closes_at, now) => WindowState::Expired,
             s => s,
         }
     }
 
-    /// Failed attempts counted since the window was opened.
+    /// `[PAIR-27]` failed attempts counted since the user last opened the window. A device
+    /// persists this (with [`PairingWindow::is_locked_out`]) whenever it changes, that is
+    /// after every transition that ends a handshake, and passes it to
+    /// [`PairingWindow::restore`] at power-up.
     pub fn failed_attempts(&self) -> u32 {
         self.failures
+    }
+
+    /// `[PAIR-27]` whether the failed-attempt limit closed the window until the user opens it.
+    pub fn is_locked_out(&self) -> bool {
+        self.state == WindowState::LockedOut
     }
 
     /// When the current back-off ends, if one is running at `now`.
@@ -149,34 +224,37 @@ impl PairingWindow {
 
     /// Whether a handshake holds the slot at `now`.
     pub fn handshake_in_progress(&self, now: Instant) -> bool {
-        self.active.is_some_and(|a| now < a.deadline)
+        self.active.is_some_and(|a| !passed(a.deadline, now))
     }
 
-    /// The next instant at which [`PairingWindow::handle_timeout`] has something to do: the
-    /// deadline of the handshake in progress or the window's closing time.
+    /// The next instant at which [`PairingWindow::handle_timeout`] has something to do: just
+    /// after the deadline of the handshake in progress or the window's closing time, since
+    /// both still admit a message at exactly that instant `[LIMIT-3]`.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let closes = match self.state {
             WindowState::Open { closes_at } => Some(closes_at),
             _ => None,
         };
         let deadline = self.active.map(|a| a.deadline);
-        match (closes, deadline) {
+        let due = match (closes, deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
-        }
+        };
+        due.map(first_instant_after)
     }
 
     /// Applies everything due at `now`: a stalled handshake ends (a failed attempt if Pake2
     /// was sent, `[PAIR-25]` `[PAIR-28]`), an elapsed window closes `[PAIR-23]`. A handshake
-    /// already in progress when the window elapses may still finish.
+    /// already in progress when the window elapses may still finish. Nothing is due at exactly
+    /// a deadline or closing time, only after it `[LIMIT-3]`.
     pub fn handle_timeout(&mut self, now: Instant) {
         if let Some(active) = self.active {
-            if now >= active.deadline {
+            if passed(active.deadline, now) {
                 self.end(active.slot, now, Outcome::Failure);
             }
         }
         if let WindowState::Open { closes_at } = self.state {
-            if now >= closes_at {
+            if passed(closes_at, now) {
                 self.state = WindowState::Expired;
             }
         }
@@ -210,14 +288,15 @@ impl PairingWindow {
     }
 
     /// Checks that `slot` still holds the window at `now`; a handshake past its deadline
-    /// ends here (counted per `[PAIR-25]`).
+    /// ends here (counted per `[PAIR-25]`). A message at exactly the deadline is still
+    /// processed `[LIMIT-3]`.
     pub(crate) fn check(&mut self, slot: Slot, now: Instant) -> Result<(), PairingError> {
         let active = match self.active {
             Some(a) if a.slot == slot => a,
             // The window was closed or reopened, or the slot already expired.
             _ => return Err(PairingError::WindowClosed),
         };
-        if now >= active.deadline {
+        if passed(active.deadline, now) {
             self.end(slot, now, Outcome::Failure);
             return Err(PairingError::Timeout {
                 deadline: active.deadline,

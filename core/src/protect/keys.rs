@@ -4,6 +4,7 @@
 use crate::crypto::aead::{AeadKey, KEY_LEN, NONCE_LEN};
 use crate::crypto::CryptoError;
 use ring::hkdf;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// Length of a traffic secret in bytes.
 pub const SECRET_LEN: usize = 32;
@@ -15,9 +16,25 @@ pub(crate) const LABEL_IV: &[u8] = b"orbit v1 msg iv";
 /// HKDF-Expand label of the next generation's traffic secret `[MSG-5]`.
 pub(crate) const LABEL_KEY_UPDATE: &[u8] = b"orbit v1 msg key update";
 
-/// A 32-byte traffic secret of one direction and one key generation. Never prints `[SEC-2]`.
-#[derive(Clone, PartialEq, Eq)]
+/// A 32-byte traffic secret of one direction and one key generation. Never prints `[SEC-2]`;
+/// erased when dropped `[MSG-5]` `[MSG-17]`. Deliberately not comparable: equality on a secret
+/// invites timing leaks, and nothing in the protocol needs it.
+#[derive(Clone)]
 pub struct TrafficSecret(pub [u8; SECRET_LEN]);
+
+impl Zeroize for TrafficSecret {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl Drop for TrafficSecret {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for TrafficSecret {}
 
 impl std::fmt::Debug for TrafficSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -75,13 +92,24 @@ fn hkdf_expand(prk: &[u8; SECRET_LEN], info: &[u8], out: &mut [u8]) -> Result<()
 }
 
 /// Everything one direction needs for one key generation: the secret (to derive the next
-/// generation and to export state), the expanded AEAD key and the IV.
+/// generation and to export state), the expanded AEAD key and the IV. The secret and the IV
+/// are erased when dropped, so a generation that is replaced or given up leaves nothing
+/// behind `[MSG-5]` `[MSG-17]` (the AEAD key lives inside `ring`, which owns its memory).
 #[derive(Clone)]
 pub(crate) struct GenerationKeys {
     pub(crate) secret: TrafficSecret,
     pub(crate) key: AeadKey,
     iv: [u8; NONCE_LEN],
 }
+
+impl Drop for GenerationKeys {
+    fn drop(&mut self) {
+        // `secret` erases itself when dropped.
+        self.iv.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for GenerationKeys {}
 
 impl std::fmt::Debug for GenerationKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -92,9 +120,15 @@ impl std::fmt::Debug for GenerationKeys {
 impl GenerationKeys {
     /// Derives the key and IV of `secret` `[MSG-4]`.
     pub(crate) fn new(secret: TrafficSecret) -> Result<Self, CryptoError> {
-        let key = AeadKey::new(&secret.aead_key_bytes()?)?;
+        let mut key_bytes = secret.aead_key_bytes()?;
+        let key = AeadKey::new(&key_bytes);
+        key_bytes.zeroize();
         let iv = secret.iv()?;
-        Ok(Self { secret, key, iv })
+        Ok(Self {
+            secret,
+            key: key?,
+            iv,
+        })
     }
 
     /// The keys of the next generation `[MSG-5]`.
@@ -161,9 +195,23 @@ mod tests {
     fn generations_differ() {
         let s0 = TrafficSecret([9; 32]);
         let s1 = s0.next_generation().unwrap();
-        assert_ne!(s0, s1);
+        assert_ne!(s0.0, s1.0);
         assert_ne!(s0.aead_key_bytes().unwrap(), s1.aead_key_bytes().unwrap());
         assert_ne!(s0.iv().unwrap(), s1.iv().unwrap());
         assert_eq!(format!("{s0:?}"), "TrafficSecret(..)");
+    }
+
+    // [MSG-5] [MSG-17] a traffic secret is erased when dropped, and so is a generation's IV.
+    #[test]
+    fn secrets_are_erased() {
+        fn assert_zeroize_on_drop<T: ZeroizeOnDrop>() {}
+        assert_zeroize_on_drop::<TrafficSecret>();
+        assert_zeroize_on_drop::<GenerationKeys>();
+        let mut s = TrafficSecret([7; 32]);
+        s.zeroize();
+        assert_eq!(s.0, [0; 32]);
+        let mut keys = GenerationKeys::new(TrafficSecret([5; 32])).unwrap();
+        keys.iv.zeroize();
+        assert_eq!(keys.nonce(0), [0; NONCE_LEN]);
     }
 }

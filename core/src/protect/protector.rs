@@ -172,17 +172,17 @@ impl Protector {
             local_session_id: self.local_id,
             peer_session_id: self.peer_id,
             send: SendState {
-                secret: self.send.keys.secret,
+                secret: self.send.keys.secret.clone(),
                 generation: self.send.generation,
                 next_counter: self.send.next_counter,
                 sent_in_generation: self.send.sent_in_generation,
                 update_requested: self.send.update_requested,
             },
             recv: RecvState {
-                secret: self.recv.current.secret,
+                secret: self.recv.current.secret.clone(),
                 generation: self.recv.generation,
                 generation_start: self.recv.start,
-                previous_secret: self.recv.previous.map(|k| k.secret),
+                previous_secret: self.recv.previous.as_ref().map(|k| k.secret.clone()),
                 window: self.recv.window,
             },
         }

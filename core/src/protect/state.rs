@@ -5,8 +5,9 @@ use super::header::SessionId;
 use super::keys::TrafficSecret;
 use super::replay::ReplayWindow;
 
-/// What a handshake hands to message protection `[MSG-4]`.
-#[derive(Clone, PartialEq, Eq, Debug)]
+/// What a handshake hands to message protection `[MSG-4]`. Not comparable: it holds secrets
+/// (which erase themselves when dropped).
+#[derive(Clone, Debug)]
 pub struct SessionKeys {
     /// Traffic secret of the direction this node sends in (the initiator's is the handshake's
     /// initiator-to-responder secret).
@@ -24,7 +25,7 @@ pub struct SessionKeys {
 ///
 /// Obtained with [`super::Protector::into_state`], which consumes the protector, so the same
 /// send counters cannot be used twice `[MSG-19]`. Secrets never print `[SEC-2]`.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ProtectorState {
     /// The identifier this node receives on.
@@ -38,7 +39,7 @@ pub struct ProtectorState {
 }
 
 /// The sending direction's state.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct SendState {
     /// Traffic secret of the current send generation.
@@ -54,7 +55,7 @@ pub struct SendState {
 }
 
 /// The receiving direction's state.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct RecvState {
     /// Traffic secret of the current receive generation.

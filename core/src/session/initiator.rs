@@ -22,6 +22,7 @@ use crate::crypto::x25519::EphemeralSecret;
 use crate::crypto::Random;
 use crate::version::{VersionError, VersionRange};
 use std::time::Instant;
+use zeroize::Zeroizing;
 
 /// What an initiator needs to start a handshake.
 #[derive(Debug)]
@@ -137,7 +138,7 @@ impl ExpectSigma2 {
         now: Now,
         out: &mut Vec<u8>,
     ) -> Result<Established, SessionError> {
-        // [SESS-33]
+        // [SESS-33] [LIMIT-3] a message at exactly the deadline is still processed.
         if now.instant > self.deadline {
             return Err(SessionError::Timeout {
                 deadline: self.deadline,
@@ -169,8 +170,10 @@ impl ExpectSigma2 {
         }
     }
 
-    /// `[SESS-7]` `[VER-3]` the chosen version must be one we offered.
+    /// `[SESS-7]` `[VER-3]` the chosen version must be one we offered; `[VER-5]` the
+    /// responder's range must be valid.
     fn check_offered(&self, s2: &Sigma2) -> Result<(), SessionError> {
+        s2.responder_versions.validate()?;
         if s2.version < self.versions.min || s2.version > self.versions.max {
             return Err(VersionError::NoCommonVersion {
                 ours: self.versions,
@@ -203,12 +206,12 @@ impl ExpectSigma2 {
         let s2 = Sigma2::from_value(value)?;
         self.check_offered(&s2)?;
         // [SESS-12]
-        let shared = self.eph.agree(&s2.responder_eph)?;
+        let shared = Zeroizing::new(self.eph.agree(&s2.responder_eph)?);
         let mut th = self.transcript.clone();
         th.update(&header);
         let th2 = th.current();
         // [SESS-17] [SESS-18]
-        let k2 = derive(&th2, &shared, LABEL_SIGMA2_KEY)?;
+        let k2 = derive(&th2, &shared[..], LABEL_SIGMA2_KEY)?;
         let plain = open(&k2, &s2.encrypted)
             .map_err(|_| SessionError::DecryptFailed { message: "sigma2" })?;
         let p2 = Sigma2Payload::decode(&plain)?;
@@ -233,7 +236,7 @@ impl ExpectSigma2 {
         // Sigma3 [SESS-13]
         self.transcript.update(message);
         let th3 = self.transcript.current();
-        let k3 = derive(&th3, &shared, LABEL_SIGMA3_KEY)?;
+        let k3 = derive(&th3, &shared[..], LABEL_SIGMA3_KEY)?;
         let own_cert = membership.cert.to_bytes();
         let signature = membership
             .key
@@ -248,7 +251,7 @@ impl ExpectSigma2 {
         let start = out.len();
         sigma3.encode_into(out);
         self.transcript.update(out.get(start..).unwrap_or_default());
-        let (secrets, resumption) = final_secrets(&self.transcript.current(), &shared)?;
+        let (secrets, resumption) = final_secrets(&self.transcript.current(), &shared[..])?;
         // [SESS-21] [SESS-22]
         let own_not_after = membership.cert.tbs().validity.not_after;
         let ticket = p2.ticket_id.map(|id| {
@@ -289,19 +292,19 @@ impl ExpectSigma2 {
         let s2 = Sigma2Resume::from_value(value)?.0;
         self.check_offered(&s2)?;
         // [SESS-29] fresh X25519 even when resuming.
-        let shared = self.eph.agree(&s2.responder_eph)?;
+        let shared = Zeroizing::new(self.eph.agree(&s2.responder_eph)?);
         let ikm = resumption_ikm(ticket.resumption_secret(), &shared);
         let mut th = self.transcript.clone();
         th.update(&header);
         // [SESS-26] [SESS-27] the payload's tag proves the responder holds the secret.
-        let k2 = derive(&th.current(), &ikm, LABEL_SIGMA2_RESUME_KEY)?;
+        let k2 = derive(&th.current(), &ikm[..], LABEL_SIGMA2_RESUME_KEY)?;
         let plain = open(&k2, &s2.encrypted).map_err(|_| SessionError::DecryptFailed {
             message: "sigma2-resume",
         })?;
         let payload = Sigma2ResumePayload::decode(&plain)?;
         self.confirm_version(&s2)?;
         self.transcript.update(message);
-        let (secrets, resumption) = final_secrets(&self.transcript.current(), &ikm)?;
+        let (secrets, resumption) = final_secrets(&self.transcript.current(), &ikm[..])?;
         let next = payload.ticket_id.map(|id| {
             Ticket::issue(
                 id,

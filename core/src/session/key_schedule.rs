@@ -6,6 +6,7 @@ use crate::crypto::aead::{AeadKey, NONCE_LEN};
 use crate::crypto::hash::{hkdf_sha256, HASH_LEN};
 use crate::crypto::CryptoError;
 use crate::protect::TrafficSecret;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// HKDF info label of the key sealing Sigma2's payload.
 pub(crate) const LABEL_SIGMA2_KEY: &[u8] = b"orbit v1 sigma2 key";
@@ -27,9 +28,24 @@ pub(crate) const SIG2_CONTEXT: &[u8] = b"orbit v1 sigma2 signature";
 pub(crate) const SIG3_CONTEXT: &[u8] = b"orbit v1 sigma3 signature";
 
 /// A 32-byte handshake secret (shared secret, payload key, resumption secret) that never
-/// prints `[SEC-2]`.
-#[derive(Clone, PartialEq, Eq)]
+/// prints `[SEC-2]` and is erased when dropped `[SESS-12]`, wherever it is kept (a handshake
+/// state, a ticket). Not comparable, so no code compares secrets in variable time.
+#[derive(Clone)]
 pub(crate) struct Secret(pub(crate) [u8; HASH_LEN]);
+
+impl Zeroize for Secret {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Secret {}
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -37,8 +53,9 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// The two traffic secrets a handshake hands to message protection `[SESS-13]`.
-#[derive(Clone, PartialEq, Eq, Debug)]
+/// The two traffic secrets a handshake hands to message protection `[SESS-13]`. Each is
+/// erased when dropped.
+#[derive(Clone, Debug)]
 pub struct TrafficSecrets {
     /// Protects messages from the initiator to the responder.
     pub initiator_to_responder: TrafficSecret,

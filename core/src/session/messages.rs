@@ -30,7 +30,7 @@ pub const SESSION_LIMITS: Limits = Limits {
 
 /// A handshake message type `[SESS-4]`. Unknown values survive decoding (`[CBOR-9]`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct MessageType(pub u8);
+pub struct MessageType(pub u64);
 
 impl MessageType {
     /// Initiator's first message.
@@ -77,10 +77,8 @@ fn message_type(value: &Value) -> Result<MessageType, CodecError> {
     };
     for (k, v) in entries {
         if matches!(k, Value::Integer(i) if u64::try_from(*i) == Ok(KEY_TYPE)) {
-            let n = crate::codec::value_uint(v.clone(), KEY_TYPE)?;
-            return u8::try_from(n)
-                .map(MessageType)
-                .map_err(|_| CodecError::OutOfRange { key: KEY_TYPE });
+            // [CBOR-9] any unsigned value is a message type; unknown ones are handled by the state.
+            return crate::codec::value_uint(v.clone(), KEY_TYPE).map(MessageType);
         }
     }
     Err(CodecError::MissingField { key: KEY_TYPE })

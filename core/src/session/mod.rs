@@ -107,6 +107,7 @@ use crate::cert::{CertError, Certificate, HomeMembership, OperationalPeer};
 use crate::codec::CborMessage;
 use crate::status::Status;
 use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
 
 /// A session identifier: chosen by each side for the messages it receives `[SESS-8]`;
 /// the same type message protection uses `[MSG-2]`.
@@ -129,9 +130,9 @@ fn deadline_after(now: Instant) -> Instant {
 }
 
 /// `[SESS-17]` the input keying material of a resumed handshake:
-/// resumption secret ‖ X25519 shared secret.
-fn resumption_ikm(secret: &key_schedule::Secret, shared: &[u8; 32]) -> [u8; 64] {
-    let mut ikm = [0u8; 64];
+/// resumption secret ‖ X25519 shared secret, erased when dropped `[SESS-12]`.
+fn resumption_ikm(secret: &key_schedule::Secret, shared: &[u8; 32]) -> Zeroizing<[u8; 64]> {
+    let mut ikm = Zeroizing::new([0u8; 64]);
     let (a, b) = ikm.split_at_mut(32);
     a.copy_from_slice(&secret.0);
     b.copy_from_slice(shared);

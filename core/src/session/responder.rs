@@ -22,6 +22,7 @@ use crate::crypto::x25519::EphemeralSecret;
 use crate::crypto::Random;
 use crate::version::{ProtocolVersion, VersionRange};
 use std::time::Instant;
+use zeroize::Zeroizing;
 
 /// What a responder consults for every handshake: its homes, its tickets and its versions.
 /// It holds no per-handshake state: each handshake in progress is a separate
@@ -133,7 +134,7 @@ impl Responder<'_> {
         th.update(&truncated(&sigma2.to_value(), SIGMA2_ENCRYPTED_KEY));
         let th2 = th.current();
         // [SESS-17] [SESS-19]
-        let k2 = derive(&th2, &shared, LABEL_SIGMA2_KEY)?;
+        let k2 = derive(&th2, &shared[..], LABEL_SIGMA2_KEY)?;
         let own_cert = home.cert.to_bytes();
         let signature = home.key.sign(&signed_data(SIG2_CONTEXT, &th2, &own_cert));
         let payload = Sigma2Payload {
@@ -148,7 +149,7 @@ impl Responder<'_> {
         transcript.update(out.get(start..).unwrap_or_default());
         Ok(ExpectSigma3 {
             home_id: home.home_id(),
-            shared: Secret(shared),
+            shared: Secret(*shared),
             transcript,
             reply,
             ticket_id,
@@ -176,13 +177,13 @@ impl Responder<'_> {
         transcript.update(message);
         let mut th = transcript.clone();
         th.update(&truncated(&sigma2.to_value(), SIGMA2_ENCRYPTED_KEY));
-        let k2 = derive(&th.current(), &ikm, LABEL_SIGMA2_RESUME_KEY)?;
+        let k2 = derive(&th.current(), &ikm[..], LABEL_SIGMA2_RESUME_KEY)?;
         let payload = Sigma2ResumePayload { ticket_id };
         sigma2.0.encrypted = seal(&k2, &payload.to_bytes())?;
         let start = out.len();
         sigma2.encode_into(out);
         transcript.update(out.get(start..).unwrap_or_default());
-        let (secrets, resumption) = final_secrets(&transcript.current(), &ikm)?;
+        let (secrets, resumption) = final_secrets(&transcript.current(), &ikm[..])?;
         if let Some(id) = ticket_id {
             let next = Ticket::issue(
                 id,
@@ -218,12 +219,16 @@ struct Reply {
 
 impl Reply {
     /// Sigma2's clear fields with an empty encrypted part, and the X25519 shared secret.
-    fn start(&self, s1: &Sigma1, rng: &mut dyn Random) -> Result<(Sigma2, [u8; 32]), SessionError> {
+    fn start(
+        &self,
+        s1: &Sigma1,
+        rng: &mut dyn Random,
+    ) -> Result<(Sigma2, Zeroizing<[u8; 32]>), SessionError> {
         let mut random = [0u8; 32];
         rng.fill(&mut random)?;
         let eph = EphemeralSecret::generate(rng)?;
         // [SESS-12]
-        let shared = eph.agree(&s1.initiator_eph)?;
+        let shared = Zeroizing::new(eph.agree(&s1.initiator_eph)?);
         let sigma2 = Sigma2 {
             responder_random: random,
             responder_session_id: self.local_session_id,
@@ -266,7 +271,7 @@ impl ExpectSigma3 {
         message: &[u8],
         now: Now,
     ) -> Result<Established, SessionError> {
-        // [SESS-33]
+        // [SESS-33] [LIMIT-3] a message at exactly the deadline is still processed.
         if now.instant > self.deadline {
             return Err(SessionError::Timeout {
                 deadline: self.deadline,

@@ -20,8 +20,9 @@ pub const MAX_TICKETS: usize = 32;
 /// The initiator receives its ticket in [`super::Established::ticket`] and passes it to its
 /// next [`super::Initiator`]; the responder keeps its tickets in a [`TicketStore`]. A ticket
 /// is single-use, so it is not `Clone`; a store that persists it uses [`Ticket::secret`] and
-/// [`Ticket::from_parts`].
-#[derive(Debug, PartialEq, Eq)]
+/// [`Ticket::from_parts`]. Its resumption secret is erased when the ticket is dropped
+/// (redeemed, expired or evicted), and tickets are not comparable (use the identifier).
+#[derive(Debug)]
 pub struct Ticket {
     /// The identifier the responder chose; sent in clear in the resuming Sigma1.
     pub id: TicketId,

@@ -6,8 +6,8 @@ use super::schedule::{transcript, KeySchedule, TranscriptInputs};
 use super::{ProverSecrets, Spake2PlusError, Verifier, CONFIRM_LEN, POINT_LEN};
 use crate::crypto::hash::hmac_sha256_verify;
 use crate::crypto::Random;
-use p256::elliptic_curve::zeroize::Zeroize;
 use p256::{ProjectivePoint, Scalar};
+use zeroize::{Zeroize, Zeroizing};
 
 /// What both sides bind into TT besides the shares: the protocol context and the two
 /// identities (RFC 9383 §3.3). Orbit pairing uses a hash of its first two messages as the
@@ -22,8 +22,9 @@ pub struct Binding<'a> {
     pub id_verifier: &'a [u8],
 }
 
-/// `K_shared`, the key both sides hold after a successful exchange. Never printed `[SEC-2]`.
-#[derive(Clone, PartialEq, Eq)]
+/// `K_shared`, the key both sides hold after a successful exchange. Never printed `[SEC-2]`;
+/// erased when dropped; not comparable (compare [`SharedKey::as_bytes`] in tests).
+#[derive(Clone)]
 pub struct SharedKey([u8; CONFIRM_LEN]);
 
 impl std::fmt::Debug for SharedKey {
@@ -116,8 +117,10 @@ impl Prover {
         let y = decode_share(share_v, ShareKind::Verifier)?;
         let share_v = encode_point(&y);
         let base = y - n()? * self.w0;
-        let z = encode_point(&(base * self.x));
-        let v = encode_point(&(base * self.w1));
+        // Z, V and w0 are secret: their encodings are erased when dropped.
+        let z = Zeroizing::new(encode_point(&(base * self.x)));
+        let v = Zeroizing::new(encode_point(&(base * self.w1)));
+        let w0 = Zeroizing::new(scalar_bytes(&self.w0));
         let tt = transcript(
             binding,
             &TranscriptInputs {
@@ -125,7 +128,7 @@ impl Prover {
                 share_v: &share_v,
                 z: &z,
                 v: &v,
-                w0: &scalar_bytes(&self.w0),
+                w0: &w0,
             },
         );
         Ok((KeySchedule::derive(&tt)?, share_v))
@@ -226,8 +229,10 @@ impl Verifier {
     ) -> Result<VerifierResponse, Spake2PlusError> {
         let share_p = encode_point(x);
         let share_v = encode_point(&(ProjectivePoint::GENERATOR * y + n()? * self.w0));
-        let z = encode_point(&((*x - m()? * self.w0) * y));
-        let v = encode_point(&(self.l * y));
+        // Z, V and w0 are secret: their encodings are erased when dropped.
+        let z = Zeroizing::new(encode_point(&((*x - m()? * self.w0) * y)));
+        let v = Zeroizing::new(encode_point(&(self.l * y)));
+        let w0 = Zeroizing::new(scalar_bytes(&self.w0));
         let tt = transcript(
             binding,
             &TranscriptInputs {
@@ -235,7 +240,7 @@ impl Verifier {
                 share_v: &share_v,
                 z: &z,
                 v: &v,
-                w0: &scalar_bytes(&self.w0),
+                w0: &w0,
             },
         );
         let keys = KeySchedule::derive(&tt)?;

@@ -3,7 +3,7 @@
 use super::group::{M_UNCOMPRESSED, N_UNCOMPRESSED};
 use super::{Binding, Spake2PlusError, CONFIRM_LEN, POINT_LEN, SCALAR_LEN};
 use crate::crypto::hash::{hkdf_sha256, hmac_sha256, sha256, HASH_LEN};
-use p256::elliptic_curve::zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 /// HKDF info of the confirmation keys (RFC 9383 §3.4).
 const INFO_CONFIRMATION: &[u8] = b"ConfirmationKeys";
@@ -27,8 +27,20 @@ fn push(tt: &mut Vec<u8>, field: &[u8]) {
 
 /// `[PAIR-12]` TT = Context, idProver, idVerifier, M, N, shareP, shareV, Z, V, w0, each with
 /// its length prefix; M and N uncompressed, w0 as 32 big-endian bytes.
-pub(crate) fn transcript(binding: &Binding<'_>, inputs: &TranscriptInputs<'_>) -> Vec<u8> {
-    let mut tt = Vec::with_capacity(10 * 8 + binding.context.len() + 6 * POINT_LEN + 64);
+///
+/// TT holds the secrets Z, V and w0, so it is erased when dropped. Its capacity is reserved
+/// up front so no reallocation leaves a copy behind.
+pub(crate) fn transcript(
+    binding: &Binding<'_>,
+    inputs: &TranscriptInputs<'_>,
+) -> Zeroizing<Vec<u8>> {
+    let capacity = 10 * 8
+        + binding.context.len()
+        + binding.id_prover.len()
+        + binding.id_verifier.len()
+        + 6 * POINT_LEN
+        + SCALAR_LEN;
+    let mut tt = Zeroizing::new(Vec::with_capacity(capacity));
     push(&mut tt, binding.context);
     push(&mut tt, binding.id_prover);
     push(&mut tt, binding.id_verifier);

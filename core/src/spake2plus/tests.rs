@@ -103,7 +103,7 @@ fn rfc9383_intermediate_values() {
             w0: &scalar_bytes(&w0),
         },
     );
-    assert_eq!(tt, hex_of(v, "TT"));
+    assert_eq!(*tt, hex_of(v, "TT"));
     let keys = KeySchedule::derive(&tt).unwrap();
     assert_eq!(keys.k_main.to_vec(), hex_of(v, "K_main"));
     assert_eq!(keys.k_confirm_p.to_vec(), hex_of(v, "K_confirmP"));

@@ -84,6 +84,6 @@ pub(crate) fn exchange(
         k_shared: keys.k_shared,
         confirm_p: keys.confirm_p(&share_v),
         confirm_v: keys.confirm_v(&share_p),
-        tt,
+        tt: tt.to_vec(),
     }
 }

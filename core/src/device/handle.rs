@@ -1,0 +1,521 @@
+//! Answering requests: describe, read, write, invoke, timed, subscribe, unsubscribe
+//! (`spec/v1/13-interaction.md`).
+
+use super::node::{uptime_ms, DeviceNode, Requester, TimedWindow};
+use super::reports::encode_reports;
+use super::subscription::{Subscription, MAX_INTERVAL_LIMIT_S};
+use crate::cert::{HomeId, NodeId};
+use crate::codec::{decode_value, CborMessage, MapReader};
+use crate::interaction::{
+    AttributePath, AttributeReport, CommandPath, ConcreteAttribute, Envelope, EventPath,
+    EventRecord, InvokeRequest, Message, PathStatus, ReadRequest, SubscribeRequest,
+    SubscribeResponse, WriteRequest, IM_LIMITS,
+};
+use crate::model::{check_fields, std_caps, Data, Privilege};
+use crate::status::Status;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+/// The longest timed interaction window `[IM-41]`.
+pub const MAX_TIMED_TIMEOUT_MS: u32 = 10_000;
+
+impl DeviceNode {
+    /// Answers one interaction request from `from` `[IM-1]`; returns the messages to send back
+    /// on the same session, in order. Bad input gets a status, never a panic, and the session
+    /// goes on `[IM-5]`.
+    pub fn handle(&mut self, now: Instant, from: &Requester, request: &[u8]) -> Vec<Vec<u8>> {
+        let env = match Envelope::decode(request) {
+            Ok(env) => env,
+            Err(e) => {
+                let (exchange, known) = peek(request);
+                // [IM-2] an unknown type is unexpected; anything else undecodable is
+                // invalid-message or, for limit breaches, resource-exhausted [IM-5].
+                let status = if known {
+                    e.status()
+                } else {
+                    Status::UNEXPECTED_MESSAGE
+                };
+                return vec![status_message(exchange, status)];
+            }
+        };
+        let exchange = env.exchange;
+        let out = match env.message {
+            Message::DescribeRequest => vec![self.describe(from, exchange)],
+            Message::ReadRequest(r) => self.read(from, exchange, r),
+            Message::WriteRequest(w) => vec![self.write(now, from, exchange, w)],
+            Message::InvokeRequest(i) => vec![self.invoke(now, from, exchange, i)],
+            Message::TimedRequest { timeout_ms } => {
+                vec![self.open_timed(now, from, exchange, timeout_ms)]
+            }
+            Message::SubscribeRequest(s) => self.subscribe(now, from, exchange, s),
+            Message::Unsubscribe { subscription } => {
+                let before = self.subscriptions.len();
+                self.subscriptions
+                    .retain(|s| !(s.id == subscription && s.session == from.session));
+                let status = if self.subscriptions.len() < before {
+                    Status::SUCCESS
+                } else {
+                    Status::INVALID_SUBSCRIPTION
+                };
+                vec![status_message(exchange, status)]
+            }
+            // Answers are never requests.
+            _ => vec![status_message(exchange, Status::UNEXPECTED_MESSAGE)],
+        };
+        self.propagate_changes();
+        out
+    }
+
+    fn describe(&self, from: &Requester, exchange: u32) -> Vec<u8> {
+        // [IM-70] any node with an entry in its home may describe.
+        let key = match self.homes.get(&from.home) {
+            Some(k) if self.acl.knows(from.home, from.node) => k,
+            _ => return status_message(exchange, Status::ACCESS_DENIED),
+        };
+        let (descriptor, signature) = self.descriptor().sign(key);
+        Envelope {
+            exchange,
+            message: Message::DescribeResponse {
+                descriptor,
+                signature: signature.0.to_vec(),
+            },
+        }
+        .to_bytes()
+    }
+
+    /// The value of an attribute as `home` sees it: the acl attribute shows only that home's
+    /// entries `[ACL-7]`.
+    pub(crate) fn read_value(&self, home: HomeId, attr: &ConcreteAttribute) -> Option<Data> {
+        if *attr == acl_path() {
+            return Some(Data::List(
+                self.acl.home_entries(home).map(|e| e.to_data()).collect(),
+            ));
+        }
+        self.store.get(attr).cloned()
+    }
+
+    /// Expands attribute paths `[IM-13]`: concrete paths to missing or forbidden attributes
+    /// yield statuses; wildcards skip them.
+    fn expand(&self, from: &Requester, paths: &[AttributePath]) -> Vec<AttributeReport> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for path in paths {
+            if let Some(c) = path.as_concrete() {
+                let result = match self.check_attribute(from, &c, None) {
+                    Ok(()) => self
+                        .read_value(from.home, &c)
+                        .ok_or(Status::UNSUPPORTED_ATTRIBUTE),
+                    Err(s) => Err(s),
+                };
+                if seen.insert(c) {
+                    out.push(AttributeReport { path: c, result });
+                }
+                continue;
+            }
+            for (c, _) in self.store.iter() {
+                if path.matches(c) && self.check_attribute(from, c, None).is_ok() && seen.insert(*c)
+                {
+                    if let Some(v) = self.read_value(from.home, c) {
+                        out.push(AttributeReport {
+                            path: *c,
+                            result: Ok(v),
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Checks that an attribute exists, allows the access, and that the requester holds the
+    /// privilege: `write` is `None` for a read `[IM-21]`, `[ACL-4]`.
+    fn check_attribute(
+        &self,
+        from: &Requester,
+        c: &ConcreteAttribute,
+        write: Option<()>,
+    ) -> Result<(), Status> {
+        if !self.endpoints.contains_key(&c.endpoint) {
+            return Err(Status::UNSUPPORTED_ENDPOINT);
+        }
+        let schema = self
+            .store
+            .schema(c.endpoint, c.capability)
+            .ok_or(Status::UNSUPPORTED_CAPABILITY)?;
+        let attr = schema
+            .attribute(c.attribute)
+            .filter(|_| self.store.contains(c))
+            .ok_or(Status::UNSUPPORTED_ATTRIBUTE)?;
+        let (allowed, needed) = match write {
+            None => (attr.access.read, Privilege::View),
+            Some(()) => (attr.access.write, attr.write_privilege),
+        };
+        if !allowed {
+            return Err(Status::UNSUPPORTED_ACCESS);
+        }
+        if !self
+            .acl
+            .allows(from.home, from.node, c.endpoint, c.capability, needed)
+        {
+            return Err(Status::ACCESS_DENIED);
+        }
+        Ok(())
+    }
+
+    /// Whether an event record is visible to `(home, node)` through `paths` `[IM-53]`.
+    pub(crate) fn event_visible(
+        &self,
+        home: HomeId,
+        node: NodeId,
+        paths: &[EventPath],
+        r: &EventRecord,
+    ) -> bool {
+        paths
+            .iter()
+            .any(|p| p.matches(r.endpoint, r.capability, r.event))
+            && self
+                .acl
+                .allows(home, node, r.endpoint, r.capability, Privilege::View)
+            && (r.capability != std_caps::access_control::ID
+                || r.fields.field(0).and_then(Data::as_u64) == Some(home))
+    }
+
+    fn read(&self, from: &Requester, exchange: u32, r: ReadRequest) -> Vec<Vec<u8>> {
+        // [IM-80]
+        if r.attributes.len() + r.events.len() > self.limits.max_paths_per_request as usize {
+            return vec![status_message(exchange, Status::RESOURCE_EXHAUSTED)];
+        }
+        let attributes = self.expand(from, &r.attributes);
+        let events = if r.events.is_empty() {
+            Vec::new()
+        } else {
+            self.events
+                .since(r.event_min.unwrap_or(0))
+                .filter(|e| self.event_visible(from.home, from.node, &r.events, e))
+                .cloned()
+                .collect()
+        };
+        encode_reports(
+            exchange,
+            None,
+            attributes,
+            events,
+            self.limits.max_message as usize,
+        )
+    }
+
+    /// Consumes the timed window of `(session, exchange)` if the request is timed `[IM-40]`.
+    fn take_timed(
+        &mut self,
+        now: Instant,
+        from: &Requester,
+        exchange: u32,
+        timed: bool,
+    ) -> Result<bool, Status> {
+        if !timed {
+            return Ok(false);
+        }
+        let idx = self
+            .timed
+            .iter()
+            .position(|t| t.session == from.session && t.exchange == exchange)
+            .ok_or(Status::TIMED_REQUEST_MISMATCH)?;
+        let window = self.timed.swap_remove(idx);
+        if now > window.deadline {
+            return Err(Status::TIMED_REQUEST_MISMATCH);
+        }
+        Ok(true)
+    }
+
+    fn open_timed(
+        &mut self,
+        now: Instant,
+        from: &Requester,
+        exchange: u32,
+        timeout_ms: u32,
+    ) -> Vec<u8> {
+        // [IM-41]
+        if timeout_ms == 0 || timeout_ms > MAX_TIMED_TIMEOUT_MS {
+            return status_message(exchange, Status::INVALID_PARAMETER);
+        }
+        self.timed
+            .retain(|t| !(t.session == from.session && t.exchange == exchange));
+        // Bound the windows one session can hold, like any other per-session state.
+        if self
+            .timed
+            .iter()
+            .filter(|t| t.session == from.session)
+            .count()
+            >= 8
+        {
+            return status_message(exchange, Status::RESOURCE_EXHAUSTED);
+        }
+        self.timed.push(TimedWindow {
+            session: from.session,
+            exchange,
+            deadline: now + Duration::from_millis(timeout_ms.into()),
+        });
+        status_message(exchange, Status::SUCCESS)
+    }
+
+    fn write(&mut self, now: Instant, from: &Requester, exchange: u32, w: WriteRequest) -> Vec<u8> {
+        if w.writes.len() > self.limits.max_paths_per_request as usize {
+            return status_message(exchange, Status::RESOURCE_EXHAUSTED);
+        }
+        let timed = match self.take_timed(now, from, exchange, w.timed) {
+            Ok(t) => t,
+            Err(s) => return status_message(exchange, s),
+        };
+        let statuses = w
+            .writes
+            .into_iter()
+            .map(|(path, value)| PathStatus {
+                path,
+                status: match self.write_one(now, from, timed, path, &value) {
+                    Ok(()) => Status::SUCCESS,
+                    Err(s) => s,
+                },
+            })
+            .collect();
+        Envelope {
+            exchange,
+            message: Message::WriteResponse(statuses),
+        }
+        .to_bytes()
+    }
+
+    /// One write entry, checked in the order of `[IM-21]`.
+    fn write_one(
+        &mut self,
+        now: Instant,
+        from: &Requester,
+        timed: bool,
+        c: ConcreteAttribute,
+        value: &Data,
+    ) -> Result<(), Status> {
+        self.check_attribute(from, &c, Some(()))?;
+        let schema = self
+            .store
+            .schema(c.endpoint, c.capability)
+            .and_then(|s| s.attribute(c.attribute))
+            .ok_or(Status::UNSUPPORTED_ATTRIBUTE)?;
+        if schema.timed && !timed {
+            return Err(Status::NEEDS_TIMED_INTERACTION);
+        }
+        schema.ty.check(value).map_err(|e| e.status())?;
+        if c == acl_path() {
+            return self.write_acl(now, from, value);
+        }
+        let uptime = uptime_ms(self.start, now);
+        let ep = self
+            .endpoints
+            .get_mut(&c.endpoint)
+            .ok_or(Status::UNSUPPORTED_ENDPOINT)?;
+        let stored = match ep.behavior.as_mut() {
+            Some(b) => {
+                let mut ctx = super::Context {
+                    store: &mut self.store,
+                    events: &mut self.events,
+                    now,
+                    uptime_ms: uptime,
+                    endpoint: c.endpoint,
+                    invoker: Some((from.home, from.node)),
+                };
+                b.write(&mut ctx, c, value)?
+            }
+            None => value.clone(),
+        };
+        self.store.set(c, stored)
+    }
+
+    fn invoke(
+        &mut self,
+        now: Instant,
+        from: &Requester,
+        exchange: u32,
+        i: InvokeRequest,
+    ) -> Vec<u8> {
+        let result = self
+            .take_timed(now, from, exchange, i.timed)
+            .and_then(|timed| self.invoke_checked(now, from, timed, i.path, &i.args));
+        Envelope {
+            exchange,
+            message: Message::InvokeResponse(result),
+        }
+        .to_bytes()
+    }
+
+    /// Checks an invocation in the order of `[IM-30]` and runs it.
+    fn invoke_checked(
+        &mut self,
+        now: Instant,
+        from: &Requester,
+        timed: bool,
+        path: CommandPath,
+        args: &Data,
+    ) -> Result<Data, Status> {
+        if !self.endpoints.contains_key(&path.endpoint) {
+            return Err(Status::UNSUPPORTED_ENDPOINT);
+        }
+        let cap = self
+            .store
+            .schema(path.endpoint, path.capability)
+            .ok_or(Status::UNSUPPORTED_CAPABILITY)?;
+        let cmd = cap
+            .command(path.command)
+            .ok_or(Status::UNSUPPORTED_COMMAND)?;
+        if !self.acl.allows(
+            from.home,
+            from.node,
+            path.endpoint,
+            path.capability,
+            cmd.privilege,
+        ) {
+            return Err(Status::ACCESS_DENIED);
+        }
+        if cmd.timed && !timed {
+            return Err(Status::NEEDS_TIMED_INTERACTION);
+        }
+        check_fields(&cmd.args, args).map_err(|e| e.status())?;
+        let result_fields = cmd.result.clone();
+        let uptime = uptime_ms(self.start, now);
+        let result = match self
+            .endpoints
+            .get_mut(&path.endpoint)
+            .and_then(|e| e.behavior.as_mut())
+        {
+            Some(b) => {
+                let mut ctx = super::Context {
+                    store: &mut self.store,
+                    events: &mut self.events,
+                    now,
+                    uptime_ms: uptime,
+                    endpoint: path.endpoint,
+                    invoker: Some((from.home, from.node)),
+                };
+                b.invoke(&mut ctx, path, args)?
+            }
+            None => self.invoke_root(from, path, args)?,
+        };
+        // A behaviour that answers outside its schema is a device bug, reported as failure.
+        check_fields(&result_fields, &result).map_err(|_| Status::FAILURE)?;
+        Ok(result)
+    }
+
+    fn subscribe(
+        &mut self,
+        now: Instant,
+        from: &Requester,
+        exchange: u32,
+        s: SubscribeRequest,
+    ) -> Vec<Vec<u8>> {
+        // [IM-60]
+        if s.max_interval_s == 0
+            || s.max_interval_s > MAX_INTERVAL_LIMIT_S
+            || s.min_interval_s > s.max_interval_s
+        {
+            return vec![status_message(exchange, Status::INVALID_PARAMETER)];
+        }
+        if s.attributes.len() + s.events.len() > self.limits.max_paths_per_request as usize {
+            return vec![status_message(exchange, Status::RESOURCE_EXHAUSTED)];
+        }
+        // [IM-81]
+        let per_session = self
+            .subscriptions
+            .iter()
+            .filter(|x| x.session == from.session)
+            .count();
+        let per_home = self
+            .subscriptions
+            .iter()
+            .filter(|x| x.home == from.home)
+            .count();
+        if per_session >= self.limits.max_subscriptions_per_session as usize
+            || per_home >= self.limits.max_subscriptions_per_home as usize
+        {
+            return vec![status_message(exchange, Status::RESOURCE_EXHAUSTED)];
+        }
+        let id = self.next_subscription;
+        self.next_subscription = self.next_subscription.wrapping_add(1).max(1);
+        let attributes = self.expand(from, &s.attributes);
+        let events: Vec<EventRecord> = match s.event_min {
+            Some(min) => self
+                .events
+                .since(min)
+                .filter(|e| self.event_visible(from.home, from.node, &s.events, e))
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut out = encode_reports(
+            exchange,
+            Some(id),
+            attributes,
+            events,
+            self.limits.max_message as usize,
+        );
+        self.subscriptions.push(Subscription {
+            id,
+            session: from.session,
+            home: from.home,
+            node: from.node,
+            attributes: s.attributes,
+            events: s.events,
+            min: Duration::from_secs(s.min_interval_s.into()),
+            max: Duration::from_secs(s.max_interval_s.into()),
+            last_report: now,
+            dirty: BTreeSet::new(),
+            next_event: self.events.next_number(),
+        });
+        out.push(
+            Envelope {
+                exchange,
+                message: Message::SubscribeResponse(SubscribeResponse {
+                    subscription: id,
+                    max_interval_s: s.max_interval_s,
+                }),
+            }
+            .to_bytes(),
+        );
+        out
+    }
+}
+
+pub(crate) fn acl_path() -> ConcreteAttribute {
+    ConcreteAttribute::new(
+        crate::model::EndpointId::ROOT,
+        std_caps::access_control::ID,
+        std_caps::access_control::attributes::ACL,
+    )
+}
+
+pub(crate) fn status_message(exchange: u32, status: Status) -> Vec<u8> {
+    Envelope {
+        exchange,
+        message: Message::StatusResponse(status),
+    }
+    .to_bytes()
+}
+
+/// The exchange of a message that failed to decode, and whether its type is one this version
+/// knows.
+fn peek(bytes: &[u8]) -> (u32, bool) {
+    let Ok(value) = decode_value(bytes, &IM_LIMITS) else {
+        return (0, true);
+    };
+    let Ok(mut m) = MapReader::new(value) else {
+        return (0, true);
+    };
+    let known = m
+        .opt_uint(0)
+        .ok()
+        .flatten()
+        .is_none_or(|t| (1..=13).contains(&t));
+    let exchange = m
+        .opt_uint(1)
+        .ok()
+        .flatten()
+        .and_then(|e| u32::try_from(e).ok())
+        .unwrap_or(0);
+    (exchange, known)
+}

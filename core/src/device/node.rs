@@ -1,0 +1,416 @@
+//! The device node: a device model answering interaction requests `[IM-1]`.
+
+use super::acl::{AccessControl, AclEntry};
+use super::behavior::Behavior;
+use super::builder::{root_capabilities, zero_value, BuildError, DeviceBuilder, DeviceInfo};
+use super::events::EventLog;
+use super::store::AttributeStore;
+use super::subscription::Subscription;
+use crate::cert::{HomeId, NodeId};
+use crate::crypto::sign::SigningKey;
+use crate::interaction::ConcreteAttribute;
+use crate::model::{
+    std_caps, CapabilityId, CapabilityInstance, Data, Descriptor, DeviceLimits, EndpointDescriptor,
+    EndpointId, Privilege, Registry,
+};
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// Who sent a request: the authenticated peer of the session it arrived on `[ACL-1]`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Requester {
+    /// The session (any number unique among the node's open sessions).
+    pub session: u64,
+    /// The peer's home.
+    pub home: HomeId,
+    /// The peer's node identifier in that home.
+    pub node: NodeId,
+}
+
+/// Something the device's driver must act on.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum NodeEvent {
+    /// An administrator opened a pairing window `[ACL-10]`.
+    OpenPairingWindow {
+        /// How long it stays open.
+        duration: Duration,
+    },
+    /// An administrator closed the pairing window.
+    ClosePairingWindow,
+    /// A home was removed `[ACL-9]`: delete its membership and end its sessions.
+    HomeRemoved {
+        /// The home.
+        home: HomeId,
+    },
+}
+
+/// A message to send on a session.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Outgoing {
+    /// The session to send it on.
+    pub session: u64,
+    /// The encoded interaction message (to be sealed by the session's protector).
+    pub bytes: Vec<u8>,
+}
+
+pub(crate) struct EndpointState {
+    pub(crate) label: String,
+    pub(crate) capabilities: Vec<(CapabilityId, u32)>,
+    /// `None` for the root endpoint, whose capabilities the node implements itself.
+    pub(crate) behavior: Option<Box<dyn Behavior>>,
+}
+
+/// A timed interaction window `[IM-40]`.
+pub(crate) struct TimedWindow {
+    pub(crate) session: u64,
+    pub(crate) exchange: u32,
+    pub(crate) deadline: Instant,
+}
+
+/// A device built from capabilities and behaviours, answering requests of any number of
+/// sessions. Sans-IO: requests come in as bytes with the time; answers and reports go out as
+/// bytes; [`DeviceNode::poll_timeout`] says when to call [`DeviceNode::handle_timeout`].
+pub struct DeviceNode {
+    pub(crate) info: DeviceInfo,
+    pub(crate) start: Instant,
+    pub(crate) store: AttributeStore,
+    pub(crate) endpoints: BTreeMap<EndpointId, EndpointState>,
+    pub(crate) registry: Registry,
+    pub(crate) limits: DeviceLimits,
+    pub(crate) acl: AccessControl,
+    pub(crate) events: EventLog,
+    pub(crate) homes: BTreeMap<HomeId, SigningKey>,
+    pub(crate) subscriptions: Vec<Subscription>,
+    pub(crate) next_subscription: u32,
+    pub(crate) timed: Vec<TimedWindow>,
+    pub(crate) node_events: VecDeque<NodeEvent>,
+    pub(crate) revision: u32,
+}
+
+impl DeviceNode {
+    pub(crate) fn from_builder(b: DeviceBuilder, now: Instant) -> Result<Self, BuildError> {
+        let mut store = AttributeStore::default();
+        let mut endpoints = BTreeMap::new();
+        let root = EndpointState {
+            label: String::new(),
+            capabilities: root_capabilities().iter().map(|c| (*c, 0)).collect(),
+            behavior: None,
+        };
+        endpoints.insert(EndpointId::ROOT, root);
+        let mut initial = Vec::new();
+        for ep in b.endpoints {
+            if ep.id == EndpointId::ROOT
+                || ep.id > EndpointId::MAX
+                || endpoints.contains_key(&ep.id)
+            {
+                return Err(BuildError::DuplicateEndpoint(ep.id));
+            }
+            for (c, a, v) in ep.initial {
+                initial.push((ConcreteAttribute::new(ep.id, c, a), v));
+            }
+            let omitted = ep.omitted;
+            let caps = ep.capabilities;
+            for (cap, features) in &caps {
+                let schema = b
+                    .registry
+                    .get(*cap)
+                    .ok_or(BuildError::UnknownCapability(*cap))?;
+                let defined = schema.features.iter().fold(0u32, |acc, f| {
+                    acc | 1u32.checked_shl(f.bit.into()).unwrap_or(0)
+                });
+                if features & !defined != 0 {
+                    return Err(BuildError::UnknownFeature(*cap, features & !defined));
+                }
+                let mut instance = schema.clone();
+                let has = |bit: Option<u8>| {
+                    bit.is_none_or(|b| features & 1u32.checked_shl(b.into()).unwrap_or(0) != 0)
+                };
+                instance
+                    .attributes
+                    .retain(|a| has(a.feature) && !(a.optional && omitted.contains(&(*cap, a.id))));
+                instance.commands.retain(|c| has(c.feature));
+                instance.events.retain(|e| has(e.feature));
+                for a in &instance.attributes {
+                    let value = a
+                        .default
+                        .clone()
+                        .unwrap_or_else(|| zero_value(&a.ty.kind, a.ty.nullable));
+                    store.init(ConcreteAttribute::new(ep.id, *cap, a.id), value);
+                }
+                store.add_instance(ep.id, instance);
+            }
+            endpoints.insert(
+                ep.id,
+                EndpointState {
+                    label: ep.label,
+                    capabilities: caps,
+                    behavior: Some(ep.behavior),
+                },
+            );
+        }
+        for cap in root_capabilities() {
+            let schema = b
+                .registry
+                .get(cap)
+                .ok_or(BuildError::UnknownCapability(cap))?
+                .clone();
+            for a in &schema.attributes {
+                let value = a
+                    .default
+                    .clone()
+                    .unwrap_or_else(|| zero_value(&a.ty.kind, a.ty.nullable));
+                store.init(ConcreteAttribute::new(EndpointId::ROOT, cap, a.id), value);
+            }
+            store.add_instance(EndpointId::ROOT, schema);
+        }
+        let mut node = DeviceNode {
+            info: b.info,
+            start: now,
+            store,
+            endpoints,
+            registry: b.registry,
+            limits: b.limits,
+            acl: AccessControl::default(),
+            events: EventLog::new(b.limits.event_buffer as usize, b.first_event_number),
+            homes: BTreeMap::new(),
+            subscriptions: Vec::new(),
+            next_subscription: 1,
+            timed: Vec::new(),
+            node_events: VecDeque::new(),
+            revision: 1,
+        };
+        node.init_root()?;
+        for (attr, value) in initial {
+            node.store
+                .set(attr, value)
+                .map_err(|_| BuildError::InvalidInitialValue(attr))?;
+        }
+        node.store.take_changed();
+        Ok(node)
+    }
+
+    fn init_root(&mut self) -> Result<(), BuildError> {
+        use std_caps::basic_information::{attributes as bi, ID};
+        let info = self.info.clone();
+        let values: [(crate::model::AttributeId, Data); 8] = [
+            (bi::VENDOR_ID, info.vendor_id.into()),
+            (bi::VENDOR_NAME, info.vendor_name.into()),
+            (bi::PRODUCT_ID, info.product_id.into()),
+            (bi::PRODUCT_NAME, info.product_name.into()),
+            (bi::SERIAL_NUMBER, info.serial_number.into()),
+            (bi::HARDWARE_VERSION, info.hardware_version.into()),
+            (bi::FIRMWARE_VERSION, info.firmware_version.into()),
+            (
+                bi::SPEC_VERSION,
+                Data::Uint(u64::from(crate::version::ProtocolVersion::V1.0)),
+            ),
+        ];
+        for (attr, value) in values {
+            let path = ConcreteAttribute::new(EndpointId::ROOT, ID, attr);
+            self.store
+                .set(path, value)
+                .map_err(|_| BuildError::InvalidInitialValue(path))?;
+        }
+        let max_homes = ConcreteAttribute::new(
+            EndpointId::ROOT,
+            std_caps::administration::ID,
+            std_caps::administration::attributes::MAX_HOMES,
+        );
+        self.store
+            .set(
+                max_homes,
+                Data::Uint(crate::cert::MIN_HOMES_PER_DEVICE as u64),
+            )
+            .map_err(|_| BuildError::InvalidInitialValue(max_homes))?;
+        Ok(())
+    }
+
+    /// Adds a home the device was commissioned into: `key` is its operational key in that
+    /// home (signs descriptors `[DM-41]`), `admin` the administrator node that gets an
+    /// administer entry `[ACL-6]`.
+    pub fn add_home(&mut self, home: HomeId, key: SigningKey, admin: NodeId) {
+        self.homes.insert(home, key);
+        if !self.acl.home_entries(home).any(|_| true) {
+            self.acl
+                .add(AclEntry::whole_device(home, admin, Privilege::Administer));
+        }
+        self.sync_root_attributes();
+    }
+
+    /// Removes a home: its access control entries and subscriptions `[ACL-9]`.
+    pub fn remove_home(&mut self, home: HomeId) -> bool {
+        let known = self.homes.remove(&home).is_some();
+        self.acl.remove_home(home);
+        self.subscriptions.retain(|s| s.home != home);
+        self.sync_root_attributes();
+        if known {
+            self.node_events.push_back(NodeEvent::HomeRemoved { home });
+        }
+        known
+    }
+
+    /// Keeps the `acl` and `homes` attributes equal to the node's state.
+    pub(crate) fn sync_root_attributes(&mut self) {
+        let acl = Data::List(self.acl.entries().iter().map(AclEntry::to_data).collect());
+        let homes = Data::List(
+            self.homes
+                .keys()
+                .map(|h| Data::Struct(vec![(0, Data::Uint(*h)), (1, Data::Text(String::new()))]))
+                .collect(),
+        );
+        let _ = self.store.set(
+            ConcreteAttribute::new(
+                EndpointId::ROOT,
+                std_caps::access_control::ID,
+                std_caps::access_control::attributes::ACL,
+            ),
+            acl,
+        );
+        let _ = self.store.set(
+            ConcreteAttribute::new(
+                EndpointId::ROOT,
+                std_caps::administration::ID,
+                std_caps::administration::attributes::HOMES,
+            ),
+            homes,
+        );
+    }
+
+    /// The access control list.
+    pub fn access_control(&self) -> &AccessControl {
+        &self.acl
+    }
+
+    /// The current value of an attribute (for the device's own use and for tests).
+    pub fn attribute(&self, attr: ConcreteAttribute) -> Option<&Data> {
+        self.store.get(&attr)
+    }
+
+    /// Changes state from the device side (a button, a sensor reading): `f` runs with the
+    /// endpoint's context; changes are reported to subscriptions.
+    pub fn update<R>(
+        &mut self,
+        now: Instant,
+        endpoint: EndpointId,
+        f: impl FnOnce(&mut super::Context<'_>) -> R,
+    ) -> R {
+        let mut ctx = super::Context {
+            store: &mut self.store,
+            events: &mut self.events,
+            now,
+            uptime_ms: uptime_ms(self.start, now),
+            endpoint,
+            invoker: None,
+        };
+        let r = f(&mut ctx);
+        self.propagate_changes();
+        r
+    }
+
+    /// The next [`NodeEvent`] for the driver.
+    pub fn poll_event(&mut self) -> Option<NodeEvent> {
+        self.node_events.pop_front()
+    }
+
+    /// The number the next event will get (persist it to keep numbers unique across restarts
+    /// `[IM-50]`).
+    pub fn next_event_number(&self) -> u64 {
+        self.events.next_number()
+    }
+
+    /// The limits the device enforces.
+    pub fn limits(&self) -> DeviceLimits {
+        self.limits
+    }
+
+    /// A session ended: its subscriptions and timed windows go with it `[IM-66]`.
+    pub fn session_closed(&mut self, session: u64) {
+        self.subscriptions.retain(|s| s.session != session);
+        self.timed.retain(|t| t.session != session);
+    }
+
+    /// The device's descriptor `[DM-40]`.
+    pub fn descriptor(&self) -> Descriptor {
+        let endpoints = self
+            .endpoints
+            .iter()
+            .map(|(id, ep)| EndpointDescriptor {
+                id: *id,
+                label: ep.label.clone(),
+                capabilities: {
+                    let mut caps: Vec<CapabilityInstance> = ep
+                        .capabilities
+                        .iter()
+                        .filter_map(|(cap, features)| {
+                            let s = self.store.schema(*id, *cap)?;
+                            Some(CapabilityInstance {
+                                id: *cap,
+                                version: s.version,
+                                features: *features,
+                                attributes: s.attributes.iter().map(|a| a.id).collect(),
+                                commands: s.commands.iter().map(|c| c.id).collect(),
+                                events: s.events.iter().map(|e| e.id).collect(),
+                            })
+                        })
+                        .collect();
+                    caps.sort_by_key(|c| c.id);
+                    caps
+                },
+            })
+            .collect();
+        let mut vendor: Vec<CapabilityId> = self
+            .endpoints
+            .values()
+            .flat_map(|e| e.capabilities.iter().map(|(c, _)| *c))
+            .filter(|c| !c.is_standard())
+            .collect();
+        vendor.sort();
+        vendor.dedup();
+        Descriptor {
+            spec_version: crate::version::ProtocolVersion::V1.0,
+            vendor_id: self.info.vendor_id,
+            product_id: self.info.product_id,
+            revision: self.revision,
+            endpoints,
+            limits: self.limits,
+            vendor_schemas: vendor
+                .into_iter()
+                .filter_map(|c| self.registry.get(c).cloned())
+                .collect(),
+        }
+    }
+
+    /// Moves attribute changes into the subscriptions that report them `[IM-62]`.
+    pub(crate) fn propagate_changes(&mut self) {
+        let changed = self.store.take_changed();
+        if changed.is_empty() {
+            return;
+        }
+        for sub in &mut self.subscriptions {
+            for attr in &changed {
+                let reportable = self
+                    .store
+                    .schema(attr.endpoint, attr.capability)
+                    .and_then(|s| s.attribute(attr.attribute))
+                    .is_some_and(|a| a.access.report && a.access.read);
+                if reportable
+                    && sub.attributes.iter().any(|p| p.matches(attr))
+                    && self.acl.allows(
+                        sub.home,
+                        sub.node,
+                        attr.endpoint,
+                        attr.capability,
+                        Privilege::View,
+                    )
+                {
+                    sub.dirty.insert(*attr);
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn uptime_ms(start: Instant, now: Instant) -> u64 {
+    u64::try_from(now.saturating_duration_since(start).as_millis()).unwrap_or(u64::MAX)
+}

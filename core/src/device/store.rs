@@ -1,0 +1,87 @@
+//! Attribute storage with change detection.
+
+use crate::interaction::ConcreteAttribute;
+use crate::model::{CapabilityId, CapabilitySchema, Data, EndpointId, EventId, EventSchema};
+use crate::status::Status;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Every attribute value of a device, and which changed since the node last looked.
+#[derive(Debug, Default)]
+pub struct AttributeStore {
+    values: BTreeMap<ConcreteAttribute, Data>,
+    /// Schemas of the capability instances, by (endpoint, capability).
+    schemas: BTreeMap<(EndpointId, CapabilityId), CapabilitySchema>,
+    changed: BTreeSet<ConcreteAttribute>,
+}
+
+impl AttributeStore {
+    pub(crate) fn add_instance(&mut self, endpoint: EndpointId, schema: CapabilitySchema) {
+        self.schemas.insert((endpoint, schema.id), schema);
+    }
+
+    pub(crate) fn init(&mut self, attr: ConcreteAttribute, value: Data) {
+        self.values.insert(attr, value);
+    }
+
+    /// The schema of a capability instance.
+    pub fn schema(
+        &self,
+        endpoint: EndpointId,
+        capability: CapabilityId,
+    ) -> Option<&CapabilitySchema> {
+        self.schemas.get(&(endpoint, capability))
+    }
+
+    pub(crate) fn event_schema(
+        &self,
+        endpoint: EndpointId,
+        capability: CapabilityId,
+        event: EventId,
+    ) -> Option<&EventSchema> {
+        self.schema(endpoint, capability)?.event(event)
+    }
+
+    /// A value.
+    pub fn get(&self, attr: &ConcreteAttribute) -> Option<&Data> {
+        self.values.get(attr)
+    }
+
+    /// Whether the attribute exists on this device.
+    pub fn contains(&self, attr: &ConcreteAttribute) -> bool {
+        self.values.contains_key(attr)
+    }
+
+    /// Every attribute, in path order.
+    pub fn iter(&self) -> impl Iterator<Item = (&ConcreteAttribute, &Data)> {
+        self.values.iter()
+    }
+
+    /// Sets a value after checking it against the attribute's type; marks it changed if it
+    /// differs `[IM-23]`.
+    pub fn set(&mut self, attr: ConcreteAttribute, value: Data) -> Result<(), Status> {
+        let schema = self
+            .schema(attr.endpoint, attr.capability)
+            .and_then(|s| s.attribute(attr.attribute))
+            .ok_or(Status::UNSUPPORTED_ATTRIBUTE)?;
+        schema.ty.check(&value).map_err(|e| e.status())?;
+        let slot = self
+            .values
+            .get_mut(&attr)
+            .ok_or(Status::UNSUPPORTED_ATTRIBUTE)?;
+        if *slot != value {
+            *slot = value;
+            self.changed.insert(attr);
+        }
+        Ok(())
+    }
+
+    /// Takes one attribute out of the changed set; returns whether it was there.
+    pub(crate) fn take_changed_one(&mut self, attr: &ConcreteAttribute) -> bool {
+        self.changed.remove(attr)
+    }
+
+    /// The attributes changed since the last call.
+    pub(crate) fn take_changed(&mut self) -> BTreeSet<ConcreteAttribute> {
+        std::mem::take(&mut self.changed)
+    }
+}
