@@ -146,6 +146,22 @@ impl MapReader {
         }
     }
 
+    /// An optional array whose elements `f` reads; absent is empty.
+    pub fn list_of<T>(
+        &mut self,
+        key: u64,
+        f: impl Fn(Value) -> Result<T, CodecError>,
+    ) -> Result<Vec<T>, CodecError> {
+        match self.take(key) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(a)) => a.into_iter().map(f).collect(),
+            Some(_) => Err(CodecError::WrongType {
+                key,
+                expected: "array",
+            }),
+        }
+    }
+
     /// A required array.
     pub fn list(&mut self, key: u64) -> Result<Vec<Value>, CodecError> {
         match self.required(key)? {

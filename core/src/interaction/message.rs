@@ -197,21 +197,6 @@ fn list<T>(items: &[T], f: impl Fn(&T) -> Value) -> Value {
     Value::Array(items.iter().map(f).collect())
 }
 
-fn read_list<T>(
-    m: &mut MapReader,
-    key: u64,
-    f: impl Fn(Value) -> Result<T, CodecError>,
-) -> Result<Vec<T>, CodecError> {
-    match m.take(key) {
-        None => Ok(Vec::new()),
-        Some(Value::Array(a)) => a.into_iter().map(f).collect(),
-        Some(_) => Err(CodecError::WrongType {
-            key,
-            expected: "array",
-        }),
-    }
-}
-
 fn opt_bool(m: &mut MapReader, key: u64) -> Result<bool, CodecError> {
     match m.take(key) {
         None => Ok(false),
@@ -290,8 +275,8 @@ impl CborMessage for Envelope {
                 signature: m.bytes(3)?,
             },
             MessageType::READ_REQUEST => Message::ReadRequest(ReadRequest {
-                attributes: read_list(&mut m, 2, AttributePath::from_value)?,
-                events: read_list(&mut m, 3, EventPath::from_value)?,
+                attributes: m.list_of(2, AttributePath::from_value)?,
+                events: m.list_of(3, EventPath::from_value)?,
                 event_min: m.opt_uint(4)?,
             }),
             MessageType::REPORT => Message::Report(Report {
@@ -300,12 +285,12 @@ impl CborMessage for Envelope {
                     .map(u32::try_from)
                     .transpose()
                     .map_err(|_| CodecError::OutOfRange { key: 2 })?,
-                attributes: read_list(&mut m, 3, AttributeReport::from_value)?,
-                events: read_list(&mut m, 4, EventRecord::from_value)?,
+                attributes: m.list_of(3, AttributeReport::from_value)?,
+                events: m.list_of(4, EventRecord::from_value)?,
                 more: opt_bool(&mut m, 5)?,
             }),
             MessageType::WRITE_REQUEST => Message::WriteRequest(WriteRequest {
-                writes: read_list(&mut m, 2, |v| {
+                writes: m.list_of(2, |v| {
                     let mut e = MapReader::new(v)?;
                     Ok((
                         ConcreteAttribute::read(&mut e)?,
@@ -315,7 +300,7 @@ impl CborMessage for Envelope {
                 timed: opt_bool(&mut m, 3)?,
             }),
             MessageType::WRITE_RESPONSE => {
-                Message::WriteResponse(read_list(&mut m, 2, PathStatus::from_value)?)
+                Message::WriteResponse(m.list_of(2, PathStatus::from_value)?)
             }
             MessageType::INVOKE_REQUEST => Message::InvokeRequest(InvokeRequest {
                 path: CommandPath::from_value(m.required(2)?)?,
@@ -338,8 +323,8 @@ impl CborMessage for Envelope {
                 })
             }
             MessageType::SUBSCRIBE_REQUEST => Message::SubscribeRequest(SubscribeRequest {
-                attributes: read_list(&mut m, 2, AttributePath::from_value)?,
-                events: read_list(&mut m, 3, EventPath::from_value)?,
+                attributes: m.list_of(2, AttributePath::from_value)?,
+                events: m.list_of(3, EventPath::from_value)?,
                 event_min: m.opt_uint(4)?,
                 min_interval_s: m.uint_as(5)?,
                 max_interval_s: m.uint_as(6)?,

@@ -153,21 +153,6 @@ fn read_ids<T>(
     }
 }
 
-fn read_maps<T>(
-    m: &mut MapReader,
-    key: u64,
-    f: impl Fn(Value) -> Result<T, CodecError>,
-) -> Result<Vec<T>, CodecError> {
-    match m.take(key) {
-        None => Ok(Vec::new()),
-        Some(Value::Array(a)) => a.into_iter().map(f).collect(),
-        Some(_) => Err(CodecError::WrongType {
-            key,
-            expected: "array",
-        }),
-    }
-}
-
 impl CapabilityInstance {
     fn to_value(&self) -> Value {
         MapBuilder::new()
@@ -225,7 +210,7 @@ impl EndpointDescriptor {
                 })
                 .transpose()?
                 .unwrap_or_default(),
-            capabilities: read_maps(&mut m, 2, CapabilityInstance::from_value)?,
+            capabilities: m.list_of(2, CapabilityInstance::from_value)?,
         })
     }
 }
@@ -289,9 +274,9 @@ impl CborMessage for Descriptor {
             vendor_id: m.uint_as(1)?,
             product_id: m.uint_as(2)?,
             revision: m.uint_as(3)?,
-            endpoints: read_maps(&mut m, 4, EndpointDescriptor::from_value)?,
+            endpoints: m.list_of(4, EndpointDescriptor::from_value)?,
             limits: DeviceLimits::from_value(m.required(5)?)?,
-            vendor_schemas: read_maps(&mut m, 6, schema_codec::from_value)?,
+            vendor_schemas: m.list_of(6, schema_codec::from_value)?,
         })
     }
 
