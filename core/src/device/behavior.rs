@@ -65,7 +65,26 @@ pub struct Context<'a> {
     pub(crate) invoker: Option<(HomeId, NodeId)>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// A context for `endpoint` at `now`; event timestamps count from the device's `start`.
+    pub(crate) fn new(
+        store: &'a mut AttributeStore,
+        events: &'a mut EventLog,
+        start: Instant,
+        now: Instant,
+        endpoint: EndpointId,
+        invoker: Option<(HomeId, NodeId)>,
+    ) -> Self {
+        Context {
+            store,
+            events,
+            now,
+            uptime_ms: super::node::uptime_ms(start, now),
+            endpoint,
+            invoker,
+        }
+    }
+
     /// The current time.
     pub fn now(&self) -> Instant {
         self.now

@@ -1,7 +1,7 @@
 //! Answering requests: describe, read, write, invoke, timed, subscribe, unsubscribe
 //! (`spec/v1/13-interaction.md`).
 
-use super::node::{uptime_ms, DeviceNode, Requester, TimedWindow};
+use super::node::{DeviceNode, Requester, TimedWindow};
 use super::reports::encode_reports;
 use super::subscription::{Subscription, MAX_INTERVAL_LIMIT_S};
 use crate::cert::{HomeId, NodeId};
@@ -306,21 +306,20 @@ impl DeviceNode {
         if c == acl_path() {
             return self.write_acl(now, from, value);
         }
-        let uptime = uptime_ms(self.start, now);
         let ep = self
             .endpoints
             .get_mut(&c.endpoint)
             .ok_or(Status::UNSUPPORTED_ENDPOINT)?;
         let stored = match ep.behavior.as_mut() {
             Some(b) => {
-                let mut ctx = super::Context {
-                    store: &mut self.store,
-                    events: &mut self.events,
+                let mut ctx = super::Context::new(
+                    &mut self.store,
+                    &mut self.events,
+                    self.start,
                     now,
-                    uptime_ms: uptime,
-                    endpoint: c.endpoint,
-                    invoker: Some((from.home, from.node)),
-                };
+                    c.endpoint,
+                    Some((from.home, from.node)),
+                );
                 b.write(&mut ctx, c, value)?
             }
             None => value.clone(),
@@ -378,21 +377,20 @@ impl DeviceNode {
         }
         check_fields(&cmd.args, args).map_err(|e| e.status())?;
         let result_fields = cmd.result.clone();
-        let uptime = uptime_ms(self.start, now);
         let result = match self
             .endpoints
             .get_mut(&path.endpoint)
             .and_then(|e| e.behavior.as_mut())
         {
             Some(b) => {
-                let mut ctx = super::Context {
-                    store: &mut self.store,
-                    events: &mut self.events,
+                let mut ctx = super::Context::new(
+                    &mut self.store,
+                    &mut self.events,
+                    self.start,
                     now,
-                    uptime_ms: uptime,
-                    endpoint: path.endpoint,
-                    invoker: Some((from.home, from.node)),
-                };
+                    path.endpoint,
+                    Some((from.home, from.node)),
+                );
                 b.invoke(&mut ctx, path, args)?
             }
             None => self.invoke_root(from, path, args)?,

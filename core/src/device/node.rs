@@ -295,14 +295,14 @@ impl DeviceNode {
         endpoint: EndpointId,
         f: impl FnOnce(&mut super::Context<'_>) -> R,
     ) -> R {
-        let mut ctx = super::Context {
-            store: &mut self.store,
-            events: &mut self.events,
+        let mut ctx = super::Context::new(
+            &mut self.store,
+            &mut self.events,
+            self.start,
             now,
-            uptime_ms: uptime_ms(self.start, now),
             endpoint,
-            invoker: None,
-        };
+            None,
+        );
         let r = f(&mut ctx);
         self.propagate_changes();
         r

@@ -1,6 +1,6 @@
 //! Splitting reports into messages that fit the size limit `[IM-16]`.
 
-use crate::codec::{encode_value, CborMessage};
+use crate::codec::{encode_value, CborMessage, Value};
 use crate::interaction::{AttributeReport, Envelope, EventRecord, Message, Report};
 
 /// Room left in a message for the envelope and report keys around the entries.
@@ -17,46 +17,31 @@ pub(crate) fn encode_reports(
     max_message: usize,
 ) -> Vec<Vec<u8>> {
     let budget = max_message.saturating_sub(ENVELOPE_ROOM).max(1);
-    let mut chunks: Vec<Report> = Vec::new();
-    let mut current = Report {
+    let fresh = || Report {
         subscription,
         ..Report::default()
     };
+    let mut chunks: Vec<Report> = Vec::new();
+    let mut current = fresh();
     let mut used = 0usize;
     let mut scratch = Vec::new();
-    let mut size_of = |v: &crate::codec::Value| {
+    // Makes room for an entry whose encoding is `value`: closes the current chunk when the
+    // entry would not fit (a chunk always takes at least one entry).
+    let mut fit = |value: Value, current: &mut Report, chunks: &mut Vec<Report>| {
         scratch.clear();
-        encode_value(v, &mut scratch);
-        scratch.len()
-    };
-    for a in attributes {
-        let size = size_of(&a.to_value());
-        if used + size > budget && used > 0 {
-            chunks.push(std::mem::replace(
-                &mut current,
-                Report {
-                    subscription,
-                    ..Report::default()
-                },
-            ));
+        encode_value(&value, &mut scratch);
+        if used + scratch.len() > budget && used > 0 {
+            chunks.push(std::mem::replace(current, fresh()));
             used = 0;
         }
-        used += size;
+        used += scratch.len();
+    };
+    for a in attributes {
+        fit(a.to_value(), &mut current, &mut chunks);
         current.attributes.push(a);
     }
     for e in events {
-        let size = size_of(&e.to_value());
-        if used + size > budget && used > 0 {
-            chunks.push(std::mem::replace(
-                &mut current,
-                Report {
-                    subscription,
-                    ..Report::default()
-                },
-            ));
-            used = 0;
-        }
-        used += size;
+        fit(e.to_value(), &mut current, &mut chunks);
         current.events.push(e);
     }
     chunks.push(current);

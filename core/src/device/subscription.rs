@@ -56,18 +56,17 @@ impl DeviceNode {
     /// once `min_interval` has passed since the previous report `[IM-62]`, and keep-alives
     /// after `max_interval` without one `[IM-63]`.
     pub fn handle_timeout(&mut self, now: Instant) -> Vec<Outgoing> {
-        let uptime = super::node::uptime_ms(self.start, now);
         for (id, ep) in self.endpoints.iter_mut() {
             if let Some(b) = ep.behavior.as_mut() {
                 if b.poll_timeout().is_some_and(|t| t <= now) {
-                    let mut ctx = super::Context {
-                        store: &mut self.store,
-                        events: &mut self.events,
+                    let mut ctx = super::Context::new(
+                        &mut self.store,
+                        &mut self.events,
+                        self.start,
                         now,
-                        uptime_ms: uptime,
-                        endpoint: *id,
-                        invoker: None,
-                    };
+                        *id,
+                        None,
+                    );
                     b.handle_timeout(&mut ctx);
                 }
             }

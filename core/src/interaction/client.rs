@@ -137,7 +137,17 @@ struct Pending {
     deadline: Instant,
     attributes: Vec<AttributeReport>,
     events: Vec<EventRecord>,
-    subscription: Option<u32>,
+}
+
+impl Pending {
+    fn new(kind: Kind, now: Instant) -> Self {
+        Pending {
+            kind,
+            deadline: now + REQUEST_TIMEOUT,
+            attributes: Vec::new(),
+            events: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -178,16 +188,7 @@ impl Client {
 
     fn start(&mut self, now: Instant, kind: Kind, message: Message) -> (u32, Vec<u8>) {
         let exchange = self.exchange();
-        self.pending.insert(
-            exchange,
-            Pending {
-                kind,
-                deadline: now + REQUEST_TIMEOUT,
-                attributes: Vec::new(),
-                events: Vec::new(),
-                subscription: None,
-            },
-        );
+        self.pending.insert(exchange, Pending::new(kind, now));
         (exchange, Envelope { exchange, message }.to_bytes())
     }
 
@@ -351,7 +352,6 @@ impl Client {
             (Kind::Read | Kind::Subscribe(_), Message::Report(r)) => {
                 pending.attributes.extend(r.attributes);
                 pending.events.extend(r.events);
-                pending.subscription = r.subscription.or(pending.subscription);
                 if r.more || matches!(pending.kind, Kind::Subscribe(_)) {
                     // More chunks, or a subscription's initial report awaiting its response.
                     return Ok(None);
@@ -412,16 +412,7 @@ impl Client {
                     Message::WriteRequest(_) => Kind::Write,
                     _ => Kind::Invoke,
                 };
-                self.pending.insert(
-                    exchange,
-                    Pending {
-                        kind,
-                        deadline: now + REQUEST_TIMEOUT,
-                        attributes: Vec::new(),
-                        events: Vec::new(),
-                        subscription: None,
-                    },
-                );
+                self.pending.insert(exchange, Pending::new(kind, now));
                 self.transmit.push_back(
                     Envelope {
                         exchange,
