@@ -61,13 +61,13 @@ pub(crate) fn from_value(v: Value) -> Result<CapabilitySchema, CodecError> {
         id: CapabilityId(m.uint_as(0)?),
         name: m.text(1)?,
         version: m.uint_as(2)?,
-        features: read_array(&mut m, 3, |v| {
+        features: m.list_of(3, |v| {
             let (bit, name) = read_named(v, 31)?;
             Ok(Feature { bit, name })
         })?,
-        attributes: read_array(&mut m, 4, read_attribute)?,
-        commands: read_array(&mut m, 5, read_command)?,
-        events: read_array(&mut m, 6, read_event)?,
+        attributes: m.list_of(4, read_attribute)?,
+        commands: m.list_of(5, read_command)?,
+        events: m.list_of(6, read_event)?,
     })
 }
 
@@ -164,28 +164,13 @@ fn type_value(t: &DataType) -> Value {
 }
 
 /// Reads the array at `key`; an absent array is empty, as in the rest of the descriptor.
-fn read_array<T>(
-    m: &mut MapReader,
-    key: u64,
-    f: impl Fn(Value) -> Result<T, CodecError>,
-) -> Result<Vec<T>, CodecError> {
-    match m.take(key) {
-        None => Ok(Vec::new()),
-        Some(Value::Array(a)) => a.into_iter().map(f).collect(),
-        Some(_) => Err(CodecError::WrongType {
-            key,
-            expected: "array",
-        }),
-    }
-}
-
 /// Reads a non-empty array (enum values, bitmap bits, struct fields).
 fn read_nonempty<T>(
     m: &mut MapReader,
     key: u64,
     f: impl Fn(Value) -> Result<T, CodecError>,
 ) -> Result<Vec<T>, CodecError> {
-    let items = read_array(m, key, f)?;
+    let items = m.list_of(key, f)?;
     if items.is_empty() {
         return Err(CodecError::OutOfRange { key });
     }
@@ -269,8 +254,8 @@ fn read_command(v: Value) -> Result<CommandSchema, CodecError> {
         timed: flags & TIMED != 0,
         optional: flags & OPTIONAL != 0,
         feature: read_feature_bit(&mut m, 4)?,
-        args: read_array(&mut m, 5, |v| read_field(v, 0))?,
-        result: read_array(&mut m, 6, |v| read_field(v, 0))?,
+        args: m.list_of(5, |v| read_field(v, 0))?,
+        result: m.list_of(6, |v| read_field(v, 0))?,
     })
 }
 
@@ -283,7 +268,7 @@ fn read_event(v: Value) -> Result<EventSchema, CodecError> {
         priority: Priority::from_code(m.uint(2)?).ok_or(CodecError::OutOfRange { key: 2 })?,
         optional: flags & OPTIONAL != 0,
         feature: read_feature_bit(&mut m, 4)?,
-        fields: read_array(&mut m, 5, |v| read_field(v, 0))?,
+        fields: m.list_of(5, |v| read_field(v, 0))?,
     })
 }
 
