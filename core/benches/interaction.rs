@@ -18,7 +18,7 @@ mod harness;
 
 use harness::{open_session, Home, Session, ADMIN};
 use orbit_core::device::{Behavior, Context, DeviceBuilder, DeviceInfo, DeviceNode, Endpoint};
-use orbit_core::interaction::{CommandPath, ConcreteAttribute, ReadRequest};
+use orbit_core::interaction::{CommandPath, ConcreteAttribute, ReadRequest, WriteRequest};
 use orbit_core::model::std_caps::on_off;
 use orbit_core::model::{Data, EndpointId};
 use orbit_core::status::Status;
@@ -81,7 +81,8 @@ fn op(
         ),
         "write" => {
             *flip = !*flip;
-            s.client.write(now, vec![(on(), Data::Bool(*flip))], false)
+            s.client
+                .write(now, WriteRequest::new(vec![(on(), Data::Bool(*flip))]))
         }
         _ => s.client.invoke(
             now,

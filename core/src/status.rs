@@ -100,6 +100,8 @@ statuses! {
     TIMED_REQUEST_MISMATCH = 0x030c, "timed-request-mismatch";
     /// The subscription named does not exist (any more).
     INVALID_SUBSCRIPTION = 0x030d, "invalid-subscription";
+    /// The entry was not applied because another entry of the same atomic write failed.
+    ABORTED = 0x030e, "aborted";
 }
 
 impl std::fmt::Debug for Status {

@@ -17,7 +17,7 @@ use orbit_core::codec::CborMessage;
 use orbit_core::device::{Behavior, Context, DeviceBuilder, DeviceInfo, DeviceNode, Endpoint};
 use orbit_core::interaction::{
     AttributePath, ClientEvent, CommandPath, ConcreteAttribute, Envelope, EventPath, Message,
-    ReadRequest, SubscribeRequest, SUBSCRIPTION_GRACE,
+    ReadRequest, SubscribeRequest, WriteRequest, SUBSCRIPTION_GRACE,
 };
 use orbit_core::model::std_caps::{
     access_control, administration, basic_information, door_lock, level, on_off,
@@ -157,7 +157,18 @@ fn write(
     writes: Vec<(ConcreteAttribute, Data)>,
     timed: bool,
 ) -> Vec<Status> {
-    let (_, req) = s.client.write(now, writes, timed);
+    let request = WriteRequest::new(writes);
+    let request = if timed { request.timed() } else { request };
+    write_request(s, d, now, request)
+}
+
+fn write_request(
+    s: &mut Session,
+    d: &mut DeviceNode,
+    now: Instant,
+    request: WriteRequest,
+) -> Vec<Status> {
+    let (_, req) = s.client.write(now, request);
     match one(s.round_trip(d, now, req)) {
         ClientEvent::Written { statuses, .. } => statuses.into_iter().map(|p| p.status).collect(),
         ClientEvent::Failed { status, .. } => vec![status],
@@ -873,14 +884,6 @@ fn limits_give_resource_exhausted_and_the_session_goes_on() {
     assert_eq!(got.len(), 1);
 }
 
-impl Session {
-    /// Carries a device message to the phone and hands it to the client.
-    fn deliver(&mut self, now: Instant, bytes: &[u8]) -> ClientEvent {
-        let plain = self.carry_to_phone(bytes);
-        self.client.handle(now, &plain).unwrap().unwrap()
-    }
-}
-
 #[derive(Clone, Debug)]
 enum Op {
     SetOn(bool),
@@ -904,9 +907,9 @@ proptest! {
         // Build every request first, then deliver a random subset in a random order.
         let mut requests: Vec<(usize, Vec<u8>)> = ops.iter().enumerate().map(|(i, op)| {
             let bytes = match op {
-                Op::SetOn(v) => f.admin.client.write(now, vec![(on_path(), Data::Bool(*v))], false).1,
+                Op::SetOn(v) => f.admin.client.write(now, WriteRequest::new(vec![(on_path(), Data::Bool(*v))])).1,
                 Op::Toggle => f.admin.client.invoke(now, CommandPath::new(EP, on_off::ID, on_off::commands::TOGGLE), Data::Struct(vec![]), false).1,
-                Op::Level(l) => f.admin.client.write(now, vec![(level_path(), Data::Uint((*l).into()))], false).1,
+                Op::Level(l) => f.admin.client.write(now, WriteRequest::new(vec![(level_path(), Data::Uint((*l).into()))])).1,
             };
             (i, bytes)
         }).collect();

@@ -14,7 +14,7 @@
 //! Transition times are accepted and ignored: every change is applied instantly, which the
 //! registry allows for a device that cannot fade (the end state is the same).
 
-use crate::{arg_u64, device_info, empty, feature};
+use crate::{arg_u64, device_info, empty};
 use orbit_core::device::{Behavior, BuildError, Context, DeviceBuilder, DeviceNode, Endpoint};
 use orbit_core::interaction::{CommandPath, ConcreteAttribute};
 use orbit_core::model::std_caps::{color, level, on_off};
@@ -49,7 +49,10 @@ pub fn build(now: Instant, serial: &str) -> Result<DeviceNode, BuildError> {
         .with(level::ID)
         .with_features(
             color::ID,
-            feature(color::features::HUE_SATURATION) | feature(color::features::COLOR_TEMPERATURE),
+            &[
+                color::features::HUE_SATURATION,
+                color::features::COLOR_TEMPERATURE,
+            ],
         )
         .set(level::ID, level::attributes::MIN_LEVEL, MIN_LEVEL)
         .set(level::ID, level::attributes::MAX_LEVEL, MAX_LEVEL)

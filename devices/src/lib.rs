@@ -59,11 +59,6 @@ pub(crate) fn device_info(product_id: u16, product_name: &str, serial: &str) -> 
     }
 }
 
-/// The bit of a feature in a feature map, from the feature's bit number in the registry.
-pub(crate) const fn feature(bit: u8) -> u32 {
-    1 << bit
-}
-
 /// One of the five reference devices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {

@@ -14,7 +14,7 @@
 //!   the heating setpoint, cooling when cooling is allowed and it is above the cooling
 //!   setpoint, idle otherwise.
 
-use crate::{arg_i64, arg_u64, device_info, empty, feature};
+use crate::{arg_i64, arg_u64, device_info, empty};
 use orbit_core::device::{Behavior, BuildError, Context, DeviceBuilder, DeviceNode, Endpoint};
 use orbit_core::interaction::{CommandPath, ConcreteAttribute};
 use orbit_core::model::std_caps::thermostat::{
@@ -46,7 +46,7 @@ pub fn build(now: Instant, serial: &str) -> Result<DeviceNode, BuildError> {
     let endpoint = Endpoint::new(ENDPOINT, "thermostat", ThermostatBehavior)
         .with_features(
             thermostat::ID,
-            feature(thermostat::features::HEATING) | feature(thermostat::features::COOLING),
+            &[thermostat::features::HEATING, thermostat::features::COOLING],
         )
         .set(thermostat::ID, ta::LOCAL_TEMPERATURE, 2100i64);
     DeviceBuilder::new(device_info(PRODUCT_ID, "Reference thermostat", serial))

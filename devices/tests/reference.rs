@@ -18,7 +18,9 @@ use orbit_core::model::std_caps::{
     basic_information, battery, color, door_lock, humidity_sensor, level, on_off, power_meter,
     temperature_sensor, thermostat,
 };
-use orbit_core::model::{AttributeId, CapabilityId, CommandId, Data, EndpointId, FieldId};
+use orbit_core::model::{
+    AttributeId, CapabilityId, CommandId, Data, Descriptor, EndpointId, FieldId,
+};
 use orbit_core::status::Status;
 use orbit_devices::{lamp, lock, sensor, strip, thermostat as tstat, Kind};
 use std::time::{Duration, Instant};
@@ -136,10 +138,9 @@ impl Bench {
 
     fn write(&mut self, ep: u16, cap: CapabilityId, attr: AttributeId, value: Data) -> Status {
         let path = ConcreteAttribute::new(EndpointId(ep), cap, attr);
-        let answers = self.send(Message::WriteRequest(WriteRequest {
-            writes: vec![(path, value)],
-            timed: false,
-        }));
+        let answers = self.send(Message::WriteRequest(WriteRequest::new(vec![(
+            path, value,
+        )])));
         match answers.as_slice() {
             [Message::WriteResponse(statuses)] => {
                 assert_eq!(statuses.len(), 1);
@@ -250,16 +251,24 @@ fn kinds_names_and_basic_information() {
     assert!("Lamp".parse::<Kind>().is_err());
 }
 
+// [DM-44] every reference descriptor fits a describe-response and decodes to itself.
 #[test]
-fn descriptor_sizes() {
+fn descriptors_fit_and_round_trip() {
     let now = Instant::now();
     for kind in Kind::ALL {
         let node = kind.build(now, "SN-1").unwrap();
-        let size = node.descriptor().to_bytes().len();
-        println!("descriptor size of {:<10} {size} bytes", kind.name());
+        let descriptor = node.descriptor();
+        let bytes = descriptor.to_bytes();
         assert!(
-            size > 0 && size < 8000,
-            "{} descriptor is {size} bytes",
+            bytes.len() <= 4096,
+            "{} descriptor is {} bytes",
+            kind.name(),
+            bytes.len()
+        );
+        assert_eq!(
+            Descriptor::decode(&bytes),
+            Ok(descriptor),
+            "{}",
             kind.name()
         );
     }

@@ -4,7 +4,7 @@ use super::events::EventLog;
 use super::store::AttributeStore;
 use crate::cert::{HomeId, NodeId};
 use crate::interaction::{CommandPath, ConcreteAttribute};
-use crate::model::{AttributeId, CapabilityId, Data, EndpointId, EventId};
+use crate::model::{AttributeId, CapabilityId, CapabilitySchema, Data, EndpointId, EventId};
 use crate::status::Status;
 use std::time::Instant;
 
@@ -98,6 +98,13 @@ impl<'a> Context<'a> {
     /// The home and node of the controller whose request is being served, if any.
     pub fn invoker(&self) -> Option<(HomeId, NodeId)> {
         self.invoker
+    }
+
+    /// The schema of a capability of this endpoint as this device implements it: only the
+    /// attributes, commands and events its features and options include, each with its type
+    /// and range, so a behaviour can clamp to the range a controller sees in the descriptor.
+    pub fn schema(&self, capability: CapabilityId) -> Option<&CapabilitySchema> {
+        self.store.schema(self.endpoint, capability)
     }
 
     /// An attribute of this endpoint.

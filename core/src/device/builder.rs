@@ -33,7 +33,8 @@ pub struct DeviceInfo {
 pub struct Endpoint {
     pub(crate) id: EndpointId,
     pub(crate) label: String,
-    pub(crate) capabilities: Vec<(CapabilityId, u32)>,
+    /// Each capability with the bit numbers of the features it supports.
+    pub(crate) capabilities: Vec<(CapabilityId, Vec<u8>)>,
     pub(crate) omitted: Vec<(CapabilityId, AttributeId)>,
     pub(crate) initial: Vec<(CapabilityId, AttributeId, Data)>,
     pub(crate) behavior: Box<dyn Behavior>,
@@ -54,12 +55,13 @@ impl Endpoint {
 
     /// Adds a capability without optional features.
     pub fn with(self, capability: CapabilityId) -> Self {
-        self.with_features(capability, 0)
+        self.with_features(capability, &[])
     }
 
-    /// Adds a capability supporting the features whose bits are set in `features`.
-    pub fn with_features(mut self, capability: CapabilityId, features: u32) -> Self {
-        self.capabilities.push((capability, features));
+    /// Adds a capability supporting the optional `features`, given by their bit numbers as the
+    /// registry names them (`color::features::HUE_SATURATION`) `[DM-15]`.
+    pub fn with_features(mut self, capability: CapabilityId, features: &[u8]) -> Self {
+        self.capabilities.push((capability, features.to_vec()));
         self
     }
 
@@ -94,9 +96,9 @@ pub enum BuildError {
     /// An initial value names a missing attribute or does not fit its type.
     #[error("initial value of {0:?} is invalid")]
     InvalidInitialValue(ConcreteAttribute),
-    /// A feature bit the capability does not define.
-    #[error("capability {0} has no feature bits {1:#x}")]
-    UnknownFeature(CapabilityId, u32),
+    /// A feature bit number the capability does not define.
+    #[error("capability {0} has no feature with bit number {1}")]
+    UnknownFeature(CapabilityId, u8),
 }
 
 /// Builds a [`DeviceNode`].

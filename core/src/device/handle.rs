@@ -266,22 +266,84 @@ impl DeviceNode {
             Ok(t) => t,
             Err(s) => return status_message(exchange, s),
         };
-        let statuses = w
-            .writes
-            .into_iter()
-            .map(|(path, value)| PathStatus {
-                path,
-                status: match self.write_one(now, from, timed, path, &value) {
-                    Ok(()) => Status::SUCCESS,
-                    Err(s) => s,
-                },
-            })
-            .collect();
+        let statuses = if w.atomic {
+            self.write_atomic(now, from, timed, w.writes)
+        } else {
+            self.write_each(now, from, timed, w.writes)
+        };
         Envelope {
             exchange,
             message: Message::WriteResponse(statuses),
         }
         .to_bytes()
+    }
+
+    /// Applies each entry on its own; a failed entry leaves no trace in the store `[IM-22]`.
+    fn write_each(
+        &mut self,
+        now: Instant,
+        from: &Requester,
+        timed: bool,
+        writes: Vec<(ConcreteAttribute, Data)>,
+    ) -> Vec<PathStatus> {
+        let statuses = writes
+            .into_iter()
+            .map(|(path, value)| {
+                let before = self.store.checkpoint();
+                let status = match self.write_one(now, from, timed, path, &value) {
+                    Ok(()) => Status::SUCCESS,
+                    Err(s) => {
+                        self.store.roll_back(before);
+                        s
+                    }
+                };
+                PathStatus { path, status }
+            })
+            .collect();
+        self.store.commit();
+        statuses
+    }
+
+    /// Applies the entries in order until one fails; then undoes them all: the failed entry
+    /// gets its status and every other entry `aborted` `[IM-24]`.
+    fn write_atomic(
+        &mut self,
+        now: Instant,
+        from: &Requester,
+        timed: bool,
+        writes: Vec<(ConcreteAttribute, Data)>,
+    ) -> Vec<PathStatus> {
+        let before = self.store.checkpoint();
+        let mut failed = None;
+        for (i, (path, value)) in writes.iter().enumerate() {
+            // The ACL changes the access table and records events, which a journal of
+            // attribute values cannot undo, so it is never part of an atomic write.
+            let result = if *path == acl_path() {
+                Err(Status::UNSUPPORTED_ACCESS)
+            } else {
+                self.write_one(now, from, timed, *path, value)
+            };
+            if let Err(s) = result {
+                failed = Some((i, s));
+                break;
+            }
+        }
+        if failed.is_some() {
+            self.store.roll_back(before);
+        }
+        self.store.commit();
+        writes
+            .into_iter()
+            .enumerate()
+            .map(|(i, (path, _))| PathStatus {
+                path,
+                status: match failed {
+                    None => Status::SUCCESS,
+                    Some((at, s)) if at == i => s,
+                    Some(_) => Status::ABORTED,
+                },
+            })
+            .collect()
     }
 
     /// One write entry, checked in the order of `[IM-21]`.
@@ -334,9 +396,16 @@ impl DeviceNode {
         exchange: u32,
         i: InvokeRequest,
     ) -> Vec<u8> {
+        let before = self.store.checkpoint();
         let result = self
             .take_timed(now, from, exchange, i.timed)
             .and_then(|timed| self.invoke_checked(now, from, timed, i.path, &i.args));
+        // A command that fails changes no attribute [IM-32]; the events it recorded stay,
+        // because they report what happened (a wrong PIN, for instance).
+        if result.is_err() {
+            self.store.roll_back(before);
+        }
+        self.store.commit();
         Envelope {
             exchange,
             message: Message::InvokeResponse(result),

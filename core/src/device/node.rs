@@ -110,18 +110,21 @@ impl DeviceNode {
                 initial.push((ConcreteAttribute::new(ep.id, c, a), v));
             }
             let omitted = ep.omitted;
-            let caps = ep.capabilities;
-            for (cap, features) in &caps {
+            let mut capabilities = Vec::with_capacity(ep.capabilities.len());
+            for (cap, bits) in &ep.capabilities {
                 let schema = b
                     .registry
                     .get(*cap)
                     .ok_or(BuildError::UnknownCapability(*cap))?;
-                let defined = schema.features.iter().fold(0u32, |acc, f| {
-                    acc | 1u32.checked_shl(f.bit.into()).unwrap_or(0)
-                });
-                if features & !defined != 0 {
-                    return Err(BuildError::UnknownFeature(*cap, features & !defined));
+                let mut features = 0u32;
+                for bit in bits {
+                    if !schema.features.iter().any(|f| f.bit == *bit) {
+                        return Err(BuildError::UnknownFeature(*cap, *bit));
+                    }
+                    // Defined feature bits are 0..=31 ([DM-15]), checked by the registry.
+                    features |= 1u32.checked_shl((*bit).into()).unwrap_or(0);
                 }
+                capabilities.push((*cap, features));
                 let mut instance = schema.clone();
                 let has = |bit: Option<u8>| {
                     bit.is_none_or(|b| features & 1u32.checked_shl(b.into()).unwrap_or(0) != 0)
@@ -144,7 +147,7 @@ impl DeviceNode {
                 ep.id,
                 EndpointState {
                     label: ep.label,
-                    capabilities: caps,
+                    capabilities,
                     behavior: Some(ep.behavior),
                 },
             );

@@ -12,7 +12,23 @@ pub struct AttributeStore {
     /// Schemas of the capability instances, by (endpoint, capability).
     schemas: BTreeMap<(EndpointId, CapabilityId), CapabilitySchema>,
     changed: BTreeSet<ConcreteAttribute>,
+    /// While a request is served: the values it overwrote, oldest first, so that a failed
+    /// entry or an aborted atomic write can be undone `[IM-22]`, `[IM-24]`.
+    journal: Option<Vec<Undo>>,
 }
+
+/// What one [`AttributeStore::set`] overwrote.
+#[derive(Debug)]
+struct Undo {
+    attr: ConcreteAttribute,
+    old: Data,
+    /// Whether the attribute was already in the changed set before this set.
+    was_changed: bool,
+}
+
+/// A point in the store's journal that [`AttributeStore::roll_back`] returns to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Checkpoint(usize);
 
 impl AttributeStore {
     pub(crate) fn add_instance(&mut self, endpoint: EndpointId, schema: CapabilitySchema) {
@@ -69,10 +85,43 @@ impl AttributeStore {
             .get_mut(&attr)
             .ok_or(Status::UNSUPPORTED_ATTRIBUTE)?;
         if *slot != value {
-            *slot = value;
-            self.changed.insert(attr);
+            let old = std::mem::replace(slot, value);
+            let was_changed = !self.changed.insert(attr);
+            if let Some(journal) = self.journal.as_mut() {
+                journal.push(Undo {
+                    attr,
+                    old,
+                    was_changed,
+                });
+            }
         }
         Ok(())
+    }
+
+    /// Starts recording changes (if not already recording) and returns the current point.
+    pub(crate) fn checkpoint(&mut self) -> Checkpoint {
+        Checkpoint(self.journal.get_or_insert_with(Vec::new).len())
+    }
+
+    /// Undoes every change made since `point`, newest first, including their change marks.
+    pub(crate) fn roll_back(&mut self, point: Checkpoint) {
+        let Some(journal) = self.journal.as_mut() else {
+            return;
+        };
+        while journal.len() > point.0 {
+            let Some(undo) = journal.pop() else { break };
+            if let Some(slot) = self.values.get_mut(&undo.attr) {
+                *slot = undo.old;
+            }
+            if !undo.was_changed {
+                self.changed.remove(&undo.attr);
+            }
+        }
+    }
+
+    /// Keeps every change and stops recording.
+    pub(crate) fn commit(&mut self) {
+        self.journal = None;
     }
 
     /// Takes one attribute out of the changed set; returns whether it was there.

@@ -4,7 +4,7 @@
 use super::message::{
     Envelope, InvokeRequest, Message, ReadRequest, Report, SubscribeRequest, WriteRequest,
 };
-use super::path::{CommandPath, ConcreteAttribute};
+use super::path::CommandPath;
 use super::report::{AttributeReport, EventRecord, PathStatus};
 use crate::codec::{CborMessage, CodecError};
 use crate::model::Data;
@@ -202,15 +202,12 @@ impl Client {
         self.start(now, Kind::Read, Message::ReadRequest(request))
     }
 
-    /// Writes attributes `[IM-21]`. With `timed`, a timed request goes first and the write
-    /// follows from [`Client::poll_transmit`] once the device opened the window `[IM-40]`.
-    pub fn write(
-        &mut self,
-        now: Instant,
-        writes: Vec<(ConcreteAttribute, Data)>,
-        timed: bool,
-    ) -> (u32, Vec<u8>) {
-        let message = Message::WriteRequest(WriteRequest { writes, timed });
+    /// Writes attributes `[IM-21]`. For a timed write, a timed request goes first and the
+    /// write follows from [`Client::poll_transmit`] once the device opened the window
+    /// `[IM-40]`.
+    pub fn write(&mut self, now: Instant, request: WriteRequest) -> (u32, Vec<u8>) {
+        let timed = request.timed;
+        let message = Message::WriteRequest(request);
         if timed {
             self.start(
                 now,

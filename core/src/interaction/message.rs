@@ -67,6 +67,35 @@ pub struct WriteRequest {
     pub writes: Vec<(ConcreteAttribute, Data)>,
     /// Follows a timed request on the same exchange `[IM-40]`.
     pub timed: bool,
+    /// All entries are applied, or none is `[IM-24]`.
+    pub atomic: bool,
+}
+
+impl WriteRequest {
+    /// A plain write of `writes`: each entry applied on its own `[IM-22]`.
+    pub fn new(writes: Vec<(ConcreteAttribute, Data)>) -> Self {
+        WriteRequest {
+            writes,
+            timed: false,
+            atomic: false,
+        }
+    }
+
+    /// The same write as a timed interaction `[IM-40]`.
+    pub fn timed(self) -> Self {
+        WriteRequest {
+            timed: true,
+            ..self
+        }
+    }
+
+    /// The same write, all or nothing `[IM-24]`.
+    pub fn atomic(self) -> Self {
+        WriteRequest {
+            atomic: true,
+            ..self
+        }
+    }
 }
 
 /// An invoke request `[IM-30]`.
@@ -242,7 +271,8 @@ impl CborMessage for Envelope {
                         p.put(MapBuilder::new()).put(3, d.to_value()).build()
                     }),
                 )
-                .opt(3, w.timed.then_some(true)),
+                .opt(3, w.timed.then_some(true))
+                .opt(4, w.atomic.then_some(true)),
             M::WriteResponse(s) => b.put(2, list(s, |p| p.to_value())),
             M::InvokeRequest(i) => b
                 .put(2, i.path.to_value())
@@ -298,6 +328,7 @@ impl CborMessage for Envelope {
                     ))
                 })?,
                 timed: opt_bool(&mut m, 3)?,
+                atomic: opt_bool(&mut m, 4)?,
             }),
             MessageType::WRITE_RESPONSE => {
                 Message::WriteResponse(m.list_of(2, PathStatus::from_value)?)

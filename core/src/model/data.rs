@@ -197,6 +197,18 @@ impl From<i32> for Data {
     }
 }
 
+impl From<i16> for Data {
+    fn from(v: i16) -> Self {
+        Data::int(v.into())
+    }
+}
+
+impl From<i8> for Data {
+    fn from(v: i8) -> Self {
+        Data::int(v.into())
+    }
+}
+
 impl From<&str> for Data {
     fn from(v: &str) -> Self {
         Data::Text(v.to_owned())

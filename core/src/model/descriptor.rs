@@ -12,7 +12,7 @@ pub const DESCRIPTOR_SIGNATURE_CONTEXT: &[u8] = b"Orbit v1 descriptor";
 /// Limits of a descriptor's encoding `[DM-44]`.
 pub const DESCRIPTOR_LIMITS: Limits = Limits {
     max_message: 4096,
-    max_depth: 12,
+    max_depth: 22,
     max_collection: 128,
     max_string: 256,
     max_items: 2048,

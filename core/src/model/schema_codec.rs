@@ -34,7 +34,7 @@ use super::schema::{
 use super::Data;
 use crate::codec::{CodecError, MapBuilder, MapReader, Value};
 
-/// Deepest nesting of list and struct types a decoded schema may have.
+/// Deepest nesting of list and struct types a decoded schema may have `[DM-18]`.
 const MAX_TYPE_DEPTH: usize = 4;
 
 const TIMED: u64 = 1;
@@ -367,7 +367,7 @@ mod tests {
         ty
     }
 
-    // [DM-31] list/struct nesting is bounded: 4 levels decode, 5 are rejected.
+    // [DM-18] list/struct nesting is bounded: 4 levels decode, 5 are rejected.
     #[test]
     fn type_nesting_is_bounded() {
         let four = list_type(MAX_TYPE_DEPTH);

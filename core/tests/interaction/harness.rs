@@ -147,6 +147,13 @@ impl Session {
         self.phone.open(&mut wire).unwrap().payload.to_vec()
     }
 
+    /// Carries a device message (a subscription report) to the phone and hands it to the
+    /// client.
+    pub(crate) fn deliver(&mut self, now: Instant, bytes: &[u8]) -> ClientEvent {
+        let plain = self.carry_to_phone(bytes);
+        self.client.handle(now, &plain).unwrap().unwrap()
+    }
+
     /// Sends a request, lets the device answer, feeds the answers (and any follow-up, such as
     /// the write after a timed request) back, and returns the client's events.
     pub(crate) fn round_trip(
