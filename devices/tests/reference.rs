@@ -1,4 +1,6 @@
-//! Drives every reference device through `DeviceNode::handle` in memory, without sessions.
+//! Drives every reference device in memory through a real SIGMA session: every request and
+//! answer is sealed by one side's protector and opened by the other's, as a transport carries
+//! them.
 
 #![allow(
     clippy::unwrap_used,
@@ -7,9 +9,13 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../../core/tests/interaction/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+use harness::{open_session, Home, Session, ADMIN};
 use orbit_core::codec::CborMessage;
-use orbit_core::crypto::sign::SigningKey;
-use orbit_core::device::{DeviceNode, Requester};
+use orbit_core::device::DeviceNode;
 use orbit_core::interaction::{
     AttributePath, CommandPath, ConcreteAttribute, Envelope, EventPath, EventRecord, InvokeRequest,
     Message, ReadRequest, WriteRequest,
@@ -25,14 +31,12 @@ use orbit_core::status::Status;
 use orbit_devices::{lamp, lock, sensor, strip, thermostat as tstat, Kind};
 use std::time::{Duration, Instant};
 
-const HOME: u64 = 0x1111;
-const ADMIN: u64 = 0x42;
-
-/// A device and a controller talking to it directly.
+/// A device, its home, and the administrator's session with it.
 struct Bench {
     node: DeviceNode,
     now: Instant,
-    from: Requester,
+    home: Home,
+    session: Session,
     exchange: u32,
 }
 
@@ -47,17 +51,27 @@ fn no_args() -> Data {
 impl Bench {
     fn new(node: DeviceNode, now: Instant) -> Self {
         let mut node = node;
-        node.add_home(HOME, SigningKey::from_seed(&[1; 32]), ADMIN);
+        let mut home = Home::new(0x1111);
+        home.install(&mut node);
+        let session = Bench::open(&mut home, ADMIN, now);
         Bench {
             node,
             now,
-            from: Requester {
-                session: 1,
-                home: HOME,
-                node: ADMIN,
-            },
+            home,
+            session,
             exchange: 0,
         }
+    }
+
+    /// A session of node `node` of the home (which need not be in the device's ACL).
+    fn open(home: &mut Home, node: u64, now: Instant) -> Session {
+        let member = home.controller(node);
+        open_session(home, &member, now)
+    }
+
+    /// Continues as node `node` of the same home, on a new session.
+    fn switch_to(&mut self, node: u64) {
+        self.session = Bench::open(&mut self.home, node, self.now);
     }
 
     fn advance(&mut self, d: Duration) {
@@ -72,11 +86,15 @@ impl Bench {
     /// Sends one message on `exchange` and decodes every answer (all must echo the exchange).
     fn send_on(&mut self, exchange: u32, message: Message) -> Vec<Message> {
         let bytes = Envelope { exchange, message }.to_bytes();
-        self.node
-            .handle(self.now, &self.from, &bytes)
+        let at_device = self.session.carry_to_device(&bytes);
+        let answers = self
+            .node
+            .handle(self.now, &self.session.requester, &at_device);
+        answers
             .iter()
-            .map(|b| {
-                let env = Envelope::decode(b).expect("device answer decodes");
+            .map(|sealed| {
+                let b = self.session.carry_to_phone(sealed);
+                let env = Envelope::decode(&b).expect("device answer decodes");
                 assert_eq!(env.exchange, exchange);
                 env.message
             })
@@ -875,7 +893,7 @@ fn lock_commands_are_timed_and_emit_events() {
             Some(f::source_values::REMOTE.into())
         );
         assert_eq!(field_u64(e, f::NODE_ID), Some(ADMIN));
-        assert_eq!(field_u64(e, f::HOME_ID), Some(HOME));
+        assert_eq!(field_u64(e, f::HOME_ID), Some(b.home.id()));
     }
     // A PIN is checked whenever one is given, even if not required.
     assert_eq!(
@@ -1384,7 +1402,7 @@ fn strip_power_meter() {
 fn unknown_requester_is_denied() {
     let now = Instant::now();
     let mut b = Bench::new(strip::build(now, "P1").unwrap(), now);
-    b.from.node = ADMIN + 1;
+    b.switch_to(ADMIN + 1);
     assert_eq!(
         b.invoke(1, on_off::ID, on_off::commands::ON, no_args()),
         Err(Status::ACCESS_DENIED)
@@ -1393,6 +1411,6 @@ fn unknown_requester_is_denied() {
         b.write(1, on_off::ID, on_off::attributes::ON, true.into()),
         Status::ACCESS_DENIED
     );
-    b.from.node = ADMIN;
+    b.switch_to(ADMIN);
     assert!(!b.read_bool(1, on_off::ID, on_off::attributes::ON));
 }
