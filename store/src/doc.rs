@@ -93,7 +93,10 @@ pub fn save_doc<T: Document>(
     ciborium::into_writer(&envelope, &mut *bytes).map_err(|e| StoreError::Encode {
         key: key.clone(),
         kind: T::KIND,
-        message: redact_serde_message(&e.to_string()),
+        message: match e {
+            ciborium::ser::Error::Io(e) => e.to_string(),
+            ciborium::ser::Error::Value(message) => redact_serde_message(&message),
+        },
     })?;
     store.save(key, &bytes)
 }
@@ -140,6 +143,20 @@ fn decode_error<T: Document>(key: &RecordKey, message: &str) -> StoreError {
     }
 }
 
+/// A ciborium decoding error as a message (its `Display` is its `Debug`, which would quote,
+/// and so redact, the whole serde message).
+fn describe(error: ciborium::de::Error<std::io::Error>) -> String {
+    match error {
+        ciborium::de::Error::Io(e) => format!("truncated or unreadable CBOR: {e}"),
+        ciborium::de::Error::Syntax(offset) => format!("CBOR syntax error at byte {offset}"),
+        ciborium::de::Error::Semantic(Some(offset), message) => {
+            format!("{message} (at byte {offset})")
+        }
+        ciborium::de::Error::Semantic(None, message) => message,
+        ciborium::de::Error::RecursionLimitExceeded => "CBOR nesting too deep".to_owned(),
+    }
+}
+
 /// Decodes one CBOR item that must span all of `bytes`.
 fn decode_all<T: Document, E: DeserializeOwned>(
     key: &RecordKey,
@@ -147,7 +164,7 @@ fn decode_all<T: Document, E: DeserializeOwned>(
 ) -> Result<E, StoreError> {
     let mut rest = bytes;
     let value =
-        ciborium::from_reader(&mut rest).map_err(|e| decode_error::<T>(key, &e.to_string()))?;
+        ciborium::from_reader(&mut rest).map_err(|e| decode_error::<T>(key, &describe(e)))?;
     if !rest.is_empty() {
         return Err(decode_error::<T>(
             key,
@@ -192,7 +209,7 @@ fn decode<T: Document>(key: &RecordKey, bytes: &[u8]) -> Result<(T, u16), StoreE
     }
     let doc = body
         .deserialized::<T>()
-        .map_err(|e| decode_error::<T>(key, &e.to_string()))?;
+        .map_err(|ciborium::value::Error::Custom(message)| decode_error::<T>(key, &message))?;
     Ok((doc, version))
 }
 
