@@ -1,0 +1,265 @@
+//! The controller side: browsing and resolving `[DISC-12]` `[DISC-13]`.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, SocketAddrV6};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use mdns_sd::{ResolvedService, ScopedIp, ServiceEvent};
+use orbit_core::setup::{Discriminator, ShortDiscriminator};
+
+use crate::address::DeviceAddress;
+use crate::config::DiscoveryConfig;
+use crate::daemon::Daemon;
+use crate::instance::InstanceId;
+use crate::records::{long_subtype, Advertisement, Commissionable, Operational};
+use crate::{DiscoveryError, SERVICE_TYPE};
+
+/// Which commissionable devices a controller is looking for `[DISC-13]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscriminatorFilter {
+    /// All 12 bits, from a QR payload.
+    Long(Discriminator),
+    /// The upper 4 bits, from a manual code.
+    Short(ShortDiscriminator),
+}
+
+impl DiscriminatorFilter {
+    /// Whether a device advertising `discriminator` passes `[SETUP-20]`.
+    pub fn matches(self, discriminator: Discriminator) -> bool {
+        match self {
+            DiscriminatorFilter::Long(d) => d == discriminator,
+            DiscriminatorFilter::Short(s) => s.matches(discriminator),
+        }
+    }
+}
+
+/// A device that answered a browse: its parsed record and where to reach it. Nothing in it
+/// is authenticated; pairing or the session handshake proves who answers `[DISC-12]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundDevice<A> {
+    /// The parsed TXT record and instance name.
+    pub record: A,
+    /// The SRV target host name.
+    pub host: String,
+    /// The SRV port.
+    pub port: u16,
+    /// The device's addresses with the SRV port (IPv6 link-local ones carry their scope).
+    pub addresses: Vec<SocketAddr>,
+}
+
+impl<A: Advertisement> FoundDevice<A> {
+    /// The instance name.
+    pub fn instance(&self) -> InstanceId {
+        self.record.instance()
+    }
+
+    /// The first address in direct form, to show the user or store for next time
+    /// `[DISC-16]`.
+    pub fn direct_address(&self) -> Option<DeviceAddress> {
+        self.addresses
+            .first()
+            .and_then(|a| DeviceAddress::from_socket_addr(*a).ok())
+    }
+}
+
+/// Browses for Orbit devices. Each call blocks for at most its timeout: from async code, call
+/// it inside `tokio::task::spawn_blocking`. Calls on one browser run one at a time.
+#[derive(Debug)]
+pub struct Browser {
+    daemon: Arc<Daemon>,
+    /// `mdns-sd` keeps one browse per service type, so browses are serialized.
+    busy: Mutex<()>,
+}
+
+impl Browser {
+    /// A browser on every interface and the standard mDNS port.
+    pub fn new() -> Result<Self, DiscoveryError> {
+        Self::with_config(&DiscoveryConfig::default())
+    }
+
+    /// A browser with the given port and interfaces.
+    pub fn with_config(config: &DiscoveryConfig) -> Result<Self, DiscoveryError> {
+        Ok(Self {
+            daemon: Arc::new(Daemon::start(config)?),
+            busy: Mutex::new(()),
+        })
+    }
+
+    /// Every commissionable device that answers within `timeout` and passes `filter`
+    /// `[DISC-13]`, in instance order. With a long discriminator only its subtype is asked
+    /// for `[DISC-9]`. An empty list is not an error: report it with
+    /// [`DiscoveryError::NothingFound`] `[DISC-14]`.
+    pub fn browse_commissionable(
+        &self,
+        filter: Option<DiscriminatorFilter>,
+        timeout: Duration,
+    ) -> Result<Vec<FoundDevice<Commissionable>>, DiscoveryError> {
+        let ty = match filter {
+            Some(DiscriminatorFilter::Long(d)) => {
+                format!("{}._sub.{SERVICE_TYPE}", long_subtype(d))
+            }
+            _ => SERVICE_TYPE.to_owned(),
+        };
+        let mut found = BTreeMap::new();
+        self.browse(&ty, timeout, |event| match event {
+            Seen::Resolved(device) => {
+                let device: FoundDevice<Commissionable> = device;
+                if filter.is_none_or(|f| f.matches(device.record.discriminator)) {
+                    found.insert(device.instance(), device);
+                }
+                false
+            }
+            Seen::Removed(instance) => {
+                found.remove(&instance);
+                false
+            }
+        })?;
+        Ok(found.into_values().collect())
+    }
+
+    /// The operational instance `instance` ([`crate::operational_instance_id`]), as soon as it
+    /// answers, or `None` after `timeout` `[DISC-12]`.
+    pub fn find_operational(
+        &self,
+        instance: InstanceId,
+        timeout: Duration,
+    ) -> Result<Option<FoundDevice<Operational>>, DiscoveryError> {
+        let mut hit = None;
+        self.browse(SERVICE_TYPE, timeout, |event| match event {
+            Seen::Resolved(device) => {
+                let device: FoundDevice<Operational> = device;
+                if device.instance() == instance {
+                    hit = Some(device);
+                    return true;
+                }
+                false
+            }
+            Seen::Removed(_) => false,
+        })?;
+        Ok(hit)
+    }
+
+    /// Browses `ty` until `timeout` or until `on_event` returns true.
+    fn browse<A: Advertisement>(
+        &self,
+        ty: &str,
+        timeout: Duration,
+        mut on_event: impl FnMut(Seen<A>) -> bool,
+    ) -> Result<(), DiscoveryError> {
+        let _busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
+        let deadline = Instant::now() + timeout;
+        let events = self.daemon.inner.browse(ty)?;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let event = match events.recv_timeout(left) {
+                Ok(event) => event,
+                Err(mdns_sd::RecvTimeoutError::Timeout) => break,
+                Err(mdns_sd::RecvTimeoutError::Disconnected) => {
+                    return Err(DiscoveryError::DaemonShutdown)
+                }
+            };
+            let seen = match event {
+                ServiceEvent::ServiceResolved(service) => match found_device(&service) {
+                    Some(device) => Seen::Resolved(device),
+                    // [DISC-3] an instance that does not parse is ignored.
+                    None => continue,
+                },
+                ServiceEvent::ServiceRemoved(_, fullname) => match instance_of(&fullname) {
+                    Some(instance) => Seen::Removed(instance),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            if on_event(seen) {
+                break;
+            }
+        }
+        // Best effort: the daemon may already be gone, and a later browse replaces this one.
+        let _ = self.daemon.inner.stop_browse(ty);
+        Ok(())
+    }
+}
+
+/// What a browse reports to its caller.
+enum Seen<A> {
+    Resolved(FoundDevice<A>),
+    Removed(InstanceId),
+}
+
+/// The instance ID in `<instance>._orbit._udp.local.`.
+fn instance_of(fullname: &str) -> Option<InstanceId> {
+    let (label, rest) = fullname.split_once('.')?;
+    if !rest.eq_ignore_ascii_case(SERVICE_TYPE) {
+        return None;
+    }
+    InstanceId::parse(label).ok()
+}
+
+/// A resolved service as a device of mode `A`, or `None` if it is not one `[DISC-3]`.
+fn found_device<A: Advertisement>(service: &ResolvedService) -> Option<FoundDevice<A>> {
+    let instance = instance_of(service.get_fullname())?;
+    let txt = service.get_properties();
+    let record = A::from_txt(instance, txt.iter().map(|p| (p.key(), p.val()))).ok()?;
+    let port = service.get_port();
+    let mut addresses: Vec<SocketAddr> = service
+        .get_addresses()
+        .iter()
+        .map(|ip| socket_addr(ip, port))
+        .collect();
+    if addresses.is_empty() || port == 0 {
+        return None;
+    }
+    addresses.sort();
+    Some(FoundDevice {
+        record,
+        host: service.get_hostname().to_owned(),
+        port,
+        addresses,
+    })
+}
+
+/// A socket address, keeping the interface of an IPv6 link-local address.
+fn socket_addr(ip: &ScopedIp, port: u16) -> SocketAddr {
+    match ip {
+        ScopedIp::V6(v6) if v6.addr().is_unicast_link_local() => {
+            SocketAddr::V6(SocketAddrV6::new(*v6.addr(), port, 0, v6.scope_id().index))
+        }
+        other => SocketAddr::new(other.to_ip_addr(), port),
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod tests {
+    use super::*;
+
+    // [DISC-13] long filters match all 12 bits, short ones the upper 4.
+    #[test]
+    fn filters() {
+        let d = Discriminator::new(0xF00).unwrap();
+        assert!(DiscriminatorFilter::Long(d).matches(d));
+        assert!(!DiscriminatorFilter::Long(d).matches(Discriminator::new(0xF01).unwrap()));
+        let s = ShortDiscriminator::new(0xF).unwrap();
+        assert!(DiscriminatorFilter::Short(s).matches(Discriminator::new(0xFFF).unwrap()));
+        assert!(!DiscriminatorFilter::Short(s).matches(Discriminator::new(0xEFF).unwrap()));
+    }
+
+    #[test]
+    fn instance_names() {
+        let id = InstanceId::from_bytes([0xab; 8]);
+        assert_eq!(instance_of(&format!("{id}._orbit._udp.local.")), Some(id));
+        assert_eq!(instance_of(&format!("{id}._ORBIT._udp.local.")), Some(id));
+        assert_eq!(instance_of(&format!("{id}._other._udp.local.")), None);
+        assert_eq!(instance_of("abababababababab (2)._orbit._udp.local."), None);
+        assert_eq!(instance_of("nodot"), None);
+    }
+}
