@@ -53,8 +53,11 @@ const TEMP_ATTEMPTS: u32 = 64;
 /// A [`Store`] keeping each record in its own file in a directory; see the
 /// [module documentation](self) for the layout and guarantees.
 ///
-/// One `FileStore` at a time may have a directory open (enforced with an advisory lock on
-/// Unix); it can be shared between threads.
+/// One `FileStore` at a time may have a directory open (enforced with `flock(2)` on the
+/// `.lock` file on Unix); it can be shared between threads. The lock is released when the
+/// store is dropped or the process dies. Its descriptor is close-on-exec, but a child process
+/// forked at that moment shares it until it execs, so a reopen racing a concurrent `fork` can
+/// briefly see [`StoreError::Locked`].
 #[derive(Debug)]
 pub struct FileStore {
     dir: PathBuf,

@@ -210,7 +210,9 @@ impl<'de> Deserialize<'de> for SecretBytes {
             }
         }
 
-        deserializer.deserialize_bytes(BytesVisitor)
+        // `byte_buf`, not `bytes`: ciborium serves `deserialize_bytes` only for byte strings
+        // that fit its 4 KiB scratch buffer.
+        deserializer.deserialize_byte_buf(BytesVisitor)
     }
 }
 
@@ -254,6 +256,16 @@ mod tests {
         // [1, 2] as a CBOR array of integers.
         let array: SecretBytes = ciborium::from_reader(&[0x82, 0x01, 0x02][..]).unwrap();
         assert_eq!(array.expose(), &[1, 2]);
+        let big = SecretBytes::new((0..10_000u32).map(|i| i as u8).collect());
+        let mut out = Vec::new();
+        ciborium::into_writer(&big, &mut out).unwrap();
+        let back: SecretBytes = ciborium::from_reader(&out[..]).unwrap();
+        assert_eq!(back, big);
+        let back: SecretBytes = ciborium::Value::serialized(&big)
+            .unwrap()
+            .deserialized()
+            .unwrap();
+        assert_eq!(back, big);
         let mut out = Vec::new();
         ciborium::into_writer(&Secret::new(7u8), &mut out).unwrap();
         assert_eq!(out, [0x07]);
