@@ -1,16 +1,4 @@
 //! Versioned, typed documents on top of a [`Store`].
-//!
-//! A document is stored as the CBOR map `{"kind": KIND, "version": VERSION, "body": <T>}`
-//! (ciborium's encoding of `T` through serde). On load:
-//!
-//! - a different `kind` is [`StoreError::WrongKind`];
-//! - the current `version` decodes the body straight into `T`;
-//! - an older version is migrated in memory, one step at a time, through
-//!   [`Document::migrate`], then decoded. [`load_doc`] does not write the result back, so an
-//!   older build of the software can still read the record until the application next saves
-//!   it; [`upgrade_doc`] writes the migrated document back at once;
-//! - a newer version is [`StoreError::TooNew`]: this build refuses to read it rather than
-//!   misread it or overwrite it with less information.
 
 use ciborium::Value;
 use serde::de::{DeserializeOwned, IgnoredAny};
@@ -22,6 +10,18 @@ use crate::key::RecordKey;
 use crate::Store;
 
 /// A type stored as a versioned document.
+///
+/// A document is stored as the CBOR map `{"kind": KIND, "version": VERSION, "body": <T>}`
+/// (ciborium's encoding of `T` through serde). On load:
+///
+/// - a different `kind` is [`StoreError::WrongKind`];
+/// - the current `version` decodes the body straight into `T`;
+/// - an older version is migrated in memory, one step at a time, through
+///   [`Document::migrate`], then decoded. [`load_doc`] does not write the result back, so an
+///   older build of the software can still read the record until the application next saves
+///   it; [`upgrade_doc`] writes the migrated document back at once;
+/// - a newer version is [`StoreError::TooNew`]: this build refuses to read it rather than
+///   misread it or overwrite it with less information.
 ///
 /// ```
 /// use orbit_store::{load_doc, save_doc, Document, MemoryStore, RecordKey, SecretBytes};
@@ -79,11 +79,29 @@ struct EnvelopeIn<B> {
 }
 
 /// Saves `doc` under `key` at [`Document::VERSION`], atomically replacing any previous record.
+///
+/// Refuses with [`StoreError::TooNew`] to replace a readable document of the same kind and a
+/// newer version, so that running an older build never silently throws away what a newer one
+/// wrote; [`Store::remove`] the record first to do that on purpose. A record that cannot be
+/// read (corrupt, another kind, not a document) is replaced.
 pub fn save_doc<T: Document>(
     store: &dyn Store,
     key: &RecordKey,
     doc: &T,
 ) -> Result<(), StoreError> {
+    if let Ok(Some(existing)) = store.load(key) {
+        let existing = Zeroizing::new(existing);
+        if let Ok(head) = decode_all::<T, EnvelopeIn<IgnoredAny>>(key, &existing) {
+            if head.kind == T::KIND && head.version > T::VERSION {
+                return Err(StoreError::TooNew {
+                    key: key.clone(),
+                    what: T::KIND,
+                    found: head.version,
+                    supported: T::VERSION,
+                });
+            }
+        }
+    }
     let mut bytes = Zeroizing::new(Vec::new());
     let envelope = EnvelopeOut {
         kind: T::KIND,

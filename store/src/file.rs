@@ -1,33 +1,4 @@
-//! A store of one file per record in an owner-only directory.
-//!
-//! # Layout
-//!
-//! ```text
-//! <dir>/                     mode 0700, owned by the current user
-//!   .lock                    held with flock(2) while a FileStore has the directory open
-//!   <key>.orbs               one record: header + payload (see the envelope format), mode 0600
-//!   .<key>.<n>.tmp           a write in progress; leftovers of a crash are removed on open
-//! ```
-//!
-//! # Crash safety
-//!
-//! [`Store::save`] writes the record to a new temporary file, flushes it to stable storage
-//! (`fsync`; on Apple platforms std uses `F_FULLFSYNC`), renames it over the record, and
-//! flushes the directory so the rename itself is durable. A reader therefore sees the old or
-//! the new file, whole, at any instant; after a crash or power loss the record is the old or
-//! the new bytes. A file damaged in any other way (a disk error, a file copied by hand) fails
-//! its checksum and is reported as [`StoreError::Corrupt`].
-//!
-//! # Permissions
-//!
-//! The directory is created with mode 0700 and files with 0600. An existing directory, and
-//! every record file read, must be owned by the effective user and give no access to group or
-//! other; otherwise the store returns [`StoreError::Permissions`] instead of reading it. It does
-//! not fix the mode itself: a key that was readable by others may already have leaked, and that
-//! is for the application to decide. A save replaces the file, so a record written again is
-//! 0600 whatever the old file's mode was.
-//!
-//! On non-Unix targets the mode, owner and lock checks are skipped.
+//! [`FileStore`]: one file per record in an owner-only directory.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -50,8 +21,38 @@ const LOCK_NAME: &str = ".lock";
 /// How many temporary file names a save tries before giving up.
 const TEMP_ATTEMPTS: u32 = 64;
 
-/// A [`Store`] keeping each record in its own file in a directory; see the
-/// [module documentation](self) for the layout and guarantees.
+/// A [`Store`] keeping each record in its own file in an owner-only directory.
+///
+/// # Layout
+///
+/// ```text
+/// <dir>/                     mode 0700, owned by the current user
+///   .lock                    held with flock(2) while a FileStore has the directory open
+///   <key>.orbs               one record, mode 0600 (format in the crate documentation)
+///   .<key>.<n>.tmp           a write in progress; leftovers of a crash are removed on open
+/// ```
+///
+/// # Crash safety
+///
+/// [`Store::save`] writes the record to a new temporary file, flushes it to stable storage
+/// (`fsync`; on Apple platforms std uses `F_FULLFSYNC`), renames it over the record, and
+/// flushes the directory so the rename itself is durable. A reader therefore sees the old or
+/// the new file, whole, at any instant; after a crash or power loss the record is the old or
+/// the new bytes. A file damaged in any other way (a disk error, a file copied by hand) fails
+/// its checksum and is reported as [`StoreError::Corrupt`].
+///
+/// # Permissions
+///
+/// The directory is created with mode 0700 and files with 0600. An existing directory, and
+/// every record file read, must be owned by the effective user and give no access to group or
+/// other; otherwise the store returns [`StoreError::Permissions`] instead of reading it. It does
+/// not fix the mode itself: a key that was readable by others may already have leaked, and that
+/// is for the application to decide. A save replaces the file, so a record written again is
+/// 0600 whatever the old file's mode was.
+///
+/// On non-Unix targets the mode, owner and lock checks are skipped.
+///
+/// # Sharing
 ///
 /// One `FileStore` at a time may have a directory open (enforced with `flock(2)` on the
 /// `.lock` file on Unix); it can be shared between threads. The lock is released when the

@@ -32,6 +32,25 @@
 //! assert_eq!(store.load(&key)?, None);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Record file format
+//!
+//! Each [`FileStore`] record is a 16-byte header and the payload:
+//!
+//! ```text
+//! offset  size  field
+//!      0     4  magic "ORBS"
+//!      4     2  envelope version, big-endian (1)
+//!      6     2  reserved, zero
+//!      8     4  payload length, big-endian
+//!     12     4  CRC-32 (IEEE), big-endian, over: record name, bytes 0..12, payload
+//!     16     n  payload
+//! ```
+//!
+//! The checksum covers the record's name too, so a record file copied or renamed onto another
+//! record's name is reported as corrupt rather than read as the wrong record. A CRC detects
+//! accidents (torn writes, bit rot, truncation); it is not a defence against an attacker who
+//! can write the file, which the owner-only permissions are for.
 #![forbid(unsafe_code)]
 
 mod doc;

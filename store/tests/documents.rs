@@ -159,8 +159,23 @@ fn a_newer_document_is_refused_and_left_intact() {
         upgrade_doc::<DeviceV1>(&store, &k),
         Err(StoreError::TooNew { .. })
     ));
+    // Nor overwritten by the older build.
+    assert!(matches!(
+        save_doc(&store, &k, &v1()),
+        Err(StoreError::TooNew {
+            found: 3,
+            supported: 1,
+            ..
+        })
+    ));
     assert_eq!(store.load(&k).unwrap(), before);
     assert_eq!(load_doc::<DeviceV3>(&store, &k).unwrap().unwrap(), v3);
+    // Unless the record is removed on purpose; and unreadable records are replaced.
+    assert!(store.remove(&k).unwrap());
+    save_doc(&store, &k, &v1()).unwrap();
+    store.save(&k, b"garbage").unwrap();
+    save_doc(&store, &k, &v1()).unwrap();
+    assert_eq!(load_doc::<DeviceV1>(&store, &k).unwrap().unwrap(), v1());
 }
 
 #[derive(Debug, Serialize, Deserialize)]
