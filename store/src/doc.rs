@@ -23,6 +23,11 @@ use crate::Store;
 /// - a newer version is [`StoreError::TooNew`]: this build refuses to read it rather than
 ///   misread it or overwrite it with less information.
 ///
+/// Byte fields: a `Vec<u8>` encodes as an array of integers. For a CBOR byte string use
+/// [`SecretBytes`](crate::SecretBytes) for secrets, or a type whose `Deserialize` calls
+/// `deserialize_byte_buf`: ciborium serves `deserialize_bytes` (as `serde_bytes::Bytes`
+/// and similar borrowed types use) only for byte strings up to 4 KiB.
+///
 /// ```
 /// use orbit_store::{load_doc, save_doc, Document, MemoryStore, RecordKey, SecretBytes};
 /// use serde::{Deserialize, Serialize};

@@ -145,6 +145,22 @@ impl TryFrom<String> for RecordKey {
     }
 }
 
+/// Serializes as the name's string.
+impl serde::Serialize for RecordKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Deserializes a string and validates it like [`RecordKey::new`], so a document cannot
+/// smuggle in a name that escapes the store.
+impl<'de> serde::Deserialize<'de> for RecordKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::new(name).map_err(serde::de::Error::custom)
+    }
+}
+
 impl AsRef<str> for RecordKey {
     fn as_ref(&self) -> &str {
         self.as_str()
@@ -209,5 +225,17 @@ mod tests {
         assert_eq!(b, c);
         assert_eq!(Some(c), D);
         assert_eq!(format!("{a} {a:?}"), "keys RecordKey(\"keys\")");
+    }
+
+    #[test]
+    fn serde_validates() {
+        let mut out = Vec::new();
+        ciborium::into_writer(&RecordKey::new("dev-1").unwrap(), &mut out).unwrap();
+        assert_eq!(out, b"\x65dev-1");
+        let back: RecordKey = ciborium::from_reader(&out[..]).unwrap();
+        assert_eq!(back.as_str(), "dev-1");
+        let mut bad = Vec::new();
+        ciborium::into_writer("../x", &mut bad).unwrap();
+        assert!(ciborium::from_reader::<RecordKey, _>(&bad[..]).is_err());
     }
 }
