@@ -1,0 +1,228 @@
+//! One Orbit exchange: a bidirectional stream carrying frames ([QUIC-5], [QUIC-6]).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::code::ErrorCode;
+use crate::error::QuicError;
+use crate::frame::{
+    encode_frame, FrameDecoder, FrameError, FrameKind, OwnedFrame, HEADER_LEN, MAX_FRAME_PAYLOAD,
+};
+
+/// Largest piece read from a stream at once: the decoder then never buffers more than two
+/// frames' worth.
+const READ_CHUNK: usize = HEADER_LEN + MAX_FRAME_PAYLOAD;
+
+/// The sending half of an exchange.
+#[derive(Debug)]
+pub struct FrameSender {
+    stream: quinn::SendStream,
+    buf: Vec<u8>,
+    peer: SocketAddr,
+}
+
+impl FrameSender {
+    pub(crate) fn new(stream: quinn::SendStream, peer: SocketAddr) -> Self {
+        Self {
+            stream,
+            buf: Vec::new(),
+            peer,
+        }
+    }
+
+    /// Sends one frame ([QUIC-8]). Waits while flow control holds it back.
+    pub async fn send_frame(&mut self, kind: FrameKind, payload: &[u8]) -> Result<(), QuicError> {
+        self.buf.clear();
+        encode_frame(kind, payload, &mut self.buf)?;
+        tracing::debug!(stream = %self.stream.id(), %kind, len = payload.len(), "send frame");
+        self.stream
+            .write_all(&self.buf)
+            .await
+            .map_err(|e| QuicError::from_write(e, self.peer))
+    }
+
+    /// Ends this side of the exchange after its last frame ([QUIC-6]).
+    pub fn finish(&mut self) -> Result<(), QuicError> {
+        self.stream.finish().map_err(|_| QuicError::StreamClosed)
+    }
+
+    /// Abandons this side of the exchange with `code` (`RESET_STREAM`). Does nothing if it
+    /// is already finished or reset.
+    pub fn reset(&mut self, code: ErrorCode) {
+        let _ = self.stream.reset(code.to_varint());
+    }
+}
+
+/// The receiving half of an exchange, or of an unsolicited stream.
+#[derive(Debug)]
+pub struct FrameReceiver {
+    stream: quinn::RecvStream,
+    decoder: FrameDecoder,
+    stall: Duration,
+    frame_started: Option<Instant>,
+    peer: SocketAddr,
+}
+
+impl FrameReceiver {
+    pub(crate) fn new(stream: quinn::RecvStream, stall: Duration, peer: SocketAddr) -> Self {
+        Self {
+            stream,
+            decoder: FrameDecoder::new(),
+            stall,
+            frame_started: None,
+            peer,
+        }
+    }
+
+    /// The next frame; `Ok(None)` when the peer finished its side cleanly ([QUIC-6]).
+    ///
+    /// On a framing error ([QUIC-10], [QUIC-11], [QUIC-12]) or a stall ([QUIC-17]) this side
+    /// stops the stream with the matching code (`STOP_SENDING`) and returns the error; the
+    /// link goes on ([QUIC-14]). Waiting for the *first* byte of a frame has no deadline: the
+    /// layer above times its own exchanges.
+    pub async fn recv_frame(&mut self) -> Result<Option<OwnedFrame>, QuicError> {
+        match self.next(None).await {
+            Err(e) => {
+                if let Some(code) = local_reset_code(&e) {
+                    self.stop(code);
+                }
+                Err(e)
+            }
+            ok => ok,
+        }
+    }
+
+    /// Stops reading with `code` (`STOP_SENDING`). Does nothing if already stopped.
+    pub fn stop(&mut self, code: ErrorCode) {
+        let _ = self.stream.stop(code.to_varint());
+    }
+
+    /// Reads a whole unidirectional stream that must carry exactly one frame ([QUIC-7],
+    /// [QUIC-12]); its deadline runs from now ([QUIC-17]).
+    pub(crate) async fn read_single(&mut self) -> Result<OwnedFrame, QuicError> {
+        let deadline = Instant::now() + self.stall;
+        let result = async {
+            let frame = self
+                .next(Some(deadline))
+                .await?
+                .ok_or(FrameError::NotOneFrame)?;
+            match self.next(Some(deadline)).await? {
+                None => Ok(frame),
+                Some(_) => Err(FrameError::NotOneFrame.into()),
+            }
+        }
+        .await;
+        if let Err(e) = &result {
+            if let Some(code) = local_reset_code(e) {
+                self.stop(code);
+            }
+        }
+        result
+    }
+
+    /// The next frame, with the stall deadline [QUIC-17] from a frame's first byte, or from
+    /// `deadline` if given.
+    async fn next(&mut self, deadline: Option<Instant>) -> Result<Option<OwnedFrame>, QuicError> {
+        loop {
+            if let Some(frame) = self.decoder.next_frame()? {
+                self.frame_started = None;
+                // [QUIC-10]: the decoder keeps unknown kinds; this layer refuses them.
+                if !frame.kind.is_known() {
+                    return Err(QuicError::UnknownKind(frame.kind));
+                }
+                tracing::debug!(stream = %self.stream.id(), kind = %frame.kind, len = frame.payload.len(), "recv frame");
+                return Ok(Some(frame));
+            }
+            let deadline = match deadline {
+                Some(d) => Some(d),
+                None if self.decoder.is_mid_frame() => {
+                    Some(*self.frame_started.get_or_insert_with(Instant::now) + self.stall)
+                }
+                None => None,
+            };
+            let read = self.stream.read_chunk(READ_CHUNK, true);
+            let chunk = match deadline {
+                // [QUIC-17]
+                Some(d) => tokio::time::timeout_at(d, read)
+                    .await
+                    .map_err(|_| QuicError::Stalled(self.stall))?,
+                None => read.await,
+            }
+            .map_err(|e| QuicError::from_read(e, self.peer))?;
+            match chunk {
+                Some(chunk) => self.decoder.push(&chunk.bytes),
+                None => {
+                    // [QUIC-12]: the stream may only end between frames.
+                    self.decoder.finish()?;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
+
+/// The code with which this side resets a stream after `e`, if `e` is this side's verdict on
+/// the peer's frames (rather than something the peer or the connection did).
+pub(crate) fn local_reset_code(e: &QuicError) -> Option<ErrorCode> {
+    match e {
+        QuicError::Frame(f) => Some(f.code()),
+        QuicError::UnknownKind(_) => Some(ErrorCode::UNKNOWN_KIND),
+        QuicError::Stalled(_) => Some(ErrorCode::STALLED),
+        _ => None,
+    }
+}
+
+/// An Orbit exchange on its own bidirectional stream ([QUIC-5]): a pairing handshake, a
+/// session handshake, or one interaction (a request and its response frames, or a timed
+/// request and its follow-up).
+///
+/// The initiator sends its frames and finishes; the responder answers and finishes after its
+/// last frame ([QUIC-6]). Dropping an exchange finishes whatever side is still open.
+#[derive(Debug)]
+pub struct Exchange {
+    send: FrameSender,
+    recv: FrameReceiver,
+}
+
+impl Exchange {
+    pub(crate) fn new(send: FrameSender, recv: FrameReceiver) -> Self {
+        Self { send, recv }
+    }
+
+    /// Sends one frame.
+    pub async fn send_frame(&mut self, kind: FrameKind, payload: &[u8]) -> Result<(), QuicError> {
+        self.send.send_frame(kind, payload).await
+    }
+
+    /// The next frame from the peer; `Ok(None)` once the peer has finished its side.
+    ///
+    /// A bad frame or a stall resets both directions of the stream with the matching code
+    /// and returns the error ([QUIC-10] to [QUIC-14], [QUIC-17]).
+    pub async fn recv_frame(&mut self) -> Result<Option<OwnedFrame>, QuicError> {
+        let result = self.recv.recv_frame().await;
+        if let Err(e) = &result {
+            if let Some(code) = local_reset_code(e) {
+                self.send.reset(code);
+            }
+        }
+        result
+    }
+
+    /// Finishes this side after its last frame ([QUIC-6]).
+    pub fn finish(&mut self) -> Result<(), QuicError> {
+        self.send.finish()
+    }
+
+    /// Abandons the exchange in both directions with `code`.
+    pub fn reset(&mut self, code: ErrorCode) {
+        self.send.reset(code);
+        self.recv.stop(code);
+    }
+
+    /// The two halves, to send and receive from different tasks.
+    pub fn into_parts(self) -> (FrameSender, FrameReceiver) {
+        (self.send, self.recv)
+    }
+}
