@@ -15,6 +15,12 @@ use crate::Role;
 /// One QUIC connection. Cheap to clone; all clones share the connection, which closes when
 /// the last clone is dropped (or on [`Link::close`]).
 ///
+/// Dropping the last clone closes the connection at once, which may discard frames already
+/// sent but not yet delivered: a side that has answered keeps a clone until the peer is done
+/// (for example until [`Link::closed`] or [`Link::accept_exchange`] returns). On a server, a
+/// link holds one of [`QuicConfig::max_connections`](crate::QuicConfig::max_connections)
+/// slots until its connection has closed and its last clone is dropped.
+///
 /// A link only carries frames. Which Orbit session a protected message belongs to is decided
 /// by its session identifier, never by the link ([QUIC-20], [MSG-3]).
 #[derive(Clone, Debug)]

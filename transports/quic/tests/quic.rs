@@ -575,3 +575,77 @@ async fn two_hundred_connections_at_once() {
     assert!(links.iter().all(|l| l.close_reason().is_none()));
     timed("two_hundred_connections_at_once", t, ());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_unsolicited_streams_are_stopped_and_the_link_goes_on() {
+    // [QUIC-7] [QUIC-12] [QUIC-14] [QUIC-17], seen by a client: a raw quinn server with
+    // Orbit's server configuration misbehaves on unidirectional streams.
+    let t = Instant::now();
+    let cfg = QuicConfig {
+        stall_timeout: Duration::from_millis(300),
+        ..QuicConfig::default()
+    };
+    let ep = quinn::Endpoint::server(orbit_quic::config::server_config(&cfg).unwrap(), any_port())
+        .unwrap();
+    let addr = ep.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let conn = ep.accept().await.unwrap().await.unwrap();
+        let mut codes = Vec::new();
+        for bytes in [
+            &[3, 0, 1, 1, 3, 0, 1, 2][..], // two frames
+            &[][..],                       // none
+            &[3, 0, 4, 1][..],             // FIN inside a frame
+            &[7, 0, 1, 1][..],             // unknown kind
+        ] {
+            let mut s = conn.open_uni().await.unwrap();
+            s.write_all(bytes).await.unwrap();
+            s.finish().unwrap();
+            codes.push(s.stopped().await.unwrap());
+        }
+        // Never finished: stalled.
+        let mut s = conn.open_uni().await.unwrap();
+        s.write_all(&[3, 0, 1, 1]).await.unwrap();
+        codes.push(s.stopped().await.unwrap());
+        // A good one.
+        let mut s = conn.open_uni().await.unwrap();
+        s.write_all(&[3, 0, 2, b'o', b'k']).await.unwrap();
+        s.finish().unwrap();
+        conn.closed().await;
+        codes
+    });
+    let client = Client::new(any_port(), cfg).unwrap();
+    let link = client.connect(addr).await.unwrap();
+    let mut errors = Vec::new();
+    let good = loop {
+        match link.accept_unsolicited().await {
+            Ok(Some(f)) => break f,
+            Err(e) if e.is_stream_error() => errors.push(e),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(&good.payload[..], b"ok");
+    assert!(
+        matches!(
+            &errors[..],
+            [
+                QuicError::Frame(FrameError::NotOneFrame),
+                QuicError::Frame(FrameError::NotOneFrame),
+                QuicError::Frame(FrameError::Truncated { buffered: 4 }),
+                QuicError::UnknownKind(FrameKind(7)),
+                QuicError::Stalled(_),
+            ]
+        ),
+        "{errors:?}"
+    );
+    link.close(ErrorCode::NO_ERROR, "done");
+    let codes: Vec<u64> = server
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.map_or(u64::MAX, |c| c.into_inner()))
+        .collect();
+    // The finished streams were read to their end, so there was nothing left to stop (QUIC
+    // cannot carry a code for them); the stalled one was stopped with `stalled`.
+    assert_eq!(codes[4], ErrorCode::STALLED.0);
+    timed("bad_unsolicited_streams_are_stopped", t, ());
+}
