@@ -76,6 +76,11 @@ impl HomeAuthority {
         &self.root_key
     }
 
+    /// The serial number the next certificate gets, for persistence by a store.
+    pub fn next_serial(&self) -> u64 {
+        self.next_serial
+    }
+
     /// Issues an operational certificate for `subject` `[HOME-2]`.
     pub fn issue(
         &mut self,

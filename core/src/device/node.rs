@@ -13,6 +13,7 @@ use crate::model::{
     std_caps, CapabilityId, CapabilityInstance, Data, Descriptor, DeviceLimits, EndpointDescriptor,
     EndpointId, Privilege, Registry,
 };
+use crate::status::Status;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -283,6 +284,48 @@ impl DeviceNode {
     /// The access control list.
     pub fn access_control(&self) -> &AccessControl {
         &self.acl
+    }
+
+    /// Replaces the whole access control list with `entries` as a store persisted them, for
+    /// a device starting up. Entries of homes the node does not have are dropped.
+    pub fn restore_access_control(&mut self, entries: Vec<AclEntry>) {
+        self.acl = AccessControl::default();
+        for e in entries {
+            if self.homes.contains_key(&e.home) {
+                self.acl.add(e);
+            }
+        }
+        self.sync_root_attributes();
+    }
+
+    /// The homes the device belongs to.
+    pub fn homes(&self) -> impl Iterator<Item = HomeId> + '_ {
+        self.homes.keys().copied()
+    }
+
+    /// The current values of the attributes marked `persistent` in their schema, which a
+    /// device keeps across restarts `[DM-12]` (the root endpoint's access control and homes
+    /// are persisted through [`DeviceNode::access_control`] instead).
+    pub fn persistent_values(&self) -> Vec<(ConcreteAttribute, Data)> {
+        self.store
+            .iter()
+            .filter(|(a, _)| a.endpoint != EndpointId::ROOT)
+            .filter(|(a, _)| {
+                self.store
+                    .schema(a.endpoint, a.capability)
+                    .and_then(|s| s.attribute(a.attribute))
+                    .is_some_and(|s| s.persistent)
+            })
+            .map(|(a, v)| (*a, v.clone()))
+            .collect()
+    }
+
+    /// Puts back a persisted attribute value at start-up. A value that no longer fits (after
+    /// a firmware update changed the schema) is refused and the default stays.
+    pub fn restore_value(&mut self, attr: ConcreteAttribute, value: Data) -> Result<(), Status> {
+        self.store.set(attr, value)?;
+        self.store.take_changed_one(&attr);
+        Ok(())
     }
 
     /// The current value of an attribute (for the device's own use and for tests).

@@ -203,6 +203,12 @@ impl TicketStore {
         t.is_valid_at(now_unix).then_some(t)
     }
 
+    /// The tickets held, for a store that persists them so sessions resume across a
+    /// restart `[SEC-2]`.
+    pub fn iter(&self) -> impl Iterator<Item = &Ticket> {
+        self.tickets.iter()
+    }
+
     /// `[SESS-31]` drops every ticket of `home` (when the node leaves that home).
     pub fn remove_home(&mut self, home: HomeId) {
         self.tickets.retain(|t| t.home_id != home);

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use crate::DiscoveryError;
 
 /// The UDP port a device listens on when none is given `[DISC-1]` `[DISC-15]`.
-pub const DEFAULT_PORT: u16 = 5540;
+pub const DEFAULT_PORT: u16 = 5541;
 
 /// The scheme of a direct address, in its canonical (lower-case) spelling.
 pub const SCHEME: &str = "quic";
@@ -46,7 +46,7 @@ pub enum AddressError {
         character: char,
     },
     /// An IPv6 address without its brackets.
-    #[error("an IPv6 address must be in brackets, e.g. quic://[fd00::2]:5540")]
+    #[error("an IPv6 address must be in brackets, e.g. quic://[fd00::2]:5541")]
     Ipv6NeedsBrackets,
     /// A `[` without its `]`.
     #[error("\"[\" without a closing \"]\"")]
@@ -377,16 +377,16 @@ mod tests {
     // [DISC-15] the three host forms, default port, canonical display.
     #[test]
     fn valid_forms() {
-        let a = p("quic://192.168.1.20:5540").unwrap();
+        let a = p("quic://192.168.1.20:5541").unwrap();
         assert_eq!(a.host(), &Host::Ipv4(Ipv4Addr::new(192, 168, 1, 20)));
-        assert_eq!(a.port(), 5540);
+        assert_eq!(a.port(), 5541);
         let a = p("quic://[fd00::2]:7000").unwrap();
         assert_eq!(a.to_string(), "quic://[fd00::2]:7000");
         let a = p("QUIC://Lamp-1.Local").unwrap();
         assert_eq!(a.port(), DEFAULT_PORT);
-        assert_eq!(a.to_string(), "quic://lamp-1.local:5540");
+        assert_eq!(a.to_string(), "quic://lamp-1.local:5541");
         let a = p("quic://lamp.example.").unwrap();
-        assert_eq!(a.to_string(), "quic://lamp.example.:5540");
+        assert_eq!(a.to_string(), "quic://lamp.example.:5541");
         assert_eq!(p("quic://[::1]").unwrap().port(), DEFAULT_PORT);
         assert_eq!(p("quic://10.0.0.1:65535").unwrap().port(), 65535);
         assert_eq!(p("quic://a:1").unwrap().port(), 1);
@@ -397,7 +397,7 @@ mod tests {
     fn errors() {
         use AddressError::*;
         let cases: &[(&str, AddressError)] = &[
-            ("192.168.1.20:5540", MissingScheme),
+            ("192.168.1.20:5541", MissingScheme),
             (
                 "udp://1.2.3.4",
                 UnsupportedScheme {
@@ -405,7 +405,7 @@ mod tests {
                 },
             ),
             ("quic://", EmptyHost),
-            ("quic://:5540", EmptyHost),
+            ("quic://:5541", EmptyHost),
             (
                 "quic://host /x",
                 UnexpectedCharacter {
@@ -493,7 +493,7 @@ mod tests {
             vec!["127.0.0.1:7000".parse().unwrap()]
         );
         let a = p("quic://[::1]").unwrap();
-        assert_eq!(a.resolve().unwrap(), vec!["[::1]:5540".parse().unwrap()]);
+        assert_eq!(a.resolve().unwrap(), vec!["[::1]:5541".parse().unwrap()]);
         // "localhost" is resolved by the system resolver (no network needed).
         let a = p("quic://localhost:7001").unwrap();
         let addrs = a.resolve().unwrap();

@@ -48,7 +48,7 @@ pub enum DiscoveryError {
     /// that offers the direct form `[DISC-14]`.
     #[error(
         "no Orbit device answered on the local network within {}; give the device's address \
-         directly, e.g. quic://192.168.1.20:5540",
+         directly, e.g. quic://192.168.1.20:5541",
         seconds(*waited)
     )]
     NothingFound {
@@ -88,7 +88,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "no Orbit device answered on the local network within 3 s; give the device's \
-             address directly, e.g. quic://192.168.1.20:5540"
+             address directly, e.g. quic://192.168.1.20:5541"
         );
         let e = DiscoveryError::NothingFound {
             waited: Duration::from_millis(1500),

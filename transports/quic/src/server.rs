@@ -63,6 +63,12 @@ impl Server {
         self.endpoint
             .close(ErrorCode::NO_ERROR.to_varint(), b"server closing");
     }
+
+    /// Waits until every connection has finished closing, so that the UDP port can be bound
+    /// again (a device restarting on the same port).
+    pub async fn wait_idle(&self) {
+        self.endpoint.wait_idle().await;
+    }
 }
 
 impl Drop for Server {

@@ -1,0 +1,311 @@
+//! The controller commands: discover, pair, devices, describe, read, write, invoke,
+//! subscribe, unpair.
+
+use crate::{CliResult, Command};
+use orbit_cli::output::{
+    print_descriptor, print_invoke, print_reports, print_write, status_text, Format,
+};
+use orbit_cli::paths::{attribute_path, command_path, concrete_attribute};
+use orbit_cli::values::{parse_args, parse_value};
+use orbit_core::interaction::{ReadRequest, SubscribeRequest, WriteRequest};
+use orbit_core::model::Descriptor;
+use orbit_discovery::{Browser, DeviceAddress, DiscoveryError, DEFAULT_BROWSE_TIMEOUT};
+use orbit_quic::QuicConfig;
+use orbit_sdk::controller::{Controller, SetupCode, SubscriptionUpdate, Timings};
+use orbit_store::FileStore;
+use serde_json::json;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Opens the controller kept under `home`.
+async fn controller(home: &Path) -> Result<Controller, Box<dyn std::error::Error + Send + Sync>> {
+    let store = FileStore::open(home.join("controller"))?;
+    Ok(Controller::open(Arc::new(store), QuicConfig::default()).await?)
+}
+
+/// Resolves `quic://host:port`, `host:port` or `host` (default port) to socket addresses.
+pub(crate) fn resolve(text: &str) -> Result<SocketAddr, Box<dyn std::error::Error + Send + Sync>> {
+    let with_scheme = if text.contains("://") {
+        text.to_owned()
+    } else {
+        format!("quic://{text}")
+    };
+    let address = DeviceAddress::parse(&with_scheme)?;
+    let addrs = address.resolve()?;
+    addrs
+        .first()
+        .copied()
+        .ok_or_else(|| format!("{address} resolves to no address").into())
+}
+
+fn print_timings(format: Format, timings: &Timings) {
+    if format == Format::Human {
+        for t in &timings.0 {
+            println!(
+                "  {:<16} {:>9.2} ms{}",
+                t.phase.to_string(),
+                t.duration.as_secs_f64() * 1e3,
+                if t.ok { "" } else { "  FAILED" }
+            );
+        }
+    }
+}
+
+pub(crate) fn timings_json(timings: &Timings) -> serde_json::Value {
+    serde_json::Value::Array(
+        timings
+            .0
+            .iter()
+            .map(|t| json!({"phase": t.phase.to_string(), "ms": t.duration.as_secs_f64() * 1e3, "ok": t.ok}))
+            .collect(),
+    )
+}
+
+/// Finds a device accepting pairing whose discriminator matches the setup code.
+async fn discover_for(
+    code: &SetupCode,
+) -> Result<SocketAddr, Box<dyn std::error::Error + Send + Sync>> {
+    let filter = match code {
+        SetupCode::Qr(p) => orbit_discovery::DiscriminatorFilter::Long(p.discriminator),
+        SetupCode::Manual(m) => orbit_discovery::DiscriminatorFilter::Short(m.short_discriminator),
+    };
+    let found = tokio::task::spawn_blocking(move || {
+        Browser::new()?.browse_commissionable(Some(filter), DEFAULT_BROWSE_TIMEOUT)
+    })
+    .await??;
+    found
+        .iter()
+        .flat_map(|f| f.addresses.iter().copied())
+        .next()
+        .ok_or_else(|| {
+            DiscoveryError::NothingFound {
+                waited: DEFAULT_BROWSE_TIMEOUT,
+            }
+            .into()
+        })
+}
+
+/// Runs one controller command.
+pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliResult {
+    match command {
+        Command::Discover { timeout } => {
+            let waited = Duration::from_secs(timeout);
+            let found = tokio::task::spawn_blocking(move || {
+                Browser::new()?.browse_commissionable(None, waited)
+            })
+            .await??;
+            if found.is_empty() {
+                return Err(DiscoveryError::NothingFound { waited }.into());
+            }
+            for f in &found {
+                let r = &f.record;
+                let addr = f
+                    .direct_address()
+                    .map(|a| a.to_string())
+                    .unwrap_or_default();
+                match format {
+                    Format::Json => println!(
+                        "{}",
+                        json!({"instance": f.instance().to_string(), "address": addr,
+                               "discriminator": r.discriminator.value(), "vendor_id": r.vendor_id.0,
+                               "product_id": r.product_id.0})
+                    ),
+                    Format::Human => println!(
+                        "{addr}  vendor {:#06x} product {:#06x} discriminator {}",
+                        r.vendor_id.0,
+                        r.product_id.0,
+                        r.discriminator.value()
+                    ),
+                }
+            }
+            Ok(())
+        }
+        Command::Pair { code, addr, name } => {
+            let c = controller(home).await?;
+            let parsed = SetupCode::parse(&code)?;
+            let target = match addr {
+                Some(a) => resolve(&a)?,
+                None => discover_for(&parsed).await?,
+            };
+            let paired = c.pair(&code, target, name.as_deref()).await?;
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    json!({"name": paired.device.name, "node_id": paired.device.node_id,
+                           "address": target.to_string(), "timings": timings_json(&paired.timings)})
+                ),
+                Format::Human => {
+                    println!(
+                        "paired {} (node {:#x}) at {target}",
+                        paired.device.name, paired.device.node_id
+                    );
+                    print_timings(format, &paired.timings);
+                }
+            }
+            paired.connection.close();
+            Ok(())
+        }
+        Command::Devices => {
+            let c = controller(home).await?;
+            let devices = c.devices();
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::Value::Array(
+                        devices
+                            .iter()
+                            .map(|d| json!({"name": d.name, "node_id": d.node_id,
+                                "vendor_id": d.vendor_id, "product_id": d.product_id,
+                                "serial": d.serial,
+                                "addresses": d.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>()}))
+                            .collect()
+                    )
+                ),
+                Format::Human => {
+                    if devices.is_empty() {
+                        println!("no paired devices; pair one with `orbit pair CODE [ADDR]`");
+                    }
+                    for d in devices {
+                        println!(
+                            "{:<24} node {:#06x}  vendor {:#06x} product {:#06x}  {}",
+                            d.name,
+                            d.node_id,
+                            d.vendor_id,
+                            d.product_id,
+                            d.addresses
+                                .first()
+                                .map(|a| a.to_string())
+                                .unwrap_or_default()
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Describe { device } => {
+            let c = controller(home).await?;
+            let (conn, _) = c.connect(&device, None).await?;
+            let (descriptor, _): (Descriptor, _) = conn.describe().await?;
+            print_descriptor(format, &descriptor);
+            conn.close();
+            Ok(())
+        }
+        Command::Read { device, paths } => {
+            let attributes = paths
+                .iter()
+                .map(|p| attribute_path(p).map(|(a, _)| a))
+                .collect::<Result<Vec<_>, _>>()?;
+            let c = controller(home).await?;
+            let (conn, _) = c.connect(&device, None).await?;
+            let (attrs, events) = conn
+                .read(ReadRequest {
+                    attributes,
+                    ..Default::default()
+                })
+                .await?;
+            print_reports(format, &attrs, &events);
+            conn.close();
+            Ok(())
+        }
+        Command::Write {
+            device,
+            path,
+            value,
+            timed,
+        } => {
+            let (attr, schema) = concrete_attribute(&path)?;
+            let data = parse_value(&value, schema.map(|s| &s.ty))?;
+            let c = controller(home).await?;
+            let (conn, _) = c.connect(&device, None).await?;
+            let request = WriteRequest::new(vec![(attr, data)]);
+            let statuses = conn
+                .write(if timed { request.timed() } else { request })
+                .await?;
+            print_write(format, &statuses);
+            conn.close();
+            match statuses
+                .iter()
+                .find(|s| s.status != orbit_core::status::Status::SUCCESS)
+            {
+                Some(s) => Err(format!("write refused: {}", status_text(s.status)).into()),
+                None => Ok(()),
+            }
+        }
+        Command::Invoke {
+            device,
+            path,
+            args,
+            timed,
+        } => {
+            let (cmd, schema) = command_path(&path)?;
+            let data = parse_args(args.as_deref(), schema.map(|s| s.args.as_slice()))?;
+            let timed = timed || schema.is_some_and(|s| s.timed);
+            let c = controller(home).await?;
+            let (conn, _) = c.connect(&device, None).await?;
+            let result = conn.invoke(cmd, data, timed).await?;
+            conn.close();
+            match result {
+                Ok(r) => {
+                    print_invoke(format, &r, schema.map(|s| s.result.as_slice()));
+                    Ok(())
+                }
+                Err(status) => Err(format!("command refused: {}", status_text(status)).into()),
+            }
+        }
+        Command::Subscribe {
+            device,
+            paths,
+            min,
+            max,
+            count,
+        } => {
+            let attributes = paths
+                .iter()
+                .map(|p| attribute_path(p).map(|(a, _)| a))
+                .collect::<Result<Vec<_>, _>>()?;
+            let c = controller(home).await?;
+            let (conn, _) = c.connect(&device, None).await?;
+            let mut sub = conn
+                .subscribe(SubscribeRequest {
+                    attributes,
+                    min_interval_s: min,
+                    max_interval_s: max,
+                    ..Default::default()
+                })
+                .await?;
+            print_reports(format, &sub.initial.attributes, &sub.initial.events);
+            let mut seen = 0usize;
+            while count.is_none_or(|n| seen < n) {
+                tokio::select! {
+                    update = sub.updates.recv() => match update {
+                        Some(SubscriptionUpdate::Report(r)) => {
+                            seen += 1;
+                            if r.attributes.is_empty() && r.events.is_empty() && format == Format::Human {
+                                println!("(keep-alive)");
+                            } else {
+                                print_reports(format, &r.attributes, &r.events);
+                            }
+                        }
+                        Some(SubscriptionUpdate::Lost) | None => {
+                            return Err("the subscription was lost: the device stopped reporting".into());
+                        }
+                    },
+                    _ = tokio::signal::ctrl_c() => break,
+                }
+            }
+            conn.close();
+            Ok(())
+        }
+        Command::Unpair { device, force } => {
+            let c = controller(home).await?;
+            c.unpair(&device, force).await?;
+            if format == Format::Human {
+                println!("unpaired {device}");
+            }
+            Ok(())
+        }
+        Command::Device { .. } | Command::Demo => Err("internal: not a controller command".into()),
+    }
+}

@@ -1,0 +1,7 @@
+//! The text layer of the `orbit` command: paths and values as people type and read them.
+//! The command itself is `src/main.rs`.
+#![forbid(unsafe_code)]
+
+pub mod output;
+pub mod paths;
+pub mod values;

@@ -1,0 +1,377 @@
+//! A connected device: a session over a QUIC link and the interaction client. Requests run
+//! concurrently, each on its own exchange; reports arrive on the device's unidirectional
+//! streams and go to the subscription they belong to.
+
+use super::error::{Cause, ControllerError, InPhase, Phase};
+use super::handshakes::ANSWER_TIMEOUT;
+use orbit_core::interaction::{
+    AttributeReport, Client, ClientEvent, CommandPath, EventRecord, PathStatus, ReadRequest,
+    SubscribeRequest, WriteRequest,
+};
+use orbit_core::model::{Data, Descriptor};
+use orbit_core::protect::Protector;
+use orbit_core::session::Established;
+use orbit_core::status::Status;
+use orbit_quic::{FrameKind, Link};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// One report of a subscription.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubscriptionReport {
+    /// The subscription.
+    pub subscription: u32,
+    /// Attribute values (or statuses).
+    pub attributes: Vec<AttributeReport>,
+    /// Events, in event-number order.
+    pub events: Vec<EventRecord>,
+}
+
+/// What a subscription's stream yields.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SubscriptionUpdate {
+    /// A report (the initial one, a change, or an empty keep-alive).
+    Report(SubscriptionReport),
+    /// No report came within the keep-alive interval plus grace `[IM-64]`: the device is
+    /// gone or the subscription was lost. Resubscribe or reconnect.
+    Lost,
+}
+
+struct Inner {
+    protector: Protector,
+    client: Client,
+    subscribers: HashMap<u32, mpsc::UnboundedSender<SubscriptionUpdate>>,
+}
+
+struct Shared {
+    inner: Mutex<Inner>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A session with one device. Cheap to share between tasks (`Arc` inside); every operation
+/// may run concurrently with the others.
+pub struct DeviceConnection {
+    link: Link,
+    shared: Arc<Shared>,
+    session: Established,
+    /// The ticket the device issued with this session, as the store keeps it.
+    ticket: Option<super::state::StoredTicket>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for DeviceConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceConnection")
+            .field("peer", &self.link.remote_address())
+            .field("resumed", &self.session.resumed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A subscription: its ID, its initial report and the stream of later ones.
+#[derive(Debug)]
+pub struct Subscription {
+    /// The device's subscription ID.
+    pub id: u32,
+    /// The initial report.
+    pub initial: SubscriptionReport,
+    /// The negotiated maximum interval: a report (at least a keep-alive) comes at least this
+    /// often `[IM-63]`.
+    pub max_interval: Duration,
+    /// Later reports, in order.
+    pub updates: mpsc::UnboundedReceiver<SubscriptionUpdate>,
+}
+
+impl DeviceConnection {
+    pub(crate) fn new(link: Link, mut session: Established) -> Result<Self, ControllerError> {
+        let ticket = session
+            .ticket
+            .take()
+            .map(|t| super::state::StoredTicket::from_ticket(&t));
+        let protector = Protector::new(
+            session.session_keys(),
+            orbit_core::protect::ProtectConfig::default(),
+        )
+        .in_phase(Phase::Session)?;
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                protector,
+                client: Client::new(),
+                subscribers: HashMap::new(),
+            }),
+        });
+        let reports = tokio::spawn(report_loop(link.clone(), shared.clone()));
+        let timers = tokio::spawn(timer_loop(shared.clone()));
+        Ok(DeviceConnection {
+            link,
+            shared,
+            session,
+            ticket,
+            tasks: vec![reports, timers],
+        })
+    }
+
+    /// Whether the session was resumed from a ticket rather than fully authenticated anew.
+    pub fn resumed(&self) -> bool {
+        self.session.resumed
+    }
+
+    /// The device's address.
+    pub fn remote_address(&self) -> SocketAddr {
+        self.link.remote_address()
+    }
+
+    /// The ticket for resuming this session later, if the device issued one.
+    pub(crate) fn stored_ticket(&self) -> Option<super::state::StoredTicket> {
+        self.ticket.clone()
+    }
+
+    /// Runs one exchange: seals `first`, sends it on a new stream and collects answers until
+    /// the client reports the exchange's outcome. Follow-ups (a timed request's write) go on
+    /// the same stream.
+    async fn exchange(&self, first: Vec<u8>) -> Result<ClientEvent, Cause> {
+        let mut ex = self.link.open_exchange().await?;
+        let mut pending = Some(first);
+        loop {
+            if let Some(plain) = pending.take() {
+                let sealed = seal(&self.shared, &plain)?;
+                ex.send_frame(FrameKind::PROTECTED, &sealed).await?;
+            }
+            let mut frame = super::handshakes::answer(&mut ex, FrameKind::PROTECTED).await?;
+            let mut inner = self.shared.lock();
+            let plain = inner.protector.open(&mut frame)?.payload.to_vec();
+            let event = inner.client.handle(Instant::now(), &plain)?;
+            pending = inner.client.poll_transmit();
+            drop(inner);
+            match event {
+                Some(e) => {
+                    let _ = ex.finish();
+                    return Ok(e);
+                }
+                None if pending.is_none() => continue,
+                None => {}
+            }
+        }
+    }
+
+    async fn run(&self, first: Vec<u8>) -> Result<ClientEvent, ControllerError> {
+        match tokio::time::timeout(ANSWER_TIMEOUT, self.exchange(first)).await {
+            Ok(r) => r.in_phase(Phase::Session),
+            Err(_) => Err(ControllerError::new(
+                Phase::Session,
+                Cause::Timeout(ANSWER_TIMEOUT),
+            )),
+        }
+    }
+
+    /// Fetches the device's descriptor and checks its signature against the device's
+    /// operational key from the session `[IM-70]`, `[DM-41]`.
+    pub async fn describe(&self) -> Result<(Descriptor, Vec<u8>), ControllerError> {
+        let (_, req) = self.shared.lock().client.describe(Instant::now());
+        match self.run(req).await? {
+            ClientEvent::Described {
+                descriptor,
+                signature,
+                ..
+            } => {
+                let d = Descriptor::verify(&descriptor, &signature, &self.session.peer.public_key)
+                    .map_err(|e| ControllerError::new(Phase::Describe, Cause::Descriptor(e)))?;
+                Ok((d, descriptor))
+            }
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Reads attributes and events `[IM-20]`.
+    pub async fn read(
+        &self,
+        request: ReadRequest,
+    ) -> Result<(Vec<AttributeReport>, Vec<EventRecord>), ControllerError> {
+        let (_, req) = self.shared.lock().client.read(Instant::now(), request);
+        match self.run(req).await? {
+            ClientEvent::ReadDone {
+                attributes, events, ..
+            } => Ok((attributes, events)),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Writes attributes; one status per entry `[IM-22]`.
+    pub async fn write(&self, request: WriteRequest) -> Result<Vec<PathStatus>, ControllerError> {
+        let (_, req) = self.shared.lock().client.write(Instant::now(), request);
+        match self.run(req).await? {
+            ClientEvent::Written { statuses, .. } => Ok(statuses),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Invokes a command; timed commands need `timed` `[IM-40]`.
+    pub async fn invoke(
+        &self,
+        path: CommandPath,
+        args: Data,
+        timed: bool,
+    ) -> Result<Result<Data, Status>, ControllerError> {
+        let (_, req) = self
+            .shared
+            .lock()
+            .client
+            .invoke(Instant::now(), path, args, timed);
+        match self.run(req).await? {
+            ClientEvent::Invoked { result, .. } => Ok(result),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Subscribes `[IM-60]`: returns the initial report and a stream of later ones.
+    pub async fn subscribe(
+        &self,
+        request: SubscribeRequest,
+    ) -> Result<Subscription, ControllerError> {
+        let (_, req) = self.shared.lock().client.subscribe(Instant::now(), request);
+        match self.run(req).await? {
+            ClientEvent::Subscribed {
+                subscription,
+                max_interval_s,
+                attributes,
+                events,
+                ..
+            } => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                self.shared.lock().subscribers.insert(subscription, tx);
+                Ok(Subscription {
+                    id: subscription,
+                    initial: SubscriptionReport {
+                        subscription,
+                        attributes,
+                        events,
+                    },
+                    max_interval: Duration::from_secs(max_interval_s.into()),
+                    updates: rx,
+                })
+            }
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Ends a subscription.
+    pub async fn unsubscribe(&self, subscription: u32) -> Result<(), ControllerError> {
+        let (_, req) = self
+            .shared
+            .lock()
+            .client
+            .unsubscribe(Instant::now(), subscription);
+        self.shared.lock().subscribers.remove(&subscription);
+        match self.run(req).await? {
+            ClientEvent::Failed { status, .. } if status == Status::SUCCESS => Ok(()),
+            ClientEvent::Failed { status, .. } => {
+                Err(ControllerError::new(Phase::Session, Cause::Status(status)))
+            }
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Closes the connection.
+    pub fn close(&self) {
+        self.link.close(orbit_quic::ErrorCode::NO_ERROR, "bye");
+    }
+}
+
+impl Drop for DeviceConnection {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+fn unexpected(event: ClientEvent) -> ControllerError {
+    match event {
+        ClientEvent::Failed { status, .. } => {
+            ControllerError::new(Phase::Session, Cause::Status(status))
+        }
+        _ => ControllerError::new(Phase::Session, Cause::Unexpected),
+    }
+}
+
+fn seal(shared: &Shared, plain: &[u8]) -> Result<Vec<u8>, Cause> {
+    let mut out = Vec::with_capacity(plain.len() + 32);
+    shared.lock().protector.seal(plain, &mut out)?;
+    Ok(out)
+}
+
+/// Takes reports from the device's unidirectional streams and hands them to subscribers.
+async fn report_loop(link: Link, shared: Arc<Shared>) {
+    loop {
+        let frame = match link.accept_unsolicited().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::debug!(error = %e, "report stream ended");
+                break;
+            }
+        };
+        if frame.kind != FrameKind::PROTECTED {
+            continue;
+        }
+        let mut bytes = frame.payload.to_vec();
+        let mut inner = shared.lock();
+        let plain = match inner.protector.open(&mut bytes) {
+            Ok(o) => o.payload.to_vec(),
+            Err(e) => {
+                tracing::debug!(error = %e, "report dropped");
+                continue;
+            }
+        };
+        match inner.client.handle(Instant::now(), &plain) {
+            Ok(Some(ClientEvent::Report {
+                subscription,
+                attributes,
+                events,
+            })) => {
+                if let Some(tx) = inner.subscribers.get(&subscription) {
+                    let _ = tx.send(SubscriptionUpdate::Report(SubscriptionReport {
+                        subscription,
+                        attributes,
+                        events,
+                    }));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "report refused"),
+        }
+    }
+    // The connection is gone: every subscription is lost with it.
+    let inner = shared.lock();
+    for tx in inner.subscribers.values() {
+        let _ = tx.send(SubscriptionUpdate::Lost);
+    }
+}
+
+/// Runs the client's subscription-loss timers `[IM-64]`.
+async fn timer_loop(shared: Arc<Shared>) {
+    loop {
+        let next = shared.lock().client.poll_timeout();
+        match next {
+            Some(t) => tokio::time::sleep_until(t.into()).await,
+            None => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+        let mut inner = shared.lock();
+        for event in inner.client.handle_timeout(Instant::now()) {
+            if let ClientEvent::SubscriptionLost { subscription } = event {
+                if let Some(tx) = inner.subscribers.remove(&subscription) {
+                    let _ = tx.send(SubscriptionUpdate::Lost);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! The controller: a home, the devices paired into it, and connections to them.
+
+mod connection;
+mod error;
+mod handshakes;
+mod state;
+mod timings;
+
+pub use connection::{DeviceConnection, Subscription, SubscriptionReport, SubscriptionUpdate};
+pub use error::{Cause, ControllerError, Phase};
+pub use handshakes::ANSWER_TIMEOUT;
+pub use state::{PairedDevice, CONTROLLER_NODE, CONTROLLER_RECORD, FIRST_DEVICE_NODE};
+pub use timings::{PhaseTiming, Timings};
+
+use error::InPhase;
+use orbit_core::attest::{TrustStore, VendorAuthority};
+use orbit_core::cert::{HomeAuthority, HomeId, NodeRole, Validity};
+use orbit_core::crypto::SystemRandom;
+use orbit_core::interaction::CommandPath;
+use orbit_core::model::{std_caps, Data, EndpointId};
+use orbit_core::setup::{ManualCode, SetupPayload};
+use orbit_quic::{Client, QuicConfig};
+use orbit_store::{RecordKey, Store};
+use state::ControllerState;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// How long a new home's root certificate is valid.
+const HOME_VALIDITY_SECS: u64 = 20 * 365 * 86_400;
+
+/// A setup code as the user gives it: a QR string (`OB1:...`) or the digits of a manual code.
+#[derive(Clone, Debug)]
+pub enum SetupCode {
+    /// A scanned QR payload: passcode, discriminator, vendor and product.
+    Qr(SetupPayload),
+    /// A typed manual code: passcode and short discriminator (and, long form, vendor and
+    /// product).
+    Manual(ManualCode),
+}
+
+impl SetupCode {
+    /// Parses a QR string or a manual code (dashes and spaces allowed).
+    pub fn parse(code: &str) -> Result<SetupCode, ControllerError> {
+        let code = code.trim();
+        if code.starts_with("OB") {
+            SetupPayload::from_qr_str(code)
+                .map(SetupCode::Qr)
+                .in_phase(Phase::SetupCode)
+        } else {
+            ManualCode::parse(code)
+                .map(SetupCode::Manual)
+                .in_phase(Phase::SetupCode)
+        }
+    }
+
+    fn passcode(&self) -> u32 {
+        match self {
+            SetupCode::Qr(p) => p.passcode.value(),
+            SetupCode::Manual(m) => m.passcode.value(),
+        }
+    }
+
+    fn vendor_product(&self) -> Option<(u16, u16)> {
+        match self {
+            SetupCode::Qr(p) => Some((p.vendor_id.0, p.product_id.0)),
+            SetupCode::Manual(m) => m.vendor_product.map(|(v, p)| (v.0, p.0)),
+        }
+    }
+}
+
+/// The result of pairing: the device as stored, an open connection, and the phase timings.
+#[derive(Debug)]
+pub struct Paired {
+    /// The device record.
+    pub device: PairedDevice,
+    /// The operational session opened right after commissioning.
+    pub connection: DeviceConnection,
+    /// How long each phase took.
+    pub timings: Timings,
+}
+
+/// A controller of one home.
+pub struct Controller {
+    store: Arc<dyn Store>,
+    state: Mutex<ControllerState>,
+    quic: Client,
+    trust: TrustStore,
+}
+
+impl std::fmt::Debug for Controller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Controller")
+            .field("home", &format_args!("{:016x}", self.home_id()))
+            .finish_non_exhaustive()
+    }
+}
+
+fn record() -> Result<RecordKey, ControllerError> {
+    RecordKey::new(CONTROLLER_RECORD)
+        .map_err(orbit_store::StoreError::from)
+        .in_phase(Phase::Store)
+}
+
+impl Controller {
+    /// Opens the controller kept in `store`, or creates a new home there. Trusts the
+    /// development vendor root `[ATT-7]` (a production app adds its vendors' roots).
+    pub async fn open(store: Arc<dyn Store>, quic: QuicConfig) -> Result<Self, ControllerError> {
+        let state = match store.load(&record()?).in_phase(Phase::Store)? {
+            Some(bytes) => ControllerState::from_bytes(&bytes).in_phase(Phase::Store)?,
+            None => {
+                let mut rng = SystemRandom::new();
+                let now = handshakes::unix_now();
+                let mut authority =
+                    HomeAuthority::create(&mut rng, now.saturating_sub(60), HOME_VALIDITY_SECS)
+                        .in_phase(Phase::Store)?;
+                let member = authority
+                    .issue_member(
+                        &mut rng,
+                        CONTROLLER_NODE,
+                        NodeRole::CONTROLLER,
+                        Validity::starting(now.saturating_sub(60), HOME_VALIDITY_SECS),
+                    )
+                    .in_phase(Phase::Store)?;
+                let state = ControllerState::new(&authority, &member);
+                store
+                    .save(&record()?, &state.to_bytes().in_phase(Phase::Store)?)
+                    .in_phase(Phase::Store)?;
+                state
+            }
+        };
+        let mut trust = TrustStore::new();
+        trust
+            .add_root(VendorAuthority::development().root().clone())
+            .in_phase(Phase::Store)?;
+        let quic =
+            Client::new(SocketAddr::from(([0, 0, 0, 0], 0)), quic).in_phase(Phase::Connect)?;
+        Ok(Controller {
+            store,
+            state: Mutex::new(state),
+            quic,
+            trust,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ControllerState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn save(&self) -> Result<(), ControllerError> {
+        let bytes = self.lock().to_bytes().in_phase(Phase::Store)?;
+        self.store.save(&record()?, &bytes).in_phase(Phase::Store)
+    }
+
+    /// The home's identifier.
+    pub fn home_id(&self) -> HomeId {
+        self.lock()
+            .authority()
+            .map(|a| a.home_id())
+            .unwrap_or_default()
+    }
+
+    /// The public key of the home's root, which with the home and node IDs names a paired
+    /// device's operational advertisement `[DISC-11]`.
+    pub fn home_root_key(&self) -> [u8; 32] {
+        self.lock()
+            .authority()
+            .map(|a| a.root_cert().public_key().0)
+            .unwrap_or_default()
+    }
+
+    /// The devices paired into the home.
+    pub fn devices(&self) -> Vec<PairedDevice> {
+        self.lock().devices.clone()
+    }
+
+    /// The device record called `name` (or with that node ID).
+    pub fn device(&self, name: &str) -> Option<PairedDevice> {
+        let state = self.lock();
+        state.find(name).and_then(|i| state.devices.get(i).cloned())
+    }
+
+    /// Pairs with the device at `addr` whose setup code is `code`, commissions it into the
+    /// home as a new node, opens a session, fetches its descriptor, and stores it as `name`.
+    pub async fn pair(
+        &self,
+        code: &str,
+        addr: SocketAddr,
+        name: Option<&str>,
+    ) -> Result<Paired, ControllerError> {
+        let mut timings = Timings::default();
+        let code = timings
+            .time(Phase::SetupCode, async { SetupCode::parse(code) })
+            .await?;
+        let link = timings
+            .time(Phase::Connect, async {
+                self.quic.connect(addr).await.in_phase(Phase::Connect)
+            })
+            .await?;
+        let mut rng = SystemRandom::new();
+        let keys = timings
+            .time(
+                Phase::Pase,
+                handshakes::pase(&link, code.passcode(), &mut rng),
+            )
+            .await?;
+        let (mut authority, node_id) = {
+            let state = self.lock();
+            (
+                state.authority().in_phase(Phase::InstallHome)?,
+                state.next_device_node,
+            )
+        };
+        let expected = code.vendor_product();
+        let commissioned = handshakes::commission(
+            &link,
+            &keys,
+            handshakes::Plan {
+                trust: &self.trust,
+                expected_product: expected,
+                node_id,
+                admin: CONTROLLER_NODE,
+            },
+            &mut authority,
+            &mut rng,
+            &mut timings,
+        )
+        .await?;
+        let membership = self.lock().membership().in_phase(Phase::Session)?;
+        let established = timings
+            .time(
+                Phase::Session,
+                handshakes::open_session(&link, &membership, node_id, None, &mut rng),
+            )
+            .await?;
+        let connection = DeviceConnection::new(link, established)?;
+        let (_, descriptor) = timings.time(Phase::Describe, connection.describe()).await?;
+        let attested = &commissioned.device.attested;
+        let device = PairedDevice {
+            name: name.map(str::to_owned).unwrap_or_else(|| {
+                format!(
+                    "{:04x}-{:04x}-{}",
+                    attested.vendor_id, attested.product_id, attested.serial
+                )
+            }),
+            node_id,
+            vendor_id: attested.vendor_id,
+            product_id: attested.product_id,
+            serial: attested.serial.to_string(),
+            addresses: vec![addr],
+            descriptor: Some(descriptor),
+            ticket: connection.stored_ticket(),
+        };
+        {
+            let mut state = self.lock();
+            state.set_authority(&authority);
+            state.next_device_node = node_id.saturating_add(1);
+            if let Some(i) = state.find(&device.name) {
+                state.devices.remove(i);
+            }
+            state.devices.push(device.clone());
+        }
+        timings.time(Phase::Store, async { self.save() }).await?;
+        Ok(Paired {
+            device,
+            connection,
+            timings,
+        })
+    }
+
+    /// Connects to a paired device at its last address (or `addr`), resuming the last
+    /// session when the device still honours its ticket `[SESS-24]`, and a full handshake
+    /// otherwise.
+    pub async fn connect(
+        &self,
+        name: &str,
+        addr: Option<SocketAddr>,
+    ) -> Result<(DeviceConnection, Timings), ControllerError> {
+        let mut timings = Timings::default();
+        let device = self.device(name).ok_or_else(|| {
+            ControllerError::new(
+                Phase::Discovery,
+                Cause::NotFound(format!("no paired device called {name:?}")),
+            )
+        })?;
+        let target = addr
+            .or_else(|| device.addresses.first().copied())
+            .ok_or_else(|| {
+                ControllerError::new(
+                    Phase::Discovery,
+                    Cause::NotFound(format!("no known address for {name:?}")),
+                )
+            })?;
+        let link = timings
+            .time(Phase::Connect, async {
+                self.quic.connect(target).await.in_phase(Phase::Connect)
+            })
+            .await?;
+        let membership = self.lock().membership().in_phase(Phase::Session)?;
+        let ticket = device.ticket.as_ref().and_then(|t| t.to_ticket());
+        let mut rng = SystemRandom::new();
+        let established = timings
+            .time(
+                Phase::Session,
+                handshakes::open_session(&link, &membership, device.node_id, ticket, &mut rng),
+            )
+            .await?;
+        let connection = DeviceConnection::new(link, established)?;
+        {
+            let mut state = self.lock();
+            if let Some(d) = state.find(name).and_then(|i| state.devices.get_mut(i)) {
+                d.addresses.retain(|a| *a != target);
+                d.addresses.insert(0, target);
+                // Tickets are single-use [SESS-24]: keep the new one, or none.
+                d.ticket = connection.stored_ticket();
+            }
+        }
+        timings.time(Phase::Store, async { self.save() }).await?;
+        Ok((connection, timings))
+    }
+
+    /// Removes the home from the device (administration `remove-home`, `[ACL-9]`) and forgets
+    /// the device. The device must be reachable; `force` forgets it even if not.
+    pub async fn unpair(&self, name: &str, force: bool) -> Result<(), ControllerError> {
+        let home = self.home_id();
+        let outcome = match self.connect(name, None).await {
+            Ok((conn, _)) => {
+                let path = CommandPath::new(
+                    EndpointId::ROOT,
+                    std_caps::administration::ID,
+                    std_caps::administration::commands::REMOVE_HOME,
+                );
+                let args = Data::Struct(vec![(0, Data::Uint(home))]);
+                match conn.invoke(path, args, false).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(status)) => {
+                        Err(ControllerError::new(Phase::Session, Cause::Status(status)))
+                    }
+                    // The device drops the session as it leaves the home; no answer is fine.
+                    Err(e) if matches!(e.cause, Cause::Cut | Cause::Transport(_)) => Ok(()),
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        if outcome.is_ok() || force {
+            let mut state = self.lock();
+            if let Some(i) = state.find(name) {
+                state.devices.remove(i);
+            }
+            drop(state);
+            self.save()?;
+        }
+        outcome
+    }
+}

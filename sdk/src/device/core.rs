@@ -1,0 +1,391 @@
+//! The device's protocol state behind one lock: pairing window, commissioning, sessions and the
+//! device node. Transport-free: the runner hands in message bytes and the connection they came
+//! on, and sends what comes back. Every handler returns a typed error for bad input and leaves
+//! the other sessions untouched.
+
+use super::identity::DeviceIdentity;
+use super::DeviceError;
+use orbit_core::cert::{HomeId, HomeTable};
+use orbit_core::commission::{ExpectAttestationRequest, ExpectInstallHome};
+use orbit_core::crypto::{Random, SystemRandom};
+use orbit_core::device::{DeviceNode, NodeEvent, Outgoing, Requester};
+use orbit_core::pairing::{PairingKeys, PairingWindow};
+use orbit_core::protect::{Header, ProtectConfig, Protector};
+use orbit_core::session::{Established, TicketStore};
+use std::collections::HashMap;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Identifies the connection a session last spoke on, so reports go back the same way.
+pub(crate) type RouteId = u64;
+
+/// What a session is for.
+enum Purpose {
+    /// A PASE session: only commissioning messages, in order.
+    Commissioning(Commissioning),
+    /// An operational session of a home's node.
+    Operational(Requester),
+}
+
+/// Where commissioning over a PASE session stands.
+enum Commissioning {
+    ExpectAttestation(ExpectAttestationRequest),
+    ExpectInstall(ExpectInstallHome),
+    /// Done or failed: further messages on this session are refused.
+    Finished,
+}
+
+struct DeviceSession {
+    protector: Protector,
+    purpose: Purpose,
+    /// The connection the session last spoke on; `None` once that connection closed (the
+    /// session lives on and continues on the next connection that carries it, [QUIC-20]).
+    route: Option<RouteId>,
+    /// When the session last carried a message, to choose which idle session to let go.
+    last_active: Instant,
+}
+
+/// A change the runner must persist or act on.
+#[derive(Debug, Default)]
+pub(crate) struct Effects {
+    /// Homes, access control or attribute values changed: save the device state.
+    pub(crate) persist: bool,
+}
+
+/// Everything the device knows, guarded by the runner's mutex.
+pub(crate) struct DeviceCore {
+    pub(crate) node: DeviceNode,
+    pub(crate) identity: DeviceIdentity,
+    pub(crate) window: PairingWindow,
+    pub(crate) homes: HomeTable,
+    pub(crate) tickets: TicketStore,
+    sessions: HashMap<u32, DeviceSession>,
+    pub(crate) rng: SystemRandom,
+    max_sessions: usize,
+    /// The access control list and persistent values as last saved, to notice changes.
+    saved_fingerprint: Vec<u8>,
+}
+
+/// Seconds since the Unix epoch, or 0 on a clock set before 1970 (certificate checks then
+/// fail with a clear expiry error rather than a panic).
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl DeviceCore {
+    pub(crate) fn new(
+        node: DeviceNode,
+        identity: DeviceIdentity,
+        homes: HomeTable,
+        window: PairingWindow,
+        max_sessions: usize,
+    ) -> Self {
+        let mut core = DeviceCore {
+            node,
+            identity,
+            window,
+            homes,
+            tickets: TicketStore::default(),
+            sessions: HashMap::new(),
+            rng: SystemRandom::new(),
+            max_sessions,
+            saved_fingerprint: Vec::new(),
+        };
+        core.saved_fingerprint = core.fingerprint();
+        core
+    }
+
+    /// A session identifier no current session uses `[MSG-2]`. When the device holds as many
+    /// sessions as it allows, the least recently active session without a connection makes
+    /// room; if every session has a connection, the new one is refused (`busy`).
+    pub(crate) fn fresh_session_id(&mut self) -> Result<u32, DeviceError> {
+        if self.sessions.len() >= self.max_sessions {
+            let idle = self
+                .sessions
+                .iter()
+                .filter(|(_, s)| s.route.is_none())
+                .min_by_key(|(_, s)| s.last_active)
+                .map(|(id, _)| *id);
+            match idle {
+                Some(id) => {
+                    self.sessions.remove(&id);
+                    self.node.session_closed(u64::from(id));
+                }
+                None => return Err(DeviceError::TooManySessions(self.max_sessions)),
+            }
+        }
+        loop {
+            let mut b = [0u8; 4];
+            self.rng.fill(&mut b)?;
+            let id = u32::from_be_bytes(b);
+            if id != 0 && !self.sessions.contains_key(&id) {
+                return Ok(id);
+            }
+        }
+    }
+
+    /// Registers a PASE session whose keys a pairing handshake just produced.
+    pub(crate) fn add_pase_session(
+        &mut self,
+        keys: &PairingKeys,
+        now: Instant,
+        route: RouteId,
+    ) -> Result<(), DeviceError> {
+        let protector = Protector::new(keys.session_keys(), ProtectConfig::default())?;
+        let state = ExpectAttestationRequest::new(keys.attestation_challenge, now);
+        self.sessions.insert(
+            keys.device_session_id,
+            DeviceSession {
+                protector,
+                purpose: Purpose::Commissioning(Commissioning::ExpectAttestation(state)),
+                route: Some(route),
+                last_active: now,
+            },
+        );
+        Ok(())
+    }
+
+    /// Registers an operational session a SIGMA handshake just established.
+    pub(crate) fn add_operational_session(
+        &mut self,
+        established: &Established,
+        route: RouteId,
+    ) -> Result<(), DeviceError> {
+        let protector = Protector::new(established.session_keys(), ProtectConfig::default())?;
+        let id = established.local_session_id.0;
+        let requester = Requester {
+            session: u64::from(id),
+            home: established.peer.home_id,
+            node: established.peer.node_id,
+        };
+        self.sessions.insert(
+            id,
+            DeviceSession {
+                protector,
+                purpose: Purpose::Operational(requester),
+                route: Some(route),
+                last_active: Instant::now(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Number of open sessions (PASE and operational).
+    pub(crate) fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// A connection closed: its sessions stay, without a route for reports, until a new
+    /// connection carries them or the device needs their room `[QUIC-20]`. A PASE session
+    /// ends with its connection: commissioning is one short conversation.
+    pub(crate) fn route_closed(&mut self, route: RouteId) {
+        self.sessions.retain(|_, s| {
+            let on_route = s.route == Some(route);
+            !(on_route && matches!(s.purpose, Purpose::Commissioning(_)))
+        });
+        for s in self.sessions.values_mut() {
+            if s.route == Some(route) {
+                s.route = None;
+            }
+        }
+    }
+
+    /// Opens a protected message, answers it, and returns the sealed answers `[MSG-3]`: the
+    /// session is found by the identifier in the header alone, whatever connection it came
+    /// on, and the connection becomes the session's route for reports.
+    pub(crate) fn handle_protected(
+        &mut self,
+        now: Instant,
+        route: RouteId,
+        mut datagram: Vec<u8>,
+        effects: &mut Effects,
+    ) -> Result<Vec<Vec<u8>>, DeviceError> {
+        let header = Header::parse(&datagram)?;
+        let id = header.session_id.0;
+        let session = self
+            .sessions
+            .get_mut(&id)
+            .ok_or(DeviceError::UnknownSession(id))?;
+        let plain = session.protector.open(&mut datagram)?.payload.to_vec();
+        session.route = Some(route);
+        session.last_active = now;
+        let answers = match &mut session.purpose {
+            Purpose::Operational(requester) => {
+                let requester = *requester;
+                self.node.handle(now, &requester, &plain)
+            }
+            Purpose::Commissioning(state) => {
+                let state = std::mem::replace(state, Commissioning::Finished);
+                let (next, reply) = self.commission(state, &plain, now, effects)?;
+                if let Some(Purpose::Commissioning(s)) =
+                    self.sessions.get_mut(&id).map(|s| &mut s.purpose)
+                {
+                    *s = next;
+                }
+                vec![reply]
+            }
+        };
+        self.seal_all(id, answers)
+    }
+
+    /// One commissioning step inside a PASE session.
+    fn commission(
+        &mut self,
+        state: Commissioning,
+        message: &[u8],
+        now: Instant,
+        effects: &mut Effects,
+    ) -> Result<(Commissioning, Vec<u8>), DeviceError> {
+        let mut reply = Vec::new();
+        match state {
+            Commissioning::ExpectAttestation(s) => {
+                match s.handle(
+                    &self.identity.attestation,
+                    &self.homes,
+                    message,
+                    &mut self.rng,
+                    now,
+                    &mut reply,
+                ) {
+                    Ok(next) => Ok((Commissioning::ExpectInstall(next), reply)),
+                    Err(e) => Self::failed_step(e, reply),
+                }
+            }
+            Commissioning::ExpectInstall(s) => {
+                match s.handle(&mut self.homes, message, now, Some(unix_now()), &mut reply) {
+                    Ok(joined) => {
+                        let key = self
+                            .homes
+                            .get(joined.home_id)
+                            .map(|m| m.key.clone())
+                            .ok_or(DeviceError::HomeVanished(joined.home_id))?;
+                        // [ACL-6] the installing administrator gets an administer entry.
+                        self.node.add_home(
+                            joined.home_id,
+                            key,
+                            joined.admin_node_id.unwrap_or(joined.node_id),
+                        );
+                        // [PAIR-29] pairing is done: the window closes to new handshakes.
+                        self.window.close();
+                        effects.persist = true;
+                        Ok((Commissioning::Finished, reply))
+                    }
+                    Err(e) => Self::failed_step(e, reply),
+                }
+            }
+            Commissioning::Finished => Err(DeviceError::CommissioningOver),
+        }
+    }
+
+    /// A failed commissioning step still answers the controller when the core wrote a status
+    /// for it; the session then refuses further commissioning messages.
+    fn failed_step(
+        e: orbit_core::commission::CommissionError,
+        reply: Vec<u8>,
+    ) -> Result<(Commissioning, Vec<u8>), DeviceError> {
+        if reply.is_empty() {
+            Err(e.into())
+        } else {
+            tracing::info!(error = %e, "commissioning step failed");
+            Ok((Commissioning::Finished, reply))
+        }
+    }
+
+    fn seal_all(&mut self, id: u32, plain: Vec<Vec<u8>>) -> Result<Vec<Vec<u8>>, DeviceError> {
+        let session = self
+            .sessions
+            .get_mut(&id)
+            .ok_or(DeviceError::UnknownSession(id))?;
+        plain
+            .into_iter()
+            .map(|p| {
+                let mut out = Vec::with_capacity(p.len() + 32);
+                session.protector.seal(&p, &mut out)?;
+                Ok(out)
+            })
+            .collect()
+    }
+
+    /// When the node, the pairing window or a behaviour next needs [`DeviceCore::tick`].
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        [self.node.poll_timeout(), self.window.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Runs timers: subscription reports, behaviours, the pairing window. Returns the sealed
+    /// reports with the route each goes on.
+    pub(crate) fn tick(&mut self, now: Instant, effects: &mut Effects) -> Vec<(RouteId, Vec<u8>)> {
+        self.window.handle_timeout(now);
+        let outgoing = self.node.handle_timeout(now);
+        self.drain_node_events(now, effects);
+        let mut sealed = Vec::with_capacity(outgoing.len());
+        for Outgoing { session, bytes } in outgoing {
+            let Ok(id) = u32::try_from(session) else {
+                continue;
+            };
+            let Some(s) = self.sessions.get_mut(&id) else {
+                continue;
+            };
+            let Some(route) = s.route else { continue };
+            let mut out = Vec::with_capacity(bytes.len() + 32);
+            match s.protector.seal(&bytes, &mut out) {
+                Ok(_) => sealed.push((route, out)),
+                Err(e) => tracing::warn!(session = id, error = %e, "report not sealed"),
+            }
+        }
+        sealed
+    }
+
+    /// Acts on what administrators asked the node for.
+    pub(crate) fn drain_node_events(&mut self, now: Instant, effects: &mut Effects) {
+        while let Some(event) = self.node.poll_event() {
+            match event {
+                NodeEvent::OpenPairingWindow { duration } => {
+                    if let Err(e) = self.window.open(now, duration) {
+                        tracing::warn!(error = %e, "pairing window not opened");
+                    }
+                }
+                NodeEvent::ClosePairingWindow => self.window.close(),
+                NodeEvent::HomeRemoved { home } => {
+                    self.forget_home(home);
+                    effects.persist = true;
+                }
+                other => tracing::debug!(?other, "node event ignored"),
+            }
+        }
+        if self.fingerprint() != self.saved_fingerprint {
+            effects.persist = true;
+        }
+    }
+
+    /// Removes a home's membership, tickets and sessions `[ACL-9]`, `[SESS-31]`.
+    fn forget_home(&mut self, home: HomeId) {
+        let _ = self.homes.remove(home);
+        self.tickets.remove_home(home);
+        let gone: Vec<u32> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| matches!(s.purpose, Purpose::Operational(r) if r.home == home))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            self.sessions.remove(&id);
+            self.node.session_closed(u64::from(id));
+        }
+    }
+
+    /// The bytes that decide whether the persisted state is stale: access control and the
+    /// persistent attribute values.
+    fn fingerprint(&self) -> Vec<u8> {
+        super::persist::fingerprint(&self.node)
+    }
+
+    /// Records that the current state was saved.
+    pub(crate) fn mark_saved(&mut self) {
+        self.saved_fingerprint = self.fingerprint();
+    }
+}

@@ -1,0 +1,166 @@
+//! The device's side of the two handshakes, each on its own exchange stream: PASE pairing
+//! `[PAIR-*]` and SIGMA sessions `[SESS-*]`. The core's state machines decide; this code
+//! carries their messages and enforces the deadlines they state.
+
+use super::core::{unix_now, RouteId};
+use super::runner::Shared;
+use super::DeviceError;
+use orbit_core::codec::CborMessage;
+use orbit_core::pairing::Device as PairingResponder;
+use orbit_core::session::{encode_status, Now, Responder, SessionId, Sigma1Outcome};
+use orbit_core::version::SUPPORTED;
+use orbit_quic::{Exchange, FrameKind};
+use std::time::Instant;
+
+/// Waits for the next frame of `kind` until `deadline`.
+pub(crate) async fn next_frame(
+    ex: &mut Exchange,
+    kind: FrameKind,
+    deadline: Instant,
+) -> Result<Vec<u8>, DeviceError> {
+    let wait = deadline.saturating_duration_since(Instant::now());
+    match tokio::time::timeout(wait, ex.recv_frame()).await {
+        Err(_) => Err(DeviceError::HandshakeTimeout),
+        Ok(Err(e)) => Err(e.into()),
+        Ok(Ok(None)) => Err(DeviceError::HandshakeCut),
+        Ok(Ok(Some(f))) if f.kind == kind => Ok(f.payload.to_vec()),
+        Ok(Ok(Some(f))) => Err(DeviceError::UnexpectedFrame(f.kind.0)),
+    }
+}
+
+/// Runs a PASE handshake whose first message is `first` `[PAIR-*]`. On success the PASE
+/// session is registered for commissioning and the stream is finished without a status; on
+/// failure the device sends the `pairing-status` the core chose `[PAIR-30]`, `[QUIC-21]`.
+pub(crate) async fn serve_pairing(
+    shared: &Shared,
+    route: RouteId,
+    ex: &mut Exchange,
+    first: Vec<u8>,
+) -> Result<(), DeviceError> {
+    let result = pairing_steps(shared, route, ex, first).await;
+    if let Err(DeviceError::Pairing(e)) = &result {
+        if let Some(status) = e.status_message() {
+            let _ = ex.send_frame(FrameKind::PAIRING, &status.to_bytes()).await;
+        }
+    }
+    let _ = ex.finish();
+    result
+}
+
+async fn pairing_steps(
+    shared: &Shared,
+    route: RouteId,
+    ex: &mut Exchange,
+    first: Vec<u8>,
+) -> Result<(), DeviceError> {
+    let (state, reply) = {
+        let mut core = shared.lock();
+        let core = &mut *core;
+        let id = core.fresh_session_id()?;
+        let responder = PairingResponder {
+            verifier: &core.identity.verifier,
+            versions: SUPPORTED,
+        };
+        responder.handle_request(&mut core.window, &first, id, &mut core.rng, Instant::now())?
+    };
+    ex.send_frame(FrameKind::PAIRING, &reply.to_bytes()).await?;
+    let pake1 = next_frame(ex, FrameKind::PAIRING, state.deadline()).await?;
+    let (state, reply) = {
+        let mut core = shared.lock();
+        let core = &mut *core;
+        state.handle(&mut core.window, &pake1, &mut core.rng, Instant::now())?
+    };
+    ex.send_frame(FrameKind::PAIRING, &reply.to_bytes()).await?;
+    // A pake3 that never comes still counts as a failed attempt: the window ends the slot at
+    // its deadline through the runner's timer [PAIR-25], [PAIR-28].
+    let pake3 = next_frame(ex, FrameKind::PAIRING, state.deadline()).await?;
+    let keys = {
+        let mut core = shared.lock();
+        let keys = state.handle(&mut core.window, &pake3, Instant::now());
+        drop(core);
+        // The failure count survives a restart [PAIR-27].
+        shared.persist();
+        keys?
+    };
+    shared
+        .lock()
+        .add_pase_session(&keys, Instant::now(), route)?;
+    Ok(())
+}
+
+/// Runs a SIGMA handshake (full or resumed) whose first message is `first`, and registers
+/// the session on `route` before finishing the stream, or sends `session-status` `[QUIC-21]`. At most [`orbit_core::session::MAX_PENDING_HANDSHAKES`] wait for
+/// `sigma3` at once `[SESS-34]`.
+pub(crate) async fn serve_session(
+    shared: &Shared,
+    route: RouteId,
+    ex: &mut Exchange,
+    first: Vec<u8>,
+) -> Result<(), DeviceError> {
+    let result = session_steps(shared, route, ex, first).await;
+    if let Err(e) = &result {
+        let status = match e {
+            DeviceError::Session(e) => Some(e.status()),
+            DeviceError::TooManyHandshakes | DeviceError::TooManySessions(_) => {
+                Some(orbit_core::status::Status::BUSY)
+            }
+            _ => None,
+        };
+        if let Some(status) = status {
+            // [SESS-36] tell the initiator why, unauthenticated and advisory.
+            let mut out = Vec::new();
+            encode_status(status, &mut out);
+            let _ = ex.send_frame(FrameKind::SESSION, &out).await;
+        }
+    }
+    let _ = ex.finish();
+    result
+}
+
+fn now() -> Now {
+    Now::new(Instant::now(), unix_now())
+}
+
+async fn session_steps(
+    shared: &Shared,
+    route: RouteId,
+    ex: &mut Exchange,
+    first: Vec<u8>,
+) -> Result<(), DeviceError> {
+    let _permit = shared
+        .handshakes
+        .try_acquire()
+        .map_err(|_| DeviceError::TooManyHandshakes)?;
+    let mut out = Vec::new();
+    let outcome = {
+        let mut core = shared.lock();
+        let core = &mut *core;
+        let id = SessionId(core.fresh_session_id()?);
+        let mut responder = Responder {
+            homes: &core.homes,
+            tickets: &mut core.tickets,
+            versions: SUPPORTED,
+        };
+        responder.handle_sigma1(&first, id, &mut core.rng, now(), &mut out)?
+    };
+    ex.send_frame(FrameKind::SESSION, &out).await?;
+    let established = match outcome {
+        Sigma1Outcome::Resumed(established) => established,
+        Sigma1Outcome::Full(expect3) => {
+            let sigma3 = next_frame(ex, FrameKind::SESSION, expect3.deadline()).await?;
+            let mut core = shared.lock();
+            let core = &mut *core;
+            let mut responder = Responder {
+                homes: &core.homes,
+                tickets: &mut core.tickets,
+                versions: SUPPORTED,
+            };
+            expect3.handle(&mut responder, &sigma3, now())?
+        }
+    };
+    shared.lock().add_operational_session(&established, route)?;
+    // The handshake issued or redeemed a ticket: keep the ticket store on disk so that
+    // resumption survives a restart, and a redeemed ticket stays single-use [SESS-25].
+    shared.persist();
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! The device runtime: serves a device built with the device SDK (`orbit_core::device`) over
+//! QUIC, with its pairing window, commissioning, sessions, subscriptions and store.
+
+mod core;
+mod error;
+mod handshakes;
+mod identity;
+mod persist;
+mod runner;
+
+pub use error::DeviceError;
+pub use identity::{DeviceIdentity, PBKDF2_ITERATIONS};
+pub use persist::{DeviceState, DEVICE_RECORD};
+pub use runner::{Device, DeviceConfig};

@@ -1,0 +1,242 @@
+//! What a device keeps across restarts: identity, attestation chain, homes, access control,
+//! pairing verifier and failure count, and attribute values marked persistent.
+
+use super::identity::DeviceIdentity;
+use super::DeviceError;
+use orbit_core::attest::{AttestationChain, DeviceAttestation};
+use orbit_core::cert::{Certificate, HomeMembership, HomeTable};
+use orbit_core::codec::{decode_value, encode_value, Limits, Value};
+use orbit_core::crypto::sign::SigningKey;
+use orbit_core::device::{AclEntry, DeviceNode};
+use orbit_core::interaction::ConcreteAttribute;
+use orbit_core::model::{AttributeId, CapabilityId, Data, EndpointId};
+use orbit_core::pairing::{PasscodeVerifier, PbkdfParams};
+use orbit_core::session::TicketStore;
+use orbit_core::setup::SetupPayload;
+use orbit_core::spake2plus::Verifier;
+use serde::{Deserialize, Serialize};
+
+/// The record key of the device state in its store.
+pub const DEVICE_RECORD: &str = "device";
+
+/// Limits for decoding the CBOR of one persisted value (an attribute or an ACL entry).
+const VALUE_LIMITS: Limits = Limits {
+    max_message: 64 * 1024,
+    max_depth: 16,
+    max_collection: 1024,
+    max_string: 16 * 1024,
+    max_items: 16 * 1024,
+};
+
+pub(crate) use crate::ticket::StoredTicket;
+
+/// A home membership as stored: the home's root certificate, the device's operational
+/// certificate and its operational key seed.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StoredMembership {
+    root: Vec<u8>,
+    cert: Vec<u8>,
+    key_seed: Vec<u8>,
+}
+
+/// The device's persisted state, version 1.
+#[derive(Serialize, Deserialize)]
+pub struct DeviceState {
+    /// The device attestation chain, encoded.
+    chain: Vec<u8>,
+    /// The device attestation key's seed (secret).
+    attestation_key: Vec<u8>,
+    /// The setup payload's QR string (the reference device's label).
+    setup_qr: String,
+    /// PBKDF2 iterations and salt of the verifier.
+    pbkdf_iterations: u32,
+    pbkdf_salt: Vec<u8>,
+    /// The SPAKE2+ verifier `(w0, L)` (secret).
+    verifier: Vec<u8>,
+    /// Failed pairing attempts in the current window and whether pairing is locked out
+    /// `[PAIR-27]`.
+    pub(crate) pairing_failures: u32,
+    pub(crate) pairing_locked: bool,
+    homes: Vec<StoredMembership>,
+    /// Access control entries, each as the CBOR of its `acl` struct value.
+    acl: Vec<Vec<u8>>,
+    /// Persistent attribute values: endpoint, capability, attribute, CBOR of the value.
+    values: Vec<(u16, u32, u16, Vec<u8>)>,
+    /// Resumption tickets issued to controllers, so sessions resume across a restart
+    /// (secret, like keys).
+    #[serde(default)]
+    tickets: Vec<StoredTicket>,
+}
+
+impl std::fmt::Debug for DeviceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceState")
+            .field("homes", &self.homes.len())
+            .field("acl_entries", &self.acl.len())
+            .field("values", &self.values.len())
+            .field("pairing_failures", &self.pairing_failures)
+            .finish_non_exhaustive()
+    }
+}
+
+fn cbor(data: &Data) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_value(&data.to_value(), &mut out);
+    out
+}
+
+fn data(bytes: &[u8]) -> Result<Data, DeviceError> {
+    let value: Value = decode_value(bytes, &VALUE_LIMITS)?;
+    Ok(Data::from_value(value)?)
+}
+
+/// Bytes that change whenever the access control list or a persistent value changes.
+pub(crate) fn fingerprint(node: &DeviceNode) -> Vec<u8> {
+    let mut out = Vec::new();
+    for e in node.access_control().entries() {
+        out.extend(cbor(&e.to_data()));
+    }
+    for (a, v) in node.persistent_values() {
+        out.extend(a.endpoint.0.to_be_bytes());
+        out.extend(a.capability.0.to_be_bytes());
+        out.extend(a.attribute.0.to_be_bytes());
+        out.extend(cbor(&v));
+    }
+    out
+}
+
+impl DeviceState {
+    /// Captures the state to persist.
+    pub(crate) fn capture(
+        identity: &DeviceIdentity,
+        homes: &HomeTable,
+        node: &DeviceNode,
+        tickets: &TicketStore,
+        pairing_failures: u32,
+        pairing_locked: bool,
+    ) -> Self {
+        let params = identity.verifier.params();
+        DeviceState {
+            chain: identity.attestation.chain.to_bytes(),
+            attestation_key: identity.attestation.device_key.seed().to_vec(),
+            setup_qr: identity.setup.to_qr_string(),
+            pbkdf_iterations: params.iterations,
+            pbkdf_salt: params.salt.clone(),
+            verifier: identity.verifier.verifier().to_bytes().to_vec(),
+            pairing_failures,
+            pairing_locked,
+            homes: homes
+                .iter()
+                .map(|m| StoredMembership {
+                    root: m.root.to_bytes(),
+                    cert: m.cert.to_bytes(),
+                    key_seed: m.key.seed().to_vec(),
+                })
+                .collect(),
+            acl: node
+                .access_control()
+                .entries()
+                .iter()
+                .map(|e| cbor(&e.to_data()))
+                .collect(),
+            values: node
+                .persistent_values()
+                .into_iter()
+                .map(|(a, v)| (a.endpoint.0, a.capability.0, a.attribute.0, cbor(&v)))
+                .collect(),
+            tickets: tickets.iter().map(StoredTicket::from_ticket).collect(),
+        }
+    }
+
+    /// The resumption tickets this state holds (unreadable ones are dropped: the
+    /// controller then runs a full handshake).
+    pub(crate) fn tickets(&self, now_unix: u64) -> TicketStore {
+        let mut store = TicketStore::default();
+        for t in &self.tickets {
+            if let Some(t) = t.to_ticket() {
+                store.insert(t, now_unix);
+            }
+        }
+        store
+    }
+
+    /// The identity this state holds.
+    pub(crate) fn identity(&self) -> Result<DeviceIdentity, DeviceError> {
+        let seed: [u8; 32] = self
+            .attestation_key
+            .as_slice()
+            .try_into()
+            .map_err(|_| DeviceError::CorruptState("attestation key length"))?;
+        let attestation = DeviceAttestation {
+            chain: AttestationChain::decode(&self.chain)?,
+            device_key: SigningKey::from_seed(&seed),
+        };
+        let params = PbkdfParams::new(self.pbkdf_iterations, self.pbkdf_salt.clone())?;
+        let verifier = PasscodeVerifier::new(params, Verifier::from_bytes(&self.verifier)?)?;
+        let setup = SetupPayload::from_qr_str(&self.setup_qr)?;
+        Ok(DeviceIdentity {
+            attestation,
+            verifier,
+            setup,
+        })
+    }
+
+    /// The homes this state holds.
+    pub(crate) fn homes(&self) -> Result<HomeTable, DeviceError> {
+        let mut table = HomeTable::default();
+        for h in &self.homes {
+            let seed: [u8; 32] = h
+                .key_seed
+                .as_slice()
+                .try_into()
+                .map_err(|_| DeviceError::CorruptState("operational key length"))?;
+            let membership = HomeMembership::new(
+                Certificate::decode(&h.root)?,
+                Certificate::decode(&h.cert)?,
+                SigningKey::from_seed(&seed),
+                super::core::unix_now(),
+            )?;
+            table.add(membership)?;
+        }
+        Ok(table)
+    }
+
+    /// Puts the homes, access control and persistent values back into a freshly built node.
+    pub(crate) fn restore_node(
+        &self,
+        node: &mut DeviceNode,
+        homes: &HomeTable,
+    ) -> Result<(), DeviceError> {
+        for m in homes.iter() {
+            // The admin entry add_home makes is replaced by the stored list just below.
+            node.add_home(m.home_id(), m.key.clone(), 0);
+        }
+        let entries = self
+            .acl
+            .iter()
+            .map(|b| AclEntry::from_data(&data(b)?).ok_or(DeviceError::CorruptState("acl entry")))
+            .collect::<Result<Vec<_>, _>>()?;
+        node.restore_access_control(entries);
+        for (ep, cap, attr, bytes) in &self.values {
+            let path =
+                ConcreteAttribute::new(EndpointId(*ep), CapabilityId(*cap), AttributeId(*attr));
+            // A value the current firmware no longer accepts keeps its default.
+            if let Err(status) = node.restore_value(path, data(bytes)?) {
+                tracing::warn!(?path, %status, "persisted value not restored");
+            }
+        }
+        Ok(())
+    }
+
+    /// The CBOR encoding.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, DeviceError> {
+        let mut out = Vec::new();
+        ciborium::into_writer(self, &mut out).map_err(|e| DeviceError::Encode(e.to_string()))?;
+        Ok(out)
+    }
+
+    /// Decodes a state written by [`DeviceState::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DeviceError> {
+        ciborium::from_reader(bytes).map_err(|e| DeviceError::Decode(e.to_string()))
+    }
+}

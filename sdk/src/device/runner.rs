@@ -1,0 +1,443 @@
+//! Runs a device on QUIC: accepts connections, serves each exchange stream in its own task,
+//! sends subscription reports when the node's timers fire, and saves the state when it
+//! changes. A bad peer costs only its own connection or exchange.
+
+use super::core::{DeviceCore, Effects, RouteId};
+use super::handshakes::{serve_pairing, serve_session};
+use super::identity::DeviceIdentity;
+use super::persist::{DeviceState, DEVICE_RECORD};
+use super::DeviceError;
+use orbit_core::device::DeviceNode;
+use orbit_core::pairing::PairingWindow;
+use orbit_core::session::{TicketStore, MAX_PENDING_HANDSHAKES};
+use orbit_core::setup::SetupPayload;
+use orbit_quic::{Exchange, FrameKind, Link, QuicConfig, Server};
+use orbit_store::{RecordKey, Store};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinHandle;
+
+/// How long the device waits for the first frame of an exchange.
+const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How a device runs.
+#[derive(Clone, Debug)]
+pub struct DeviceConfig {
+    /// The UDP address to listen on.
+    pub listen: SocketAddr,
+    /// QUIC limits and timeouts.
+    pub quic: QuicConfig,
+    /// The most sessions (PASE and operational) the device holds at once.
+    pub max_sessions: usize,
+    /// The pairing window opened at start when the device belongs to no home `[PAIR-23]`.
+    pub initial_window: Option<Duration>,
+}
+
+impl Default for DeviceConfig {
+    fn default() -> Self {
+        DeviceConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            quic: QuicConfig::default(),
+            max_sessions: 256,
+            initial_window: Some(orbit_core::pairing::DEFAULT_WINDOW_DURATION),
+        }
+    }
+}
+
+/// State shared by the device's tasks.
+pub(crate) struct Shared {
+    core: Mutex<DeviceCore>,
+    routes: Mutex<HashMap<RouteId, Link>>,
+    next_route: AtomicU64,
+    wake: Notify,
+    pub(crate) handshakes: Semaphore,
+    store: Option<Arc<dyn Store>>,
+}
+
+impl Shared {
+    /// The core, even if a task panicked while holding it (its state stays consistent
+    /// between calls, which never unwind halfway through a transition).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, DeviceCore> {
+        self.core.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn routes(&self) -> MutexGuard<'_, HashMap<RouteId, Link>> {
+        self.routes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Saves the device state if a store is attached: after commissioning, access control or
+    /// persistent value changes, pairing failures `[PAIR-27]` and new resumption tickets.
+    pub(crate) fn persist(&self) {
+        let Some(store) = &self.store else { return };
+        let bytes = {
+            let mut core = self.lock();
+            let state = DeviceState::capture(
+                &core.identity,
+                &core.homes,
+                &core.node,
+                &core.tickets,
+                core.window.failed_attempts(),
+                core.window.is_locked_out(),
+            );
+            core.mark_saved();
+            state.to_bytes()
+        };
+        let saved = bytes.and_then(|b| Ok(store.save(&device_key()?, &b)?));
+        if let Err(e) = saved {
+            tracing::error!(error = %e, "device state not saved");
+        }
+    }
+
+    fn apply(&self, effects: Effects) {
+        if effects.persist {
+            self.persist();
+        }
+    }
+}
+
+fn device_key() -> Result<RecordKey, DeviceError> {
+    Ok(RecordKey::new(DEVICE_RECORD).map_err(orbit_store::StoreError::from)?)
+}
+
+/// A device serving on QUIC. Dropping it stops the device.
+pub struct Device {
+    shared: Arc<Shared>,
+    server: Arc<Server>,
+    setup: SetupPayload,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("local_addr", &self.server.local_addr().ok())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Device {
+    /// Starts `node` with `identity` and no persisted state (an in-memory device).
+    pub async fn start(
+        node: DeviceNode,
+        identity: DeviceIdentity,
+        config: DeviceConfig,
+    ) -> Result<Device, DeviceError> {
+        Self::launch(
+            node,
+            identity,
+            orbit_core::cert::HomeTable::default(),
+            None,
+            TicketStore::default(),
+            None,
+            config,
+        )
+        .await
+    }
+
+    /// Starts the device kept in `store`: its identity, homes, access control and persistent
+    /// values are loaded from it; a store without a device is given `manufacture()`'s
+    /// identity, which is saved at once. `build` makes the node (the device's capabilities
+    /// and behaviour) at the start time.
+    pub async fn open(
+        store: Arc<dyn Store>,
+        build: impl FnOnce(Instant) -> Result<DeviceNode, DeviceError>,
+        manufacture: impl FnOnce() -> Result<DeviceIdentity, DeviceError>,
+        config: DeviceConfig,
+    ) -> Result<Device, DeviceError> {
+        let mut node = build(Instant::now())?;
+        let existing = store.load(&device_key()?)?;
+        let (identity, homes, window, tickets) = match existing {
+            Some(bytes) => {
+                let state = DeviceState::from_bytes(&bytes)?;
+                let homes = state.homes()?;
+                state.restore_node(&mut node, &homes)?;
+                // [PAIR-27] failures survive a restart.
+                let window = PairingWindow::restore(
+                    state.pairing_failures,
+                    state.pairing_locked,
+                    Instant::now(),
+                );
+                let tickets = state.tickets(super::core::unix_now());
+                (state.identity()?, homes, Some(window), tickets)
+            }
+            None => (
+                manufacture()?,
+                orbit_core::cert::HomeTable::default(),
+                None,
+                TicketStore::default(),
+            ),
+        };
+        Self::launch(node, identity, homes, window, tickets, Some(store), config).await
+    }
+
+    async fn launch(
+        node: DeviceNode,
+        identity: DeviceIdentity,
+        homes: orbit_core::cert::HomeTable,
+        window: Option<PairingWindow>,
+        tickets: TicketStore,
+        store: Option<Arc<dyn Store>>,
+        config: DeviceConfig,
+    ) -> Result<Device, DeviceError> {
+        let setup = identity.setup;
+        let mut window = window.unwrap_or_default();
+        if homes.is_empty() {
+            if let Some(d) = config.initial_window {
+                // A locked-out device stays locked until an administrator reopens it.
+                let _ = window.open(Instant::now(), d);
+            }
+        }
+        let mut core = DeviceCore::new(node, identity, homes, window, config.max_sessions);
+        core.tickets = tickets;
+        let server = Arc::new(Server::bind(config.listen, config.quic.clone())?);
+        let shared = Arc::new(Shared {
+            core: Mutex::new(core),
+            routes: Mutex::new(HashMap::new()),
+            next_route: AtomicU64::new(1),
+            wake: Notify::new(),
+            handshakes: Semaphore::new(MAX_PENDING_HANDSHAKES),
+            store,
+        });
+        shared.persist();
+        let accept = tokio::spawn(accept_loop(shared.clone(), server.clone()));
+        let timers = tokio::spawn(timer_loop(shared.clone()));
+        Ok(Device {
+            shared,
+            server,
+            setup,
+            tasks: vec![accept, timers],
+        })
+    }
+
+    /// The address the device listens on.
+    pub fn local_addr(&self) -> Result<SocketAddr, DeviceError> {
+        Ok(self.server.local_addr()?)
+    }
+
+    /// The setup payload printed on the device's label.
+    pub fn setup_payload(&self) -> &SetupPayload {
+        &self.setup
+    }
+
+    /// Opens the pairing window for `duration` (a button press on the device).
+    pub fn open_pairing_window(&self, duration: Duration) -> Result<(), DeviceError> {
+        self.shared
+            .lock()
+            .window
+            .open(Instant::now(), duration)
+            .map_err(DeviceError::from)?;
+        self.shared.wake.notify_one();
+        Ok(())
+    }
+
+    /// Whether the pairing window accepts a handshake now.
+    pub fn is_pairing_window_open(&self) -> bool {
+        matches!(
+            self.shared.lock().window.state(Instant::now()),
+            orbit_core::pairing::WindowState::Open { .. }
+        )
+    }
+
+    /// Changes state from the device side (a button, a sensor reading); subscriptions report
+    /// the change.
+    pub fn update<R>(
+        &self,
+        endpoint: orbit_core::model::EndpointId,
+        f: impl FnOnce(&mut orbit_core::device::Context<'_>) -> R,
+    ) -> R {
+        let r = self.shared.lock().node.update(Instant::now(), endpoint, f);
+        self.shared.wake.notify_one();
+        r
+    }
+
+    /// Runs `f` on the device node with the current time, for device-side helpers that take
+    /// the node (a sensor reading, a power measurement); subscriptions report the changes.
+    pub fn with_node<R>(&self, f: impl FnOnce(&mut DeviceNode, Instant) -> R) -> R {
+        let r = f(&mut self.shared.lock().node, Instant::now());
+        self.shared.wake.notify_one();
+        r
+    }
+
+    /// Reads an attribute's current value on the device.
+    pub fn attribute(
+        &self,
+        attr: orbit_core::interaction::ConcreteAttribute,
+    ) -> Option<orbit_core::model::Data> {
+        self.shared.lock().node.attribute(attr).cloned()
+    }
+
+    /// The homes the device belongs to.
+    pub fn homes(&self) -> Vec<orbit_core::cert::HomeId> {
+        self.shared.lock().node.homes().collect()
+    }
+
+    /// For each home the device belongs to: the home root's public key, the home ID and the
+    /// device's node ID, which name its operational advertisement `[DISC-11]`.
+    pub fn operational_identities(
+        &self,
+    ) -> Vec<([u8; 32], orbit_core::cert::HomeId, orbit_core::cert::NodeId)> {
+        self.shared
+            .lock()
+            .homes
+            .iter()
+            .map(|m| (m.root.public_key().0, m.home_id(), m.node_id()))
+            .collect()
+    }
+
+    /// Open sessions (PASE and operational).
+    pub fn session_count(&self) -> usize {
+        self.shared.lock().session_count()
+    }
+
+    /// Stops serving: closes every connection and the endpoint, and waits until the port is
+    /// free again.
+    pub async fn shutdown(mut self) {
+        self.stop();
+        self.shared.routes().clear();
+        self.server.close();
+        self.server.wait_idle().await;
+    }
+
+    fn stop(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        self.stop();
+        self.server.close();
+    }
+}
+
+async fn accept_loop(shared: Arc<Shared>, server: Arc<Server>) {
+    while let Some(incoming) = server.accept().await {
+        match incoming {
+            Ok(link) => {
+                tokio::spawn(serve_connection(shared.clone(), link));
+            }
+            Err(e) => tracing::debug!(error = %e, "connection refused or failed"),
+        }
+    }
+}
+
+async fn serve_connection(shared: Arc<Shared>, link: Link) {
+    let route = shared.next_route.fetch_add(1, Ordering::Relaxed);
+    shared.routes().insert(route, link.clone());
+    loop {
+        match link.accept_exchange().await {
+            Ok(Some(ex)) => {
+                tokio::spawn(serve_exchange(shared.clone(), route, ex));
+            }
+            Ok(None) => break,
+            Err(e) => {
+                tracing::debug!(error = %e, "connection ended");
+                break;
+            }
+        }
+    }
+    shared.routes().remove(&route);
+    shared.lock().route_closed(route);
+}
+
+async fn serve_exchange(shared: Arc<Shared>, route: RouteId, mut ex: Exchange) {
+    let first = match tokio::time::timeout(FIRST_FRAME_TIMEOUT, ex.recv_frame()).await {
+        Ok(Ok(Some(f))) => f,
+        Ok(Ok(None)) => return,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "exchange failed");
+            return;
+        }
+        Err(_) => {
+            ex.reset(orbit_quic::ErrorCode::STALLED);
+            return;
+        }
+    };
+    let result = match first.kind {
+        FrameKind::PAIRING => serve_pairing(&shared, route, &mut ex, first.payload.to_vec()).await,
+        FrameKind::SESSION => serve_session(&shared, route, &mut ex, first.payload.to_vec()).await,
+        FrameKind::PROTECTED => {
+            serve_protected(&shared, route, &mut ex, first.payload.to_vec()).await
+        }
+        other => Err(DeviceError::UnexpectedFrame(other.0)),
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "exchange ended with an error");
+    }
+}
+
+/// Answers protected messages on one exchange until the controller finishes it (a timed
+/// request and its follow-up share an exchange `[IM-40]`).
+async fn serve_protected(
+    shared: &Shared,
+    route: RouteId,
+    ex: &mut Exchange,
+    first: Vec<u8>,
+) -> Result<(), DeviceError> {
+    let mut next = Some(first);
+    while let Some(datagram) = next.take() {
+        let mut effects = Effects::default();
+        let answers = {
+            let mut core = shared.lock();
+            let answers = core.handle_protected(Instant::now(), route, datagram, &mut effects);
+            core.drain_node_events(Instant::now(), &mut effects);
+            answers
+        };
+        shared.wake.notify_one();
+        shared.apply(effects);
+        match answers {
+            Ok(answers) => {
+                for a in answers {
+                    ex.send_frame(FrameKind::PROTECTED, &a).await?;
+                }
+            }
+            // A message that does not open is dropped, as message protection says; the
+            // exchange ends so the controller is not left waiting.
+            Err(e) => {
+                ex.reset(orbit_quic::ErrorCode::NO_ERROR);
+                return Err(e);
+            }
+        }
+        next = match ex.recv_frame().await? {
+            Some(f) if f.kind == FrameKind::PROTECTED => Some(f.payload.to_vec()),
+            Some(f) => return Err(DeviceError::UnexpectedFrame(f.kind.0)),
+            None => None,
+        };
+    }
+    let _ = ex.finish();
+    Ok(())
+}
+
+/// Fires the node's and the pairing window's timers and sends the reports they produce.
+async fn timer_loop(shared: Arc<Shared>) {
+    loop {
+        let deadline = shared.lock().poll_timeout();
+        let sleep = match deadline {
+            Some(d) => tokio::time::sleep_until(d.into()),
+            None => tokio::time::sleep(Duration::from_secs(3600)),
+        };
+        tokio::select! {
+            _ = sleep => {}
+            _ = shared.wake.notified() => {}
+        }
+        let mut effects = Effects::default();
+        let reports = shared.lock().tick(Instant::now(), &mut effects);
+        shared.apply(effects);
+        for (route, bytes) in reports {
+            let link = shared.routes().get(&route).cloned();
+            if let Some(link) = link {
+                tokio::spawn(async move {
+                    if let Err(e) = link.send_unsolicited(FrameKind::PROTECTED, &bytes).await {
+                        tracing::debug!(error = %e, "report not delivered");
+                    }
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! A controller and reference devices over real QUIC on 127.0.0.1: pairing from the setup
+//! code, describe, read, write, invoke, subscribe, reconnect with resumption, device restart,
+//! a wrong setup code.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use orbit_core::interaction::{AttributePath, CommandPath, ConcreteAttribute, ReadRequest};
+use orbit_core::interaction::{SubscribeRequest, WriteRequest};
+use orbit_core::model::std_caps::on_off;
+use orbit_core::model::{Data, EndpointId};
+use orbit_core::status::Status;
+use orbit_devices::{lamp, Kind};
+use orbit_quic::QuicConfig;
+use orbit_sdk::controller::{Cause, Controller, DeviceConnection, Phase, SubscriptionUpdate};
+use orbit_sdk::device::{Device, DeviceConfig, DeviceError, DeviceIdentity};
+use orbit_store::{MemoryStore, Store};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn on() -> ConcreteAttribute {
+    ConcreteAttribute::new(
+        EndpointId(lamp::ENDPOINT),
+        on_off::ID,
+        on_off::attributes::ON,
+    )
+}
+
+/// Starts the lamp again on the port it had. In one process, quinn releases the old socket a
+/// moment after the endpoint's last handle is dropped, so the bind is retried briefly (a real
+/// device process that restarts gets its port back from the OS at exit).
+async fn restart_on(store: Arc<dyn Store>, listen: SocketAddr) -> Device {
+    for _ in 0..100 {
+        match try_start_lamp(store.clone(), listen).await {
+            Ok(d) => return d,
+            Err(DeviceError::Transport(orbit_quic::QuicError::Bind { .. })) => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    panic!("port {listen} never became free")
+}
+
+async fn start_lamp(store: Arc<dyn Store>, listen: SocketAddr) -> Device {
+    try_start_lamp(store, listen).await.unwrap()
+}
+
+async fn try_start_lamp(store: Arc<dyn Store>, listen: SocketAddr) -> Result<Device, DeviceError> {
+    Device::open(
+        store,
+        |now| Ok(Kind::Lamp.build(now, "L-1")?),
+        || DeviceIdentity::development(Kind::Lamp.product_id(), 1, orbit_sdk_unix()),
+        DeviceConfig {
+            listen,
+            ..DeviceConfig::default()
+        },
+    )
+    .await
+}
+
+fn orbit_sdk_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+async fn read_on(c: &DeviceConnection) -> Result<Data, Status> {
+    let req = ReadRequest {
+        attributes: vec![on().path()],
+        ..Default::default()
+    };
+    c.read(req).await.unwrap().0[0].result.clone()
+}
+
+async fn controller() -> Controller {
+    Controller::open(Arc::new(MemoryStore::new()), QuicConfig::default())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn pair_describe_control_subscribe_and_resume() {
+    let device_store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let device = start_lamp(device_store.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let addr = device.local_addr().unwrap();
+    let qr = device.setup_payload().to_qr_string();
+    let phone = controller().await;
+
+    let paired = phone.pair(&qr, addr, Some("lamp")).await.unwrap();
+    // Every phase ran and was timed.
+    for phase in [
+        Phase::Connect,
+        Phase::Pase,
+        Phase::Attestation,
+        Phase::InstallHome,
+        Phase::Session,
+        Phase::Describe,
+    ] {
+        assert!(paired.timings.of(phase).is_some(), "{phase} missing");
+    }
+    assert!(paired.timings.0.iter().all(|t| t.ok));
+    assert_eq!(device.homes(), vec![phone.home_id()]);
+    assert!(!device.is_pairing_window_open(), "[PAIR-29] window closes");
+    let conn = paired.connection;
+    let (descriptor, _) = conn.describe().await.unwrap();
+    assert_eq!(descriptor.product_id, Kind::Lamp.product_id());
+
+    // Read, write, invoke.
+    assert_eq!(read_on(&conn).await, Ok(Data::Bool(false)));
+    let statuses = conn
+        .write(WriteRequest::new(vec![(on(), Data::Bool(true))]))
+        .await
+        .unwrap();
+    assert_eq!(statuses[0].status, Status::SUCCESS);
+    assert_eq!(device.attribute(on()), Some(Data::Bool(true)));
+    let toggle = CommandPath::new(
+        EndpointId(lamp::ENDPOINT),
+        on_off::ID,
+        on_off::commands::TOGGLE,
+    );
+    assert_eq!(
+        conn.invoke(toggle, Data::Struct(vec![]), false)
+            .await
+            .unwrap(),
+        Ok(Data::Struct(vec![]))
+    );
+    assert_eq!(read_on(&conn).await, Ok(Data::Bool(false)));
+
+    // Subscribe: the initial report, then a change made on the device side.
+    let mut sub = conn
+        .subscribe(SubscribeRequest {
+            attributes: vec![AttributePath::endpoint(EndpointId(lamp::ENDPOINT))],
+            min_interval_s: 0,
+            max_interval_s: 30,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(sub.initial.attributes.iter().any(|a| a.path == on()));
+    device.update(EndpointId(lamp::ENDPOINT), |ctx| {
+        ctx.set(on_off::ID, on_off::attributes::ON, true).unwrap()
+    });
+    let update = tokio::time::timeout(Duration::from_secs(5), sub.updates.recv())
+        .await
+        .expect("a report within 5 s")
+        .unwrap();
+    let SubscriptionUpdate::Report(report) = update else {
+        panic!("{update:?}")
+    };
+    assert!(report
+        .attributes
+        .iter()
+        .any(|a| a.path == on() && a.result == Ok(Data::Bool(true))));
+
+    // Reconnect: the ticket from the last session resumes it [SESS-24].
+    conn.close();
+    drop(conn);
+    let (again, timings) = phone.connect("lamp", None).await.unwrap();
+    assert!(again.resumed(), "a reconnect resumes");
+    assert!(timings.of(Phase::Session).is_some());
+    assert_eq!(read_on(&again).await, Ok(Data::Bool(true)));
+
+    // Device restart on the same port and store: state, home and access survive.
+    again.close();
+    drop(again);
+    device.shutdown().await;
+    let device = restart_on(device_store.clone(), addr).await;
+    assert_eq!(device.homes(), vec![phone.home_id()]);
+    let (after, _) = phone.connect("lamp", None).await.unwrap();
+    assert!(
+        after.resumed(),
+        "the device kept its tickets across the restart"
+    );
+    assert_eq!(
+        read_on(&after).await,
+        Ok(Data::Bool(true)),
+        "persistent on-off survives"
+    );
+    drop(device);
+}
+
+#[tokio::test]
+async fn a_wrong_setup_code_is_refused_in_the_pairing_phase() {
+    let device = start_lamp(Arc::new(MemoryStore::new()), "127.0.0.1:0".parse().unwrap()).await;
+    let addr = device.local_addr().unwrap();
+    let mut wrong = *device.setup_payload();
+    let passcode = wrong.passcode.value();
+    wrong.passcode = orbit_core::setup::Passcode::new(if passcode == 20202021 {
+        20202022
+    } else {
+        20202021
+    })
+    .unwrap();
+    let phone = controller().await;
+    let err = phone
+        .pair(&wrong.to_qr_string(), addr, None)
+        .await
+        .expect_err("wrong passcode");
+    assert_eq!(err.phase, Phase::Pase, "{err}");
+    assert!(
+        matches!(err.cause, Cause::Pairing(_) | Cause::Status(_)),
+        "{err}"
+    );
+    assert!(device.homes().is_empty());
+}
