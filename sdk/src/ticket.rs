@@ -4,13 +4,14 @@
 use orbit_core::cert::{NodeRole, OperationalPeer};
 use orbit_core::crypto::sign::PublicKey;
 use orbit_core::session::Ticket;
+use orbit_store::SecretBytes;
 use serde::{Deserialize, Serialize};
 
 /// A ticket's parts, for serialization.
 #[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct StoredTicket {
     id: Vec<u8>,
-    secret: Vec<u8>,
+    secret: SecretBytes,
     home_id: u64,
     peer_node: u64,
     peer_role: u64,
@@ -29,7 +30,7 @@ impl StoredTicket {
     pub(crate) fn from_ticket(t: &Ticket) -> Self {
         StoredTicket {
             id: t.id.to_vec(),
-            secret: t.secret().to_vec(),
+            secret: SecretBytes::new(t.secret().to_vec()),
             home_id: t.home_id,
             peer_node: t.peer.node_id,
             peer_role: t.peer.role.0,
@@ -44,7 +45,7 @@ impl StoredTicket {
     pub(crate) fn to_ticket(&self) -> Option<Ticket> {
         Some(Ticket::from_parts(
             self.id.as_slice().try_into().ok()?,
-            self.secret.as_slice().try_into().ok()?,
+            self.secret.expose().try_into().ok()?,
             self.home_id,
             OperationalPeer {
                 home_id: self.home_id,

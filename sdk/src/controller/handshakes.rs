@@ -49,8 +49,29 @@ pub(crate) async fn pase(
     passcode: u32,
     rng: &mut SystemRandom,
 ) -> Result<PairingKeys, ControllerError> {
+    let mut ex = link.open_exchange().await.in_phase(Phase::Pase)?;
+    let result = pase_steps(&mut ex, passcode, rng).await;
+    // When this side fails (a wrong passcode shows up as a confirmV mismatch), it tells the
+    // device with pairing-status, so the device counts the attempt at once [PAIR-30].
+    if let Err(ControllerError {
+        cause: Cause::Pairing(e),
+        ..
+    }) = &result
+    {
+        if let Some(status) = e.status_message() {
+            let _ = ex.send_frame(FrameKind::PAIRING, &status.to_bytes()).await;
+            let _ = ex.finish();
+        }
+    }
+    result
+}
+
+async fn pase_steps(
+    ex: &mut Exchange,
+    passcode: u32,
+    rng: &mut SystemRandom,
+) -> Result<PairingKeys, ControllerError> {
     let p = Phase::Pase;
-    let mut ex = link.open_exchange().await.in_phase(p)?;
     let controller = PaseController {
         passcode,
         versions: SUPPORTED,
@@ -61,12 +82,12 @@ pub(crate) async fn pase(
     ex.send_frame(FrameKind::PAIRING, &request.to_bytes())
         .await
         .in_phase(p)?;
-    let response = answer(&mut ex, FrameKind::PAIRING).await.in_phase(p)?;
+    let response = answer(ex, FrameKind::PAIRING).await.in_phase(p)?;
     let (state, pake1) = state.handle(&response, rng, Instant::now()).in_phase(p)?;
     ex.send_frame(FrameKind::PAIRING, &pake1.to_bytes())
         .await
         .in_phase(p)?;
-    let pake2 = answer(&mut ex, FrameKind::PAIRING).await.in_phase(p)?;
+    let pake2 = answer(ex, FrameKind::PAIRING).await.in_phase(p)?;
     let (keys, pake3) = state.handle(&pake2, Instant::now()).in_phase(p)?;
     ex.send_frame(FrameKind::PAIRING, &pake3.to_bytes())
         .await

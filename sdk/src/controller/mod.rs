@@ -25,6 +25,34 @@ use state::ControllerState;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// How often [`Controller::connect`] tries again when the device says it is busy.
+const BUSY_RETRIES: u32 = 20;
+
+/// Whether the device refused only because it is at a limit right now.
+fn is_busy(e: &ControllerError) -> bool {
+    match &e.cause {
+        Cause::Status(s) => *s == orbit_core::status::Status::BUSY,
+        Cause::Session(orbit_core::session::SessionError::PeerStatus(s)) => {
+            *s == orbit_core::status::Status::BUSY
+        }
+        Cause::Transport(orbit_quic::QuicError::Refused { .. }) => true,
+        _ => false,
+    }
+}
+
+/// A random pause that grows with the attempt number, so that many controllers that were
+/// refused together do not come back together.
+async fn busy_pause(attempt: u32, rng: &mut SystemRandom) {
+    use orbit_core::crypto::Random;
+    let mut b = [0u8; 1];
+    let _ = rng.fill(&mut b);
+    let base = 10u64.saturating_mul(u64::from(attempt.min(10)));
+    tokio::time::sleep(std::time::Duration::from_millis(
+        base + u64::from(b[0] % 50),
+    ))
+    .await;
+}
+
 /// How long a new home's root certificate is valid.
 const HOME_VALIDITY_SECS: u64 = 20 * 365 * 86_400;
 
@@ -105,8 +133,10 @@ impl Controller {
     /// Opens the controller kept in `store`, or creates a new home there. Trusts the
     /// development vendor root `[ATT-7]` (a production app adds its vendors' roots).
     pub async fn open(store: Arc<dyn Store>, quic: QuicConfig) -> Result<Self, ControllerError> {
-        let state = match store.load(&record()?).in_phase(Phase::Store)? {
-            Some(bytes) => ControllerState::from_bytes(&bytes).in_phase(Phase::Store)?,
+        let loaded: Option<ControllerState> =
+            orbit_store::load_doc(store.as_ref(), &record()?).in_phase(Phase::Store)?;
+        let state = match loaded {
+            Some(state) => state,
             None => {
                 let mut rng = SystemRandom::new();
                 let now = handshakes::unix_now();
@@ -122,9 +152,7 @@ impl Controller {
                     )
                     .in_phase(Phase::Store)?;
                 let state = ControllerState::new(&authority, &member);
-                store
-                    .save(&record()?, &state.to_bytes().in_phase(Phase::Store)?)
-                    .in_phase(Phase::Store)?;
+                orbit_store::save_doc(store.as_ref(), &record()?, &state).in_phase(Phase::Store)?;
                 state
             }
         };
@@ -147,8 +175,8 @@ impl Controller {
     }
 
     fn save(&self) -> Result<(), ControllerError> {
-        let bytes = self.lock().to_bytes().in_phase(Phase::Store)?;
-        self.store.save(&record()?, &bytes).in_phase(Phase::Store)
+        let state = self.lock().clone();
+        orbit_store::save_doc(self.store.as_ref(), &record()?, &state).in_phase(Phase::Store)
     }
 
     /// The home's identifier.
@@ -290,20 +318,48 @@ impl Controller {
                     Cause::NotFound(format!("no known address for {name:?}")),
                 )
             })?;
-        let link = timings
-            .time(Phase::Connect, async {
-                self.quic.connect(target).await.in_phase(Phase::Connect)
-            })
-            .await?;
         let membership = self.lock().membership().in_phase(Phase::Session)?;
-        let ticket = device.ticket.as_ref().and_then(|t| t.to_ticket());
+        let mut ticket = device.ticket.as_ref().and_then(|t| t.to_ticket());
         let mut rng = SystemRandom::new();
-        let established = timings
-            .time(
-                Phase::Session,
-                handshakes::open_session(&link, &membership, device.node_id, ticket, &mut rng),
-            )
-            .await?;
+        let mut attempt = 0u32;
+        // A device at its limit of connections or handshakes in progress refuses with busy
+        // ([QUIC-18], [SESS-34]); that is a reason to try again shortly, not to give up.
+        let (link, established) = loop {
+            attempt += 1;
+            let link = timings
+                .time(Phase::Connect, async {
+                    self.quic.connect(target).await.in_phase(Phase::Connect)
+                })
+                .await;
+            let link = match link {
+                Ok(l) => l,
+                Err(e) if attempt < BUSY_RETRIES && is_busy(&e) => {
+                    busy_pause(attempt, &mut rng).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let session = timings
+                .time(
+                    Phase::Session,
+                    handshakes::open_session(
+                        &link,
+                        &membership,
+                        device.node_id,
+                        ticket.take(),
+                        &mut rng,
+                    ),
+                )
+                .await;
+            match session {
+                Ok(s) => break (link, s),
+                Err(e) if attempt < BUSY_RETRIES && is_busy(&e) => {
+                    link.close(orbit_quic::ErrorCode::NO_ERROR, "retry");
+                    busy_pause(attempt, &mut rng).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let connection = DeviceConnection::new(link, established)?;
         {
             let mut state = self.lock();
@@ -316,6 +372,29 @@ impl Controller {
         }
         timings.time(Phase::Store, async { self.save() }).await?;
         Ok((connection, timings))
+    }
+
+    /// Opens the device's pairing window for `duration` (180 to 900 s) so that a controller
+    /// of another home can pair with it using the device's setup code (multi-admin,
+    /// `[ACL-10]`). Needs the administer privilege.
+    pub async fn open_pairing_window(
+        &self,
+        name: &str,
+        duration: std::time::Duration,
+    ) -> Result<(), ControllerError> {
+        let (conn, _) = self.connect(name, None).await?;
+        let path = CommandPath::new(
+            EndpointId::ROOT,
+            std_caps::administration::ID,
+            std_caps::administration::commands::OPEN_PAIRING_WINDOW,
+        );
+        let args = Data::Struct(vec![(0, Data::Uint(duration.as_secs()))]);
+        let result = conn.invoke(path, args, true).await;
+        conn.close();
+        match result? {
+            Ok(_) => Ok(()),
+            Err(status) => Err(ControllerError::new(Phase::Session, Cause::Status(status))),
+        }
     }
 
     /// Removes the home from the device (administration `remove-home`, `[ACL-9]`) and forgets

@@ -5,6 +5,7 @@ use super::error::Cause;
 pub(crate) use crate::ticket::StoredTicket;
 use orbit_core::cert::{Certificate, HomeAuthority, HomeMembership, NodeId};
 use orbit_core::crypto::sign::SigningKey;
+use orbit_store::{Document, SecretBytes};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
@@ -47,11 +48,11 @@ impl std::fmt::Debug for PairedDevice {
 /// The controller's persisted state, version 1.
 #[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct ControllerState {
-    root_key: Vec<u8>,
+    root_key: SecretBytes,
     root_cert: Vec<u8>,
     next_serial: u64,
     member_cert: Vec<u8>,
-    member_key: Vec<u8>,
+    member_key: SecretBytes,
     pub(crate) next_device_node: NodeId,
     pub(crate) devices: Vec<PairedDevice>,
 }
@@ -66,11 +67,11 @@ impl ControllerState {
     /// A state for a new home.
     pub(crate) fn new(authority: &HomeAuthority, member: &HomeMembership) -> Self {
         let mut s = ControllerState {
-            root_key: Vec::new(),
+            root_key: SecretBytes::new(Vec::new()),
             root_cert: Vec::new(),
             next_serial: 0,
             member_cert: member.cert.to_bytes(),
-            member_key: member.key.seed().to_vec(),
+            member_key: SecretBytes::new(member.key.seed().to_vec()),
             next_device_node: FIRST_DEVICE_NODE,
             devices: Vec::new(),
         };
@@ -79,14 +80,14 @@ impl ControllerState {
     }
 
     pub(crate) fn set_authority(&mut self, a: &HomeAuthority) {
-        self.root_key = a.root_key().seed().to_vec();
+        self.root_key = SecretBytes::new(a.root_key().seed().to_vec());
         self.root_cert = a.root_cert().to_bytes();
         self.next_serial = a.next_serial();
     }
 
     pub(crate) fn authority(&self) -> Result<HomeAuthority, Cause> {
         Ok(HomeAuthority::from_parts(
-            SigningKey::from_seed(&seed(&self.root_key, "root key")?),
+            SigningKey::from_seed(&seed(self.root_key.expose(), "root key")?),
             Certificate::decode(&self.root_cert)?,
             self.next_serial,
         ))
@@ -96,21 +97,9 @@ impl ControllerState {
         Ok(HomeMembership::new(
             Certificate::decode(&self.root_cert)?,
             Certificate::decode(&self.member_cert)?,
-            SigningKey::from_seed(&seed(&self.member_key, "controller key")?),
+            SigningKey::from_seed(&seed(self.member_key.expose(), "controller key")?),
             super::handshakes::unix_now(),
         )?)
-    }
-
-    /// The CBOR encoding.
-    pub(crate) fn to_bytes(&self) -> Result<Vec<u8>, Cause> {
-        let mut out = Vec::new();
-        ciborium::into_writer(self, &mut out).map_err(|e| Cause::Corrupt(e.to_string()))?;
-        Ok(out)
-    }
-
-    /// Decodes [`ControllerState::to_bytes`].
-    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, Cause> {
-        ciborium::from_reader(bytes).map_err(|_| Cause::Corrupt("undecodable state".into()))
     }
 
     /// The device called `name`, or whose node ID is `name` in hex or decimal.
@@ -123,6 +112,12 @@ impl ControllerState {
             .iter()
             .position(|d| d.name == name || Some(d.node_id) == as_id)
     }
+}
+
+/// Version 1 of the controller's record. A later version adds a `migrate` step from 1.
+impl Document for ControllerState {
+    const KIND: &'static str = "orbit-controller";
+    const VERSION: u16 = 1;
 }
 
 /// The controller's own node ID in its home.

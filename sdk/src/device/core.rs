@@ -269,6 +269,7 @@ impl DeviceCore {
                         );
                         // [PAIR-29] pairing is done: the window closes to new handshakes.
                         self.window.close();
+                        self.sync_window_attribute(now);
                         effects.persist = true;
                         Ok((Commissioning::Finished, reply))
                     }
@@ -316,12 +317,35 @@ impl DeviceCore {
             .min()
     }
 
+    /// Keeps the administration capability's `pairing-window-open` attribute equal to the
+    /// window's state, whoever opened or closed it (start-up, a button, a command, a
+    /// completed pairing, the timeout).
+    pub(crate) fn sync_window_attribute(&mut self, now: Instant) {
+        use orbit_core::model::std_caps::administration::{attributes, ID};
+        use orbit_core::model::{Data, EndpointId};
+        let open = matches!(
+            self.window.state(now),
+            orbit_core::pairing::WindowState::Open { .. }
+        );
+        let path = orbit_core::interaction::ConcreteAttribute::new(
+            EndpointId::ROOT,
+            ID,
+            attributes::PAIRING_WINDOW_OPEN,
+        );
+        if self.node.attribute(path).and_then(Data::as_bool) != Some(open) {
+            let _ = self.node.update(now, EndpointId::ROOT, |ctx| {
+                ctx.set(ID, attributes::PAIRING_WINDOW_OPEN, open)
+            });
+        }
+    }
+
     /// Runs timers: subscription reports, behaviours, the pairing window. Returns the sealed
     /// reports with the route each goes on.
     pub(crate) fn tick(&mut self, now: Instant, effects: &mut Effects) -> Vec<(RouteId, Vec<u8>)> {
         self.window.handle_timeout(now);
         let outgoing = self.node.handle_timeout(now);
         self.drain_node_events(now, effects);
+        self.sync_window_attribute(now);
         let mut sealed = Vec::with_capacity(outgoing.len());
         for Outgoing { session, bytes } in outgoing {
             let Ok(id) = u32::try_from(session) else {

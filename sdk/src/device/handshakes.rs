@@ -63,20 +63,41 @@ async fn pairing_steps(
         };
         responder.handle_request(&mut core.window, &first, id, &mut core.rng, Instant::now())?
     };
-    ex.send_frame(FrameKind::PAIRING, &reply.to_bytes()).await?;
-    let pake1 = next_frame(ex, FrameKind::PAIRING, state.deadline()).await?;
+    if let Err(e) = ex.send_frame(FrameKind::PAIRING, &reply.to_bytes()).await {
+        state.abandon(&mut shared.lock().window, Instant::now());
+        return Err(e.into());
+    }
+    let pake1 = match next_frame(ex, FrameKind::PAIRING, state.deadline()).await {
+        Ok(p) => p,
+        Err(e) => {
+            // The controller went away before pake1: nothing was tried on the passcode.
+            state.abandon(&mut shared.lock().window, Instant::now());
+            return Err(e);
+        }
+    };
     let (state, reply) = {
         let mut core = shared.lock();
         let core = &mut *core;
         state.handle(&mut core.window, &pake1, &mut core.rng, Instant::now())?
     };
-    ex.send_frame(FrameKind::PAIRING, &reply.to_bytes()).await?;
-    // A pake3 that never comes still counts as a failed attempt: the window ends the slot at
-    // its deadline through the runner's timer [PAIR-25], [PAIR-28].
-    let pake3 = next_frame(ex, FrameKind::PAIRING, state.deadline()).await?;
+    let sent = ex.send_frame(FrameKind::PAIRING, &reply.to_bytes()).await;
+    // pake2 is out: a handshake that does not complete from here is a failed attempt, and it
+    // counts at once when the controller stops or says why [PAIR-25], [PAIR-30].
+    let pake3 = match sent {
+        Ok(()) => next_frame(ex, FrameKind::PAIRING, state.deadline()).await,
+        Err(e) => Err(e.into()),
+    };
     let keys = {
         let mut core = shared.lock();
-        let keys = state.handle(&mut core.window, &pake3, Instant::now());
+        let keys = match pake3 {
+            Ok(pake3) => state.handle(&mut core.window, &pake3, Instant::now()),
+            Err(e) => {
+                state.abandon(&mut core.window, Instant::now());
+                drop(core);
+                shared.persist();
+                return Err(e);
+            }
+        };
         drop(core);
         // The failure count survives a restart [PAIR-27].
         shared.persist();

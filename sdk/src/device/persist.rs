@@ -14,6 +14,7 @@ use orbit_core::pairing::{PasscodeVerifier, PbkdfParams};
 use orbit_core::session::TicketStore;
 use orbit_core::setup::SetupPayload;
 use orbit_core::spake2plus::Verifier;
+use orbit_store::{Document, SecretBytes};
 use serde::{Deserialize, Serialize};
 
 /// The record key of the device state in its store.
@@ -36,7 +37,7 @@ pub(crate) use crate::ticket::StoredTicket;
 pub(crate) struct StoredMembership {
     root: Vec<u8>,
     cert: Vec<u8>,
-    key_seed: Vec<u8>,
+    key_seed: SecretBytes,
 }
 
 /// The device's persisted state, version 1.
@@ -44,15 +45,15 @@ pub(crate) struct StoredMembership {
 pub struct DeviceState {
     /// The device attestation chain, encoded.
     chain: Vec<u8>,
-    /// The device attestation key's seed (secret).
-    attestation_key: Vec<u8>,
+    /// The device attestation key's seed.
+    attestation_key: SecretBytes,
     /// The setup payload's QR string (the reference device's label).
     setup_qr: String,
     /// PBKDF2 iterations and salt of the verifier.
     pbkdf_iterations: u32,
     pbkdf_salt: Vec<u8>,
-    /// The SPAKE2+ verifier `(w0, L)` (secret).
-    verifier: Vec<u8>,
+    /// The SPAKE2+ verifier `(w0, L)`.
+    verifier: SecretBytes,
     /// Failed pairing attempts in the current window and whether pairing is locked out
     /// `[PAIR-27]`.
     pub(crate) pairing_failures: u32,
@@ -118,11 +119,11 @@ impl DeviceState {
         let params = identity.verifier.params();
         DeviceState {
             chain: identity.attestation.chain.to_bytes(),
-            attestation_key: identity.attestation.device_key.seed().to_vec(),
+            attestation_key: SecretBytes::new(identity.attestation.device_key.seed().to_vec()),
             setup_qr: identity.setup.to_qr_string(),
             pbkdf_iterations: params.iterations,
             pbkdf_salt: params.salt.clone(),
-            verifier: identity.verifier.verifier().to_bytes().to_vec(),
+            verifier: SecretBytes::new(identity.verifier.verifier().to_bytes().to_vec()),
             pairing_failures,
             pairing_locked,
             homes: homes
@@ -130,7 +131,7 @@ impl DeviceState {
                 .map(|m| StoredMembership {
                     root: m.root.to_bytes(),
                     cert: m.cert.to_bytes(),
-                    key_seed: m.key.seed().to_vec(),
+                    key_seed: SecretBytes::new(m.key.seed().to_vec()),
                 })
                 .collect(),
             acl: node
@@ -164,7 +165,7 @@ impl DeviceState {
     pub(crate) fn identity(&self) -> Result<DeviceIdentity, DeviceError> {
         let seed: [u8; 32] = self
             .attestation_key
-            .as_slice()
+            .expose()
             .try_into()
             .map_err(|_| DeviceError::CorruptState("attestation key length"))?;
         let attestation = DeviceAttestation {
@@ -172,7 +173,8 @@ impl DeviceState {
             device_key: SigningKey::from_seed(&seed),
         };
         let params = PbkdfParams::new(self.pbkdf_iterations, self.pbkdf_salt.clone())?;
-        let verifier = PasscodeVerifier::new(params, Verifier::from_bytes(&self.verifier)?)?;
+        let verifier =
+            PasscodeVerifier::new(params, Verifier::from_bytes(self.verifier.expose())?)?;
         let setup = SetupPayload::from_qr_str(&self.setup_qr)?;
         Ok(DeviceIdentity {
             attestation,
@@ -187,7 +189,7 @@ impl DeviceState {
         for h in &self.homes {
             let seed: [u8; 32] = h
                 .key_seed
-                .as_slice()
+                .expose()
                 .try_into()
                 .map_err(|_| DeviceError::CorruptState("operational key length"))?;
             let membership = HomeMembership::new(
@@ -227,16 +229,10 @@ impl DeviceState {
         }
         Ok(())
     }
+}
 
-    /// The CBOR encoding.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, DeviceError> {
-        let mut out = Vec::new();
-        ciborium::into_writer(self, &mut out).map_err(|e| DeviceError::Encode(e.to_string()))?;
-        Ok(out)
-    }
-
-    /// Decodes a state written by [`DeviceState::to_bytes`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DeviceError> {
-        ciborium::from_reader(bytes).map_err(|e| DeviceError::Decode(e.to_string()))
-    }
+/// Version 1 of the device's record. A later version adds a `migrate` step from 1.
+impl Document for DeviceState {
+    const KIND: &'static str = "orbit-device";
+    const VERSION: u16 = 1;
 }

@@ -73,7 +73,7 @@ impl Shared {
     /// persistent value changes, pairing failures `[PAIR-27]` and new resumption tickets.
     pub(crate) fn persist(&self) {
         let Some(store) = &self.store else { return };
-        let bytes = {
+        let state = {
             let mut core = self.lock();
             let state = DeviceState::capture(
                 &core.identity,
@@ -84,9 +84,10 @@ impl Shared {
                 core.window.is_locked_out(),
             );
             core.mark_saved();
-            state.to_bytes()
+            state
         };
-        let saved = bytes.and_then(|b| Ok(store.save(&device_key()?, &b)?));
+        let saved =
+            device_key().and_then(|key| Ok(orbit_store::save_doc(store.as_ref(), &key, &state)?));
         if let Err(e) = saved {
             tracing::error!(error = %e, "device state not saved");
         }
@@ -149,10 +150,9 @@ impl Device {
         config: DeviceConfig,
     ) -> Result<Device, DeviceError> {
         let mut node = build(Instant::now())?;
-        let existing = store.load(&device_key()?)?;
+        let existing: Option<DeviceState> = orbit_store::load_doc(store.as_ref(), &device_key()?)?;
         let (identity, homes, window, tickets) = match existing {
-            Some(bytes) => {
-                let state = DeviceState::from_bytes(&bytes)?;
+            Some(state) => {
                 let homes = state.homes()?;
                 state.restore_node(&mut node, &homes)?;
                 // [PAIR-27] failures survive a restart.
@@ -187,8 +187,11 @@ impl Device {
         let mut window = window.unwrap_or_default();
         if homes.is_empty() {
             if let Some(d) = config.initial_window {
-                // A locked-out device stays locked until an administrator reopens it.
-                let _ = window.open(Instant::now(), d);
+                // At power-up the persisted failure count and its back-off stay [PAIR-27];
+                // a locked-out device stays locked until someone opens it on purpose.
+                if let Err(e) = window.open_at_power_up(Instant::now(), d) {
+                    tracing::warn!(error = %e, "pairing window not opened at start");
+                }
             }
         }
         let mut core = DeviceCore::new(node, identity, homes, window, config.max_sessions);
@@ -232,6 +235,12 @@ impl Device {
             .map_err(DeviceError::from)?;
         self.shared.wake.notify_one();
         Ok(())
+    }
+
+    /// Failed pairing attempts counted in the current window (kept across restarts,
+    /// `[PAIR-27]`).
+    pub fn failed_pairing_attempts(&self) -> u32 {
+        self.shared.lock().window.failed_attempts()
     }
 
     /// Whether the pairing window accepts a handshake now.
