@@ -301,8 +301,9 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
         Command::Unpair { device, force } => {
             let c = controller(home).await?;
             c.unpair(&device, force).await?;
-            if format == Format::Human {
-                println!("unpaired {device}");
+            match format {
+                Format::Human => println!("unpaired {device}"),
+                Format::Json => println!("{}", json!({"unpaired": device})),
             }
             Ok(())
         }

@@ -1,0 +1,137 @@
+//! The `orbit` binary end to end: a device process, then pair, describe, read, write, invoke,
+//! devices and unpair from a controller process, over QUIC on 127.0.0.1; and every failure is
+//! one line on stderr with a non-zero exit, never a panic.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+fn orbit() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_orbit"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("orbit-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A device process that is killed when dropped.
+struct DeviceProcess(Child);
+
+impl Drop for DeviceProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_device(home: &Path) -> (DeviceProcess, Value) {
+    let mut child = orbit()
+        .args(["--json", "--home"])
+        .arg(home)
+        .args(["device", "run", "--kind", "lamp", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let info: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    (DeviceProcess(child), info)
+}
+
+fn run(home: &Path, args: &[&str]) -> Output {
+    orbit().arg("--home").arg(home).args(args).output().unwrap()
+}
+
+fn ok_json(home: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = run(home, &all);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// A failure: non-zero exit, exactly one line on stderr, which starts with `orbit: error:`.
+fn fails(home: &Path, args: &[&str]) -> String {
+    let out = run(home, args);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    assert!(err.starts_with("orbit: error: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn a_controller_process_pairs_with_and_controls_a_device_process() {
+    let device_home = scratch("device");
+    let home = scratch("controller");
+    let (_device, info) = start_device(&device_home);
+    let addr = format!("quic://{}", info["listen"].as_str().unwrap());
+    let qr = info["qr"].as_str().unwrap().to_owned();
+    assert_eq!(info["pairing_window_open"], Value::Bool(true));
+
+    let paired = ok_json(&home, &["pair", &qr, &addr, "--name", "lamp"]);
+    assert_eq!(paired["name"], "lamp");
+    assert!(paired["timings"].as_array().unwrap().len() >= 6);
+
+    let d = ok_json(&home, &["describe", "lamp"]);
+    assert_eq!(d["product_id"], 0x8001);
+    assert!(d["endpoints"][1]["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "on-off"));
+
+    let read = ok_json(&home, &["read", "lamp", "1/on-off/on"]);
+    assert_eq!(read["attributes"][0]["value"], false);
+    ok_json(&home, &["write", "lamp", "1/level/current-level", "100"]);
+    ok_json(&home, &["invoke", "lamp", "1/on-off/toggle"]);
+    let read = ok_json(
+        &home,
+        &["read", "lamp", "1/on-off/on", "1/level/current-level"],
+    );
+    assert_eq!(read["attributes"][0]["value"], true);
+    assert_eq!(read["attributes"][1]["value"], 100);
+    let listed = ok_json(&home, &["devices"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    // Failures: one clear line each, non-zero exit.
+    let e = fails(&home, &["read", "lamp", "1/on-off/brightness"]);
+    assert!(e.contains("brightness"), "{e}");
+    let e = fails(
+        &home,
+        &["write", "lamp", "1/level/current-level", "\"high\""],
+    );
+    assert!(e.contains("expected"), "{e}");
+    let e = fails(&home, &["write", "lamp", "1/level/current-level", "255"]);
+    assert!(e.contains("constraint-error"), "{e}");
+    let e = fails(&home, &["read", "ghost", "1/on-off/on"]);
+    assert!(e.contains("ghost"), "{e}");
+    let e = fails(&home, &["pair", "OB1:nonsense", "quic://127.0.0.1:9"]);
+    assert!(e.contains("setup code"), "{e}");
+    let e = fails(&home, &["pair", &qr, "quic://256.1.1.1:5541"]);
+    assert!(e.contains("IPv4") || e.contains("address"), "{e}");
+
+    assert_eq!(ok_json(&home, &["unpair", "lamp"])["unpaired"], "lamp");
+    let listed = ok_json(&home, &["devices"]);
+    assert!(listed.as_array().unwrap().is_empty());
+    let _ = std::fs::remove_dir_all(&home);
+    let _ = std::fs::remove_dir_all(&device_home);
+}
