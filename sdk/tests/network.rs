@@ -307,3 +307,69 @@ async fn a_peer_sending_garbage_does_not_disturb_a_well_behaved_controller() {
     assert_eq!(read_on(&again).await, Ok(Data::Bool(true)));
     drop(stalled);
 }
+
+#[tokio::test]
+async fn an_administrator_admits_a_second_phone_and_later_removes_it() {
+    // [ACL-3] [ACL-7] [HOME-2] a second controller of the same home, with operate only.
+    let device = lamp().await;
+    let addr = device.local_addr().unwrap();
+    let admin = controller().await;
+    admin
+        .pair(&device.setup_payload().to_qr_string(), addr, Some("lamp"))
+        .await
+        .unwrap();
+    let pending = orbit_sdk::controller::PendingJoin::new().unwrap();
+    let admission = admin
+        .admit(&pending.request(), 2, orbit_core::model::Privilege::Operate)
+        .await
+        .unwrap();
+    let phone = Controller::join(
+        Arc::new(MemoryStore::new()),
+        QuicConfig::default(),
+        pending,
+        admission,
+    )
+    .await
+    .unwrap();
+    assert_eq!(phone.home_id(), admin.home_id());
+    assert_eq!(phone.node_id(), 2);
+    assert_eq!(phone.devices().len(), 1);
+    // It operates the lamp...
+    let (conn, _) = phone.connect("lamp", None).await.unwrap();
+    let statuses = conn
+        .write(WriteRequest::new(vec![(on(), Data::Bool(true))]))
+        .await
+        .unwrap();
+    assert_eq!(statuses[0].status, Status::SUCCESS);
+    // ...but cannot administer it, nor pair devices into the home.
+    let acl = ConcreteAttribute::new(
+        EndpointId::ROOT,
+        access_control::ID,
+        access_control::attributes::ACL,
+    );
+    let denied = conn
+        .write(WriteRequest::new(vec![(acl, Data::List(vec![]))]))
+        .await
+        .unwrap();
+    assert_eq!(denied[0].status, Status::ACCESS_DENIED);
+    let err = phone
+        .pair(&device.setup_payload().to_qr_string(), addr, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err.cause, Cause::NotAdministrator), "{err}");
+    conn.close();
+    // The administrator removes it: its sessions still open, every operation is denied.
+    admin.remove_controller(2).await.unwrap();
+    let (conn, _) = phone.connect("lamp", None).await.unwrap();
+    let (attrs, _) = conn
+        .read(ReadRequest {
+            attributes: vec![on().path()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(attrs[0].result, Err(Status::ACCESS_DENIED));
+    // The administrator is unaffected.
+    let (a, _) = admin.connect("lamp", None).await.unwrap();
+    assert_eq!(read_on(&a).await, Ok(Data::Bool(true)));
+}

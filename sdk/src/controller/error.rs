@@ -108,6 +108,10 @@ pub enum Cause {
     /// A persisted record is inconsistent.
     #[error("corrupt controller state: {0}")]
     Corrupt(String),
+    /// Only the controller that holds the home's root key can do this (pair a device, admit
+    /// a controller).
+    #[error("this controller was admitted into the home and does not hold its root key")]
+    NotAdministrator,
     /// Nothing answered at the addresses tried.
     #[error("{0}")]
     NotFound(String),

@@ -3,12 +3,14 @@
 mod connection;
 mod error;
 mod handshakes;
+mod membership;
 mod state;
 mod timings;
 
 pub use connection::{DeviceConnection, Subscription, SubscriptionReport, SubscriptionUpdate};
 pub use error::{Cause, ControllerError, Phase};
 pub use handshakes::ANSWER_TIMEOUT;
+pub use membership::{Admission, JoinRequest, PendingJoin};
 pub use state::{PairedDevice, CONTROLLER_NODE, CONTROLLER_RECORD, FIRST_DEVICE_NODE};
 pub use timings::{PhaseTiming, Timings};
 
@@ -151,11 +153,19 @@ impl Controller {
                         Validity::starting(now.saturating_sub(60), HOME_VALIDITY_SECS),
                     )
                     .in_phase(Phase::Store)?;
-                let state = ControllerState::new(&authority, &member);
-                orbit_store::save_doc(store.as_ref(), &record()?, &state).in_phase(Phase::Store)?;
-                state
+                ControllerState::new(&authority, &member)
             }
         };
+        Controller::with_state(store, quic, state).await
+    }
+
+    /// A controller for `state`, saved to `store`.
+    async fn with_state(
+        store: Arc<dyn Store>,
+        quic: QuicConfig,
+        state: ControllerState,
+    ) -> Result<Self, ControllerError> {
+        orbit_store::save_doc(store.as_ref(), &record()?, &state).in_phase(Phase::Store)?;
         let mut trust = TrustStore::new();
         trust
             .add_root(VendorAuthority::development().root().clone())
@@ -182,8 +192,9 @@ impl Controller {
     /// The home's identifier.
     pub fn home_id(&self) -> HomeId {
         self.lock()
-            .authority()
-            .map(|a| a.home_id())
+            .root_cert()
+            .ok()
+            .and_then(|c| c.tbs().home_id)
             .unwrap_or_default()
     }
 
@@ -191,8 +202,16 @@ impl Controller {
     /// device's operational advertisement `[DISC-11]`.
     pub fn home_root_key(&self) -> [u8; 32] {
         self.lock()
-            .authority()
-            .map(|a| a.root_cert().public_key().0)
+            .root_cert()
+            .map(|c| c.public_key().0)
+            .unwrap_or_default()
+    }
+
+    /// This controller's node ID in the home.
+    pub fn node_id(&self) -> orbit_core::cert::NodeId {
+        self.lock()
+            .membership()
+            .map(|m| m.node_id())
             .unwrap_or_default()
     }
 
@@ -215,6 +234,9 @@ impl Controller {
         addr: SocketAddr,
         name: Option<&str>,
     ) -> Result<Paired, ControllerError> {
+        // Only the holder of the home's root key can install the home on a device; say so
+        // before touching the device.
+        self.lock().authority().in_phase(Phase::InstallHome)?;
         let mut timings = Timings::default();
         let code = timings
             .time(Phase::SetupCode, async { SetupCode::parse(code) })

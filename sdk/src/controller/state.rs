@@ -32,6 +32,15 @@ pub struct PairedDevice {
     pub(crate) ticket: Option<StoredTicket>,
 }
 
+impl PairedDevice {
+    /// The record without its resumption ticket (to hand to another controller, which must
+    /// run its own full handshake).
+    pub(crate) fn without_ticket(mut self) -> Self {
+        self.ticket = None;
+        self
+    }
+}
+
 impl std::fmt::Debug for PairedDevice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PairedDevice")
@@ -48,6 +57,8 @@ impl std::fmt::Debug for PairedDevice {
 /// The controller's persisted state, version 1.
 #[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct ControllerState {
+    /// The home root's key seed; empty on a controller admitted by an administrator, which
+    /// cannot issue certificates (so cannot pair devices or admit others).
     root_key: SecretBytes,
     root_cert: Vec<u8>,
     next_serial: u64,
@@ -85,7 +96,32 @@ impl ControllerState {
         self.next_serial = a.next_serial();
     }
 
+    /// A controller admitted into another's home, holding only its own membership.
+    pub(crate) fn admitted(
+        root: &Certificate,
+        member: &HomeMembership,
+        devices: Vec<PairedDevice>,
+    ) -> Self {
+        ControllerState {
+            root_key: SecretBytes::new(Vec::new()),
+            root_cert: root.to_bytes(),
+            next_serial: 0,
+            member_cert: member.cert.to_bytes(),
+            member_key: SecretBytes::new(member.key.seed().to_vec()),
+            next_device_node: FIRST_DEVICE_NODE,
+            devices,
+        }
+    }
+
+    /// The home root's certificate.
+    pub(crate) fn root_cert(&self) -> Result<Certificate, Cause> {
+        Ok(Certificate::decode(&self.root_cert)?)
+    }
+
     pub(crate) fn authority(&self) -> Result<HomeAuthority, Cause> {
+        if self.root_key.is_empty() {
+            return Err(Cause::NotAdministrator);
+        }
         Ok(HomeAuthority::from_parts(
             SigningKey::from_seed(&seed(self.root_key.expose(), "root key")?),
             Certificate::decode(&self.root_cert)?,
