@@ -130,14 +130,15 @@ pub fn attribute_path(
     let [e, c, a] = split(text)?;
     let endpoint = endpoint(e)?;
     let cap = capability(c)?;
+    // An attribute belongs to a capability: `1/*/on` names nothing.
+    if cap.is_none() && a != "*" {
+        return Err(PathError::Shape(text.to_owned()));
+    }
     let schema = cap.and_then(|(_, s)| s);
     let attribute = item_id(a, schema, "attribute", |s, n| {
         s.attribute_named(n).map(|a| a.id.0)
     })?
     .map(AttributeId);
-    if cap.is_none() && attribute.is_some() {
-        return Err(PathError::Shape(text.to_owned()));
-    }
     let attr_schema = schema.zip(attribute).and_then(|(s, a)| s.attribute(a));
     Ok((
         AttributePath {

@@ -21,8 +21,13 @@ pub enum ValueError {
         got: String,
     },
     /// A name the schema does not define.
-    #[error("{0:?} is not one of the allowed names")]
-    UnknownName(String),
+    #[error("{name:?} is not one of: {allowed}")]
+    UnknownName {
+        /// The name given.
+        name: String,
+        /// The names the schema defines, comma-separated.
+        allowed: String,
+    },
     /// Bad hex after `hex:`.
     #[error("bad hex in {0:?}")]
     Hex(String),
@@ -88,7 +93,7 @@ pub fn from_json(json: &Json, ty: Option<&DataType>) -> Result<Data, ValueError>
             .iter()
             .find(|v| v.name == *name)
             .map(|v| Data::Uint(v.value.into()))
-            .ok_or_else(|| ValueError::UnknownName(name.clone())),
+            .ok_or_else(|| unknown(name, values.iter().map(|v| v.name.as_str()))),
         (TypeKind::Enum(_), Json::Number(n)) => n
             .as_u64()
             .map(Data::Uint)
@@ -100,7 +105,7 @@ pub fn from_json(json: &Json, ty: Option<&DataType>) -> Result<Data, ValueError>
                 let bit = bits
                     .iter()
                     .find(|b| b.name == name)
-                    .ok_or_else(|| ValueError::UnknownName(name.to_owned()))?;
+                    .ok_or_else(|| unknown(name, bits.iter().map(|b| b.name.as_str())))?;
                 v |= 1u64.checked_shl(bit.value.into()).unwrap_or(0);
             }
             Ok(Data::Uint(v))
@@ -119,6 +124,13 @@ pub fn from_json(json: &Json, ty: Option<&DataType>) -> Result<Data, ValueError>
         )),
         (TypeKind::Struct(fields), _) => struct_from_json(json, fields),
         (kind, _) => Err(type_error(kind_name(kind), json)),
+    }
+}
+
+fn unknown<'a>(name: &str, allowed: impl Iterator<Item = &'a str>) -> ValueError {
+    ValueError::UnknownName {
+        name: name.to_owned(),
+        allowed: allowed.collect::<Vec<_>>().join(", "),
     }
 }
 
@@ -150,7 +162,7 @@ fn struct_from_json(json: &Json, fields: &[Field]) -> Result<Data, ValueError> {
             None => match key.parse::<u8>() {
                 // A field this schema version does not know is passed on as given [DM-17].
                 Ok(n) => out.push((n, untyped(value)?)),
-                Err(_) => return Err(ValueError::UnknownName(key.clone())),
+                Err(_) => return Err(unknown(key, fields.iter().map(|f| f.name.as_str()))),
             },
         }
     }
@@ -174,9 +186,10 @@ fn untyped(json: &Json) -> Result<Data, ValueError> {
         Json::Object(map) => {
             let mut out = Vec::with_capacity(map.len());
             for (k, v) in map {
-                let n = k
-                    .parse::<u8>()
-                    .map_err(|_| ValueError::UnknownName(k.clone()))?;
+                let n = k.parse::<u8>().map_err(|_| ValueError::UnknownName {
+                    name: k.clone(),
+                    allowed: "field numbers 0..=255 (no schema is known here)".into(),
+                })?;
                 out.push((n, untyped(v)?));
             }
             Data::structure(out)
@@ -268,10 +281,9 @@ mod tests {
         let v = parse_value("locked", Some(&ty)).unwrap();
         assert_eq!(v, Data::Uint(1));
         assert_eq!(to_json(&v, Some(&ty)), Json::String("locked".into()));
-        assert_eq!(
-            parse_value("ajar", Some(&ty)),
-            Err(ValueError::UnknownName("ajar".into()))
-        );
+        let err = parse_value("ajar", Some(&ty)).unwrap_err();
+        assert!(matches!(&err, ValueError::UnknownName { name, .. } if name == "ajar"));
+        assert!(err.to_string().contains("locked"), "{err}");
     }
 
     #[test]
