@@ -8,77 +8,20 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
+use common::{controller, eventually, lamp, lamp_with, on, read_on, wrong_code};
 use orbit_core::interaction::{ConcreteAttribute, ReadRequest, WriteRequest};
-use orbit_core::model::std_caps::{access_control, on_off};
+use orbit_core::model::std_caps::access_control;
 use orbit_core::model::{Data, EndpointId};
 use orbit_core::status::Status;
-use orbit_devices::{lamp, Kind};
 use orbit_quic::{Client, FrameKind, QuicConfig};
-use orbit_sdk::controller::{Cause, Controller, DeviceConnection, Phase};
-use orbit_sdk::device::{Device, DeviceConfig, DeviceIdentity};
+use orbit_sdk::controller::{Cause, Controller, Phase};
+use orbit_sdk::device::DeviceConfig;
 use orbit_store::{MemoryStore, Store};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-
-fn unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn on() -> ConcreteAttribute {
-    ConcreteAttribute::new(
-        EndpointId(lamp::ENDPOINT),
-        on_off::ID,
-        on_off::attributes::ON,
-    )
-}
-
-async fn lamp_with(store: Arc<dyn Store>, config: DeviceConfig) -> Device {
-    Device::open(
-        store,
-        |now| Ok(Kind::Lamp.build(now, "N-1")?),
-        || DeviceIdentity::development(Kind::Lamp.product_id(), 7, unix()),
-        config,
-    )
-    .await
-    .unwrap()
-}
-
-async fn lamp() -> Device {
-    lamp_with(Arc::new(MemoryStore::new()), DeviceConfig::default()).await
-}
-
-async fn controller() -> Controller {
-    Controller::open(Arc::new(MemoryStore::new()), QuicConfig::default())
-        .await
-        .unwrap()
-}
-
-/// Waits up to two seconds for `f` to hold: the device handles what a controller sends last
-/// (a pairing-status) after the controller has already returned.
-async fn eventually(f: impl Fn() -> bool) -> bool {
-    for _ in 0..200 {
-        if f() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    false
-}
-
-async fn read_on(c: &DeviceConnection) -> Result<Data, Status> {
-    let (attrs, _) = c
-        .read(ReadRequest {
-            attributes: vec![on().path()],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    attrs[0].result.clone()
-}
 
 #[tokio::test]
 async fn two_homes_share_a_device_and_one_leaves_without_harming_the_other() {
@@ -144,20 +87,10 @@ async fn the_pairing_attempt_limit_holds_over_the_network() {
     // the right code, is refused.
     let device = lamp().await;
     let addr = device.local_addr().unwrap();
-    let mut wrong = *device.setup_payload();
-    let right = wrong.to_qr_string();
-    let p = wrong.passcode.value();
-    wrong.passcode = orbit_core::setup::Passcode::new(if p == 20_202_021 {
-        20_202_022
-    } else {
-        20_202_021
-    })
-    .unwrap();
+    let wrong = wrong_code(&device);
+    let right = device.setup_payload().to_qr_string();
     let phone = controller().await;
-    let first = phone
-        .pair(&wrong.to_qr_string(), addr, None)
-        .await
-        .unwrap_err();
+    let first = phone.pair(&wrong, addr, None).await.unwrap_err();
     assert_eq!(first.phase, Phase::Pase, "{first}");
     let second = phone.pair(&right, addr, None).await.unwrap_err();
     assert_eq!(second.phase, Phase::Pase, "{second}");
@@ -177,19 +110,9 @@ async fn the_failure_count_and_its_back_off_survive_a_device_restart() {
     let device = lamp_with(store.clone(), DeviceConfig::default()).await;
     let addr = device.local_addr().unwrap();
     let right = device.setup_payload().to_qr_string();
-    let mut wrong = *device.setup_payload();
-    let p = wrong.passcode.value();
-    wrong.passcode = orbit_core::setup::Passcode::new(if p == 20_202_021 {
-        20_202_022
-    } else {
-        20_202_021
-    })
-    .unwrap();
+    let wrong = wrong_code(&device);
     let phone = controller().await;
-    phone
-        .pair(&wrong.to_qr_string(), addr, None)
-        .await
-        .unwrap_err();
+    phone.pair(&wrong, addr, None).await.unwrap_err();
     assert!(eventually(|| device.failed_pairing_attempts() == 1).await);
     device.shutdown().await;
     let device = lamp_with(store, DeviceConfig::default()).await;

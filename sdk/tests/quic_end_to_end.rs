@@ -8,86 +8,25 @@
     clippy::indexing_slicing
 )]
 
-use orbit_core::interaction::{AttributePath, CommandPath, ConcreteAttribute, ReadRequest};
+mod common;
+
+use common::{controller, lamp, lamp_with, on, read_on, restart_on, wrong_code};
+use orbit_core::interaction::{AttributePath, CommandPath};
 use orbit_core::interaction::{SubscribeRequest, WriteRequest};
 use orbit_core::model::std_caps::on_off;
 use orbit_core::model::{Data, EndpointId};
 use orbit_core::status::Status;
 use orbit_devices::{lamp, Kind};
-use orbit_quic::QuicConfig;
-use orbit_sdk::controller::{Cause, Controller, DeviceConnection, Phase, SubscriptionUpdate};
-use orbit_sdk::device::{Device, DeviceConfig, DeviceError, DeviceIdentity};
+use orbit_sdk::controller::{Cause, Phase, SubscriptionUpdate};
+use orbit_sdk::device::DeviceConfig;
 use orbit_store::{MemoryStore, Store};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-
-fn on() -> ConcreteAttribute {
-    ConcreteAttribute::new(
-        EndpointId(lamp::ENDPOINT),
-        on_off::ID,
-        on_off::attributes::ON,
-    )
-}
-
-/// Starts the lamp again on the port it had. In one process, quinn releases the old socket a
-/// moment after the endpoint's last handle is dropped, so the bind is retried briefly (a real
-/// device process that restarts gets its port back from the OS at exit).
-async fn restart_on(store: Arc<dyn Store>, listen: SocketAddr) -> Device {
-    for _ in 0..100 {
-        match try_start_lamp(store.clone(), listen).await {
-            Ok(d) => return d,
-            Err(DeviceError::Transport(orbit_quic::QuicError::Bind { .. })) => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(e) => panic!("{e}"),
-        }
-    }
-    panic!("port {listen} never became free")
-}
-
-async fn start_lamp(store: Arc<dyn Store>, listen: SocketAddr) -> Device {
-    try_start_lamp(store, listen).await.unwrap()
-}
-
-async fn try_start_lamp(store: Arc<dyn Store>, listen: SocketAddr) -> Result<Device, DeviceError> {
-    Device::open(
-        store,
-        |now| Ok(Kind::Lamp.build(now, "L-1")?),
-        || DeviceIdentity::development(Kind::Lamp.product_id(), 1, orbit_sdk_unix()),
-        DeviceConfig {
-            listen,
-            ..DeviceConfig::default()
-        },
-    )
-    .await
-}
-
-fn orbit_sdk_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-async fn read_on(c: &DeviceConnection) -> Result<Data, Status> {
-    let req = ReadRequest {
-        attributes: vec![on().path()],
-        ..Default::default()
-    };
-    c.read(req).await.unwrap().0[0].result.clone()
-}
-
-async fn controller() -> Controller {
-    Controller::open(Arc::new(MemoryStore::new()), QuicConfig::default())
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn pair_describe_control_subscribe_and_resume() {
     let device_store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let device = start_lamp(device_store.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let device = lamp_with(device_store.clone(), DeviceConfig::default()).await;
     let addr = device.local_addr().unwrap();
     let qr = device.setup_payload().to_qr_string();
     let phone = controller().await;
@@ -187,19 +126,11 @@ async fn pair_describe_control_subscribe_and_resume() {
 
 #[tokio::test]
 async fn a_wrong_setup_code_is_refused_in_the_pairing_phase() {
-    let device = start_lamp(Arc::new(MemoryStore::new()), "127.0.0.1:0".parse().unwrap()).await;
+    let device = lamp().await;
     let addr = device.local_addr().unwrap();
-    let mut wrong = *device.setup_payload();
-    let passcode = wrong.passcode.value();
-    wrong.passcode = orbit_core::setup::Passcode::new(if passcode == 20202021 {
-        20202022
-    } else {
-        20202021
-    })
-    .unwrap();
     let phone = controller().await;
     let err = phone
-        .pair(&wrong.to_qr_string(), addr, None)
+        .pair(&wrong_code(&device), addr, None)
         .await
         .expect_err("wrong passcode");
     assert_eq!(err.phase, Phase::Pase, "{err}");
