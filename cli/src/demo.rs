@@ -431,6 +431,7 @@ pub(crate) async fn run(format: Format) -> CliResult {
         ),
     );
     print_reports(format, &attrs, &[]);
+    let resumed = conn.resumed();
     all_timings.push(("reconnect lamp".into(), timings));
     conn.close();
 
@@ -441,6 +442,8 @@ pub(crate) async fn run(format: Format) -> CliResult {
             json!({
                 "timings": all_timings.iter().map(|(n, t)| json!({"operation": n, "phases": timings_json(t)})).collect::<Vec<_>>(),
                 "total_ms": started.elapsed().as_secs_f64() * 1e3,
+                "found_by_discovery": found.len(),
+                "restarted_lamp_resumed": resumed,
             })
         ),
         Format::Human => {

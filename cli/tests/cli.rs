@@ -135,3 +135,29 @@ fn a_controller_process_pairs_with_and_controls_a_device_process() {
     let _ = std::fs::remove_dir_all(&home);
     let _ = std::fs::remove_dir_all(&device_home);
 }
+
+#[test]
+fn the_demo_runs_to_the_end() {
+    // The README's main job: five devices paired and controlled, the lamp restarted and its
+    // session resumed from the ticket it kept in its store.
+    let home = scratch("demo");
+    let out = run(&home, &["--json", "demo"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    let summary: Value = serde_json::from_str(&last).unwrap();
+    let timings = summary["timings"].as_array().unwrap();
+    assert_eq!(timings.len(), 6, "{summary}");
+    assert!(timings
+        .iter()
+        .flat_map(|t| t["phases"].as_array().unwrap())
+        .all(|p| p["ok"] == true));
+    assert_eq!(summary["restarted_lamp_resumed"], true, "{summary}");
+}
