@@ -9,9 +9,11 @@ use orbit_cli::paths::{attribute_path, command_path, concrete_attribute};
 use orbit_cli::values::{parse_args, parse_value};
 use orbit_core::interaction::{ReadRequest, SubscribeRequest, WriteRequest};
 use orbit_core::model::Descriptor;
-use orbit_discovery::{Browser, DeviceAddress, DiscoveryError, DEFAULT_BROWSE_TIMEOUT};
+use orbit_discovery::{
+    Browser, DeviceAddress, DiscoveryConfig, DiscoveryError, DEFAULT_BROWSE_TIMEOUT,
+};
 use orbit_quic::QuicConfig;
-use orbit_sdk::controller::{Controller, SetupCode, SubscriptionUpdate, Timings};
+use orbit_sdk::controller::{Controller, SubscriptionUpdate, Timings};
 use orbit_store::FileStore;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -63,30 +65,6 @@ pub(crate) fn timings_json(timings: &Timings) -> serde_json::Value {
     )
 }
 
-/// Finds a device accepting pairing whose discriminator matches the setup code.
-async fn discover_for(
-    code: &SetupCode,
-) -> Result<SocketAddr, Box<dyn std::error::Error + Send + Sync>> {
-    let filter = match code {
-        SetupCode::Qr(p) => orbit_discovery::DiscriminatorFilter::Long(p.discriminator),
-        SetupCode::Manual(m) => orbit_discovery::DiscriminatorFilter::Short(m.short_discriminator),
-    };
-    let found = tokio::task::spawn_blocking(move || {
-        Browser::new()?.browse_commissionable(Some(filter), DEFAULT_BROWSE_TIMEOUT)
-    })
-    .await??;
-    found
-        .iter()
-        .flat_map(|f| f.addresses.iter().copied())
-        .next()
-        .ok_or_else(|| {
-            DiscoveryError::NothingFound {
-                waited: DEFAULT_BROWSE_TIMEOUT,
-            }
-            .into()
-        })
-}
-
 /// Runs one controller command.
 pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliResult {
     match command {
@@ -124,10 +102,12 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
         }
         Command::Pair { code, addr, name } => {
             let c = controller(home).await?;
-            let parsed = SetupCode::parse(&code)?;
             let target = match addr {
                 Some(a) => resolve(&a)?,
-                None => discover_for(&parsed).await?,
+                None => {
+                    c.find_by_setup_code(&code, DiscoveryConfig::default(), DEFAULT_BROWSE_TIMEOUT)
+                        .await?
+                }
             };
             let paired = c.pair(&code, target, name.as_deref()).await?;
             match format {
@@ -186,7 +166,9 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
         }
         Command::Describe { device } => {
             let c = controller(home).await?;
-            let (conn, _) = c.connect(&device, None).await?;
+            let (conn, _) = c
+                .connect_or_locate(&device, DiscoveryConfig::default())
+                .await?;
             let (descriptor, _): (Descriptor, _) = conn.describe().await?;
             print_descriptor(format, &descriptor);
             conn.close();
@@ -198,7 +180,9 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
                 .map(|p| attribute_path(p).map(|(a, _)| a))
                 .collect::<Result<Vec<_>, _>>()?;
             let c = controller(home).await?;
-            let (conn, _) = c.connect(&device, None).await?;
+            let (conn, _) = c
+                .connect_or_locate(&device, DiscoveryConfig::default())
+                .await?;
             let (attrs, events) = conn
                 .read(ReadRequest {
                     attributes,
@@ -218,7 +202,9 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
             let (attr, schema) = concrete_attribute(&path)?;
             let data = parse_value(&value, schema.map(|s| &s.ty))?;
             let c = controller(home).await?;
-            let (conn, _) = c.connect(&device, None).await?;
+            let (conn, _) = c
+                .connect_or_locate(&device, DiscoveryConfig::default())
+                .await?;
             let request = WriteRequest::new(vec![(attr, data)]);
             let statuses = conn
                 .write(if timed { request.timed() } else { request })
@@ -243,7 +229,9 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
             let data = parse_args(args.as_deref(), schema.map(|s| s.args.as_slice()))?;
             let timed = timed || schema.is_some_and(|s| s.timed);
             let c = controller(home).await?;
-            let (conn, _) = c.connect(&device, None).await?;
+            let (conn, _) = c
+                .connect_or_locate(&device, DiscoveryConfig::default())
+                .await?;
             let result = conn.invoke(cmd, data, timed).await?;
             conn.close();
             match result {
@@ -266,7 +254,9 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
                 .map(|p| attribute_path(p).map(|(a, _)| a))
                 .collect::<Result<Vec<_>, _>>()?;
             let c = controller(home).await?;
-            let (conn, _) = c.connect(&device, None).await?;
+            let (conn, _) = c
+                .connect_or_locate(&device, DiscoveryConfig::default())
+                .await?;
             let mut sub = conn
                 .subscribe(SubscribeRequest {
                     attributes,

@@ -11,10 +11,7 @@ use orbit_core::interaction::{SubscribeRequest, WriteRequest};
 use orbit_core::model::std_caps::{door_lock, level, on_off, thermostat};
 use orbit_core::model::{Data, EndpointId};
 use orbit_devices::{lamp, sensor, strip, Kind};
-use orbit_discovery::{
-    operational_instance_id, Advertiser, Browser, Commissionable, DiscoveryConfig,
-    DiscriminatorFilter, Operational, PairingHint,
-};
+use orbit_discovery::{operational_instance_id, DiscoveryConfig, DiscriminatorFilter};
 use orbit_quic::QuicConfig;
 use orbit_sdk::controller::{Controller, SubscriptionUpdate, Timings};
 use orbit_sdk::device::{Device, DeviceConfig, DeviceIdentity};
@@ -54,6 +51,7 @@ async fn start(
         move || DeviceIdentity::development(kind.product_id(), serial, unix_now()),
         DeviceConfig {
             listen: loopback(),
+            discovery: Some(DiscoveryConfig::loopback()),
             ..DeviceConfig::default()
         },
     )
@@ -98,28 +96,11 @@ pub(crate) async fn run(format: Format) -> CliResult {
         format,
         "2. Discovery: the devices advertise _orbit._udp on loopback",
     );
-    let config = DiscoveryConfig::loopback();
-    let advertiser = Advertiser::with_config(&config);
-    let mut adverts = Vec::new();
-    if let Ok(advertiser) = &advertiser {
-        for (_, device, _) in &devices {
-            let s = device.setup_payload();
-            let record = Commissionable::new(
-                &mut orbit_core::crypto::SystemRandom::new(),
-                s.discriminator,
-                s.vendor_id,
-                s.product_id,
-                PairingHint::POWER_UP,
-            )?;
-            adverts
-                .push(advertiser.advertise_commissionable(&record, device.local_addr()?.port())?);
-        }
-    }
-    let browse_config = config.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        Browser::with_config(&browse_config)?.browse_commissionable(None, Duration::from_secs(3))
-    })
-    .await?;
+    // Each device's runtime advertises it while its pairing window is open [DISC-5].
+    let phone = Controller::open(Arc::new(MemoryStore::new()), QuicConfig::default()).await?;
+    let found = phone
+        .discover(DiscoveryConfig::loopback(), Duration::from_secs(3))
+        .await;
     let found = match found {
         Ok(f) if !f.is_empty() => f,
         Ok(_) => {
@@ -155,7 +136,6 @@ pub(crate) async fn run(format: Format) -> CliResult {
         format,
         "3. Pairing: PASE, attestation, home certificate, session, descriptor",
     );
-    let phone = Controller::open(Arc::new(MemoryStore::new()), QuicConfig::default()).await?;
     say(
         format,
         format!("the phone's home is {:016x}", phone.home_id()),
@@ -187,7 +167,6 @@ pub(crate) async fn run(format: Format) -> CliResult {
         all_timings.push((format!("pair {}", kind.name()), paired.timings));
         connections.push((*kind, paired.connection));
     }
-    drop(adverts);
 
     heading(
         format,
@@ -371,21 +350,15 @@ pub(crate) async fn run(format: Format) -> CliResult {
         format,
         format!("lamp was at {old_addr}, now at {new_addr} (state kept in its store)"),
     );
+    // The restarted lamp advertises itself under the name only this home can compute for
+    // it [DISC-11]; the phone finds its new address by that name.
     let record = phone.device("lamp").ok_or("lamp not paired")?;
     let instance = operational_instance_id(&phone.home_root_key(), phone.home_id(), record.node_id);
-    let mut found_again = None;
-    if let Ok(advertiser) = &advertiser {
-        let _advert =
-            advertiser.advertise_operational(&Operational::new(instance), new_addr.port())?;
-        let browse_config = config.clone();
-        found_again = tokio::task::spawn_blocking(move || {
-            Browser::with_config(&browse_config)?.find_operational(instance, Duration::from_secs(3))
-        })
-        .await?
+    let found_again = phone
+        .locate("lamp", DiscoveryConfig::loopback(), Duration::from_secs(3))
+        .await
         .ok()
-        .flatten()
-        .and_then(|f| f.addresses.iter().copied().find(SocketAddr::is_ipv4));
-    }
+        .flatten();
     let target = match found_again {
         Some(a) => {
             say(

@@ -90,6 +90,9 @@ pub enum Cause {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] orbit_store::StoreError),
+    /// Discovery failed or found nothing.
+    #[error(transparent)]
+    Discovery(#[from] orbit_discovery::DiscoveryError),
     /// The descriptor's signature or encoding is invalid `[DM-41]`.
     #[error(transparent)]
     Descriptor(#[from] orbit_core::model::DescriptorError),

@@ -1,6 +1,7 @@
 //! The controller: a home, the devices paired into it, and connections to them.
 
 mod connection;
+mod discovery;
 mod error;
 mod handshakes;
 mod membership;

@@ -1,6 +1,7 @@
 //! The device runtime: serves a device built with the device SDK (`orbit_core::device`) over
 //! QUIC, with its pairing window, commissioning, sessions, subscriptions and store.
 
+mod adverts;
 mod core;
 mod error;
 mod handshakes;

@@ -2,6 +2,7 @@
 //! sends subscription reports when the node's timers fire, and saves the state when it
 //! changes. A bad peer costs only its own connection or exchange.
 
+use super::adverts::Adverts;
 use super::core::{DeviceCore, Effects, RouteId};
 use super::handshakes::{serve_pairing, serve_session};
 use super::identity::DeviceIdentity;
@@ -35,6 +36,9 @@ pub struct DeviceConfig {
     pub max_sessions: usize,
     /// The pairing window opened at start when the device belongs to no home `[PAIR-23]`.
     pub initial_window: Option<Duration>,
+    /// Where to advertise with DNS-SD (`None`: not at all; controllers then need the
+    /// device's address).
+    pub discovery: Option<orbit_discovery::DiscoveryConfig>,
 }
 
 impl Default for DeviceConfig {
@@ -44,6 +48,7 @@ impl Default for DeviceConfig {
             quic: QuicConfig::default(),
             max_sessions: 256,
             initial_window: Some(orbit_core::pairing::DEFAULT_WINDOW_DURATION),
+            discovery: None,
         }
     }
 }
@@ -63,6 +68,25 @@ impl Shared {
     /// between calls, which never unwind halfway through a transition).
     pub(crate) fn lock(&self) -> MutexGuard<'_, DeviceCore> {
         self.core.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the pairing window accepts a handshake now.
+    pub(crate) fn is_window_open(&self) -> bool {
+        matches!(
+            self.lock().window.state(Instant::now()),
+            orbit_core::pairing::WindowState::Open { .. }
+        )
+    }
+
+    /// Root public key, home ID and node ID of each home the device belongs to.
+    pub(crate) fn operational_identities(
+        &self,
+    ) -> Vec<([u8; 32], orbit_core::cert::HomeId, orbit_core::cert::NodeId)> {
+        self.lock()
+            .homes
+            .iter()
+            .map(|m| (m.root.public_key().0, m.home_id(), m.node_id()))
+            .collect()
     }
 
     fn routes(&self) -> MutexGuard<'_, HashMap<RouteId, Link>> {
@@ -208,11 +232,25 @@ impl Device {
         shared.persist();
         let accept = tokio::spawn(accept_loop(shared.clone(), server.clone()));
         let timers = tokio::spawn(timer_loop(shared.clone()));
+        let mut tasks = vec![accept, timers];
+        if let Some(discovery) = &config.discovery {
+            let port = server.local_addr()?.port();
+            match orbit_discovery::Advertiser::with_config(discovery) {
+                Ok(a) => tasks.push(tokio::spawn(advert_loop(
+                    shared.clone(),
+                    Adverts::new(a),
+                    setup,
+                    port,
+                ))),
+                // Discovery is never the only path [DISC-16]: the device serves anyway.
+                Err(e) => tracing::warn!(error = %e, "not advertising on the local network"),
+            }
+        }
         Ok(Device {
             shared,
             server,
             setup,
-            tasks: vec![accept, timers],
+            tasks,
         })
     }
 
@@ -245,10 +283,7 @@ impl Device {
 
     /// Whether the pairing window accepts a handshake now.
     pub fn is_pairing_window_open(&self) -> bool {
-        matches!(
-            self.shared.lock().window.state(Instant::now()),
-            orbit_core::pairing::WindowState::Open { .. }
-        )
+        self.shared.is_window_open()
     }
 
     /// Changes state from the device side (a button, a sensor reading); subscriptions report
@@ -421,6 +456,26 @@ async fn serve_protected(
     }
     let _ = ex.finish();
     Ok(())
+}
+
+/// Keeps the DNS-SD advertisements in line with the window and the homes, checking every
+/// second (mDNS changes are not faster than that anyway).
+async fn advert_loop(shared: Arc<Shared>, mut adverts: Adverts, setup: SetupPayload, port: u16) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let s = shared.clone();
+        // The advertiser's calls can block briefly on its daemon's channel.
+        adverts = match tokio::task::spawn_blocking(move || {
+            adverts.refresh(&s, &setup, port);
+            adverts
+        })
+        .await
+        {
+            Ok(a) => a,
+            Err(_) => return,
+        };
+    }
 }
 
 /// Fires the node's and the pairing window's timers and sends the reports they produce.
