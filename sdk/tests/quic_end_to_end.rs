@@ -140,3 +140,47 @@ async fn a_wrong_setup_code_is_refused_in_the_pairing_phase() {
     );
     assert!(device.homes().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_requests_in_flight_on_one_connection() {
+    // [QUIC-5] each request is its own exchange on one connection; answers find their
+    // requests even when they overtake each other.
+    let device = lamp().await;
+    let phone = controller().await;
+    let paired = phone
+        .pair(
+            &device.setup_payload().to_qr_string(),
+            device.local_addr().unwrap(),
+            Some("lamp"),
+        )
+        .await
+        .unwrap();
+    let conn = Arc::new(paired.connection);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..64u64 {
+        let conn = conn.clone();
+        tasks.spawn(async move {
+            if i % 2 == 0 {
+                let level = orbit_core::interaction::ConcreteAttribute::new(
+                    EndpointId(lamp::ENDPOINT),
+                    orbit_core::model::std_caps::level::ID,
+                    orbit_core::model::std_caps::level::attributes::CURRENT_LEVEL,
+                );
+                let s = conn
+                    .write(WriteRequest::new(vec![(level, Data::Uint(1 + i))]))
+                    .await
+                    .unwrap();
+                assert_eq!(s[0].status, Status::SUCCESS);
+            } else {
+                assert!(read_on(&conn).await.is_ok());
+            }
+        });
+    }
+    let mut done = 0;
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+        done += 1;
+    }
+    assert_eq!(done, 64);
+    assert_eq!(device.session_count(), 1, "one session carried them all");
+}

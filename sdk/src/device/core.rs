@@ -219,12 +219,19 @@ impl DeviceCore {
             Purpose::Commissioning(state) => {
                 let state = std::mem::replace(state, Commissioning::Finished);
                 let (next, reply) = self.commission(state, &plain, now, effects)?;
+                let finished = matches!(next, Commissioning::Finished);
                 if let Some(Purpose::Commissioning(s)) =
                     self.sessions.get_mut(&id).map(|s| &mut s.purpose)
                 {
                     *s = next;
                 }
-                vec![reply]
+                let sealed = self.seal_all(id, vec![reply])?;
+                // The PASE session's only use is commissioning: once that is over (done or
+                // failed), it goes, and with it the keys derived from the passcode.
+                if finished {
+                    self.sessions.remove(&id);
+                }
+                return Ok(sealed);
             }
         };
         self.seal_all(id, answers)

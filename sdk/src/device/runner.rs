@@ -59,6 +59,9 @@ pub(crate) struct Shared {
     routes: Mutex<HashMap<RouteId, Link>>,
     next_route: AtomicU64,
     wake: Notify,
+    /// The deadline the timer task sleeps until, so that a request wakes it only when it
+    /// made something due earlier.
+    timer_deadline: Mutex<Option<Instant>>,
     pub(crate) handshakes: Semaphore,
     store: Option<Arc<dyn Store>>,
 }
@@ -115,6 +118,18 @@ impl Shared {
         if let Err(e) = saved {
             tracing::error!(error = %e, "device state not saved");
         }
+    }
+
+    /// Whether the core, after a change, wants the timer task before the time it sleeps until.
+    /// Called with the core locked, as the timer task records its deadline with the core
+    /// locked, so that no change can fall between the two.
+    fn due_earlier(&self, deadline: Option<Instant>) -> bool {
+        let Some(d) = deadline else { return false };
+        let sleeping_until = *self
+            .timer_deadline
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        sleeping_until.is_none_or(|s| d < s)
     }
 
     fn apply(&self, effects: Effects) {
@@ -226,6 +241,7 @@ impl Device {
             routes: Mutex::new(HashMap::new()),
             next_route: AtomicU64::new(1),
             wake: Notify::new(),
+            timer_deadline: Mutex::new(None),
             handshakes: Semaphore::new(MAX_PENDING_HANDSHAKES),
             store,
         });
@@ -427,13 +443,15 @@ async fn serve_protected(
     let mut next = Some(first);
     while let Some(datagram) = next.take() {
         let mut effects = Effects::default();
-        let answers = {
+        let (answers, wake) = {
             let mut core = shared.lock();
             let answers = core.handle_protected(Instant::now(), route, datagram, &mut effects);
             core.drain_node_events(Instant::now(), &mut effects);
-            answers
+            (answers, shared.due_earlier(core.poll_timeout()))
         };
-        shared.wake.notify_one();
+        if wake {
+            shared.wake.notify_one();
+        }
         shared.apply(effects);
         match answers {
             Ok(answers) => {
@@ -481,7 +499,15 @@ async fn advert_loop(shared: Arc<Shared>, mut adverts: Adverts, setup: SetupPayl
 /// Fires the node's and the pairing window's timers and sends the reports they produce.
 async fn timer_loop(shared: Arc<Shared>) {
     loop {
-        let deadline = shared.lock().poll_timeout();
+        let deadline = {
+            let core = shared.lock();
+            let d = core.poll_timeout();
+            *shared
+                .timer_deadline
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = d;
+            d
+        };
         let sleep = match deadline {
             Some(d) => tokio::time::sleep_until(d.into()),
             None => tokio::time::sleep(Duration::from_secs(3600)),
