@@ -298,6 +298,13 @@ impl DeviceNode {
         self.sync_root_attributes();
     }
 
+    /// A number that changes whenever any attribute value changes (the access control list
+    /// and the homes included, as attributes of the root endpoint); equal numbers mean
+    /// nothing changed. A driver uses it to decide cheaply whether to persist.
+    pub fn state_revision(&self) -> u64 {
+        self.store.revision()
+    }
+
     /// The homes the device belongs to.
     pub fn homes(&self) -> impl Iterator<Item = HomeId> + '_ {
         self.homes.keys().copied()

@@ -15,6 +15,9 @@ pub struct AttributeStore {
     /// While a request is served: the values it overwrote, oldest first, so that a failed
     /// entry or an aborted atomic write can be undone `[IM-22]`, `[IM-24]`.
     journal: Option<Vec<Undo>>,
+    /// Counts every change of any value (an undo counts too), so a driver can tell cheaply
+    /// whether anything it persists may have changed.
+    revision: u64,
 }
 
 /// What one [`AttributeStore::set`] overwrote.
@@ -85,6 +88,7 @@ impl AttributeStore {
             .get_mut(&attr)
             .ok_or(Status::UNSUPPORTED_ATTRIBUTE)?;
         if *slot != value {
+            self.revision = self.revision.wrapping_add(1);
             let old = std::mem::replace(slot, value);
             let was_changed = !self.changed.insert(attr);
             if let Some(journal) = self.journal.as_mut() {
@@ -96,6 +100,11 @@ impl AttributeStore {
             }
         }
         Ok(())
+    }
+
+    /// A number that changes whenever any value changes.
+    pub(crate) fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// Starts recording changes (if not already recording) and returns the current point.
@@ -112,6 +121,7 @@ impl AttributeStore {
             let Some(undo) = journal.pop() else { break };
             if let Some(slot) = self.values.get_mut(&undo.attr) {
                 *slot = undo.old;
+                self.revision = self.revision.wrapping_add(1);
             }
             if !undo.was_changed {
                 self.changed.remove(&undo.attr);

@@ -63,6 +63,9 @@ pub(crate) struct DeviceCore {
     max_sessions: usize,
     /// The access control list and persistent values as last saved, to notice changes.
     saved_fingerprint: Vec<u8>,
+    /// The node's state revision when the fingerprint was last compared: when it has not
+    /// moved, nothing can have changed and the fingerprint is not recomputed.
+    checked_revision: u64,
 }
 
 /// Seconds since the Unix epoch, or 0 on a clock set before 1970 (certificate checks then
@@ -92,8 +95,9 @@ impl DeviceCore {
             rng: SystemRandom::new(),
             max_sessions,
             saved_fingerprint: Vec::new(),
+            checked_revision: 0,
         };
-        core.saved_fingerprint = core.fingerprint();
+        core.mark_saved();
         core
     }
 
@@ -388,8 +392,12 @@ impl DeviceCore {
                 other => tracing::debug!(?other, "node event ignored"),
             }
         }
-        if self.fingerprint() != self.saved_fingerprint {
-            effects.persist = true;
+        let revision = self.node.state_revision();
+        if revision != self.checked_revision {
+            self.checked_revision = revision;
+            if self.fingerprint() != self.saved_fingerprint {
+                effects.persist = true;
+            }
         }
     }
 
@@ -418,5 +426,6 @@ impl DeviceCore {
     /// Records that the current state was saved.
     pub(crate) fn mark_saved(&mut self) {
         self.saved_fingerprint = self.fingerprint();
+        self.checked_revision = self.node.state_revision();
     }
 }
