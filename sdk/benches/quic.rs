@@ -131,10 +131,21 @@ async fn run(scale: &Scale) {
         "machine: {} logical CPUs; client and server share one tokio runtime in parts 1-2",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    round_trips(scale).await;
-    pairing(scale).await;
-    sessions(scale).await;
-    memory(scale).await;
+    // ORBIT_BENCH_ONLY=round-trips|pairing|sessions|memory runs one part (while tuning).
+    let only = std::env::var("ORBIT_BENCH_ONLY").ok();
+    let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    if wanted("round-trips") {
+        round_trips(scale).await;
+    }
+    if wanted("pairing") {
+        pairing(scale).await;
+    }
+    if wanted("sessions") {
+        sessions(scale).await;
+    }
+    if wanted("memory") {
+        memory(scale).await;
+    }
     if !scale.measuring {
         println!("\n(test mode: tiny counts, numbers not meaningful; run `{REPRODUCE}`)");
     }

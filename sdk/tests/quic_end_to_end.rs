@@ -70,6 +70,16 @@ async fn pair_describe_control_subscribe_and_resume() {
         Ok(Data::Struct(vec![]))
     );
     assert_eq!(read_on(&conn).await, Ok(Data::Bool(false)));
+    // A timed invoke: the timed request and its follow-up share one exchange [IM-40].
+    assert_eq!(
+        conn.invoke(toggle, Data::Struct(vec![]), true).await.unwrap(),
+        Ok(Data::Struct(vec![]))
+    );
+    assert_eq!(read_on(&conn).await, Ok(Data::Bool(true)));
+    conn.invoke(toggle, Data::Struct(vec![]), false)
+        .await
+        .unwrap()
+        .unwrap();
 
     // Subscribe: the initial report, then a change made on the device side.
     let mut sub = conn

@@ -19,11 +19,43 @@ use std::time::{Duration, Instant};
 /// The longest timed interaction window `[IM-41]`.
 pub const MAX_TIMED_TIMEOUT_MS: u32 = 10_000;
 
+/// The answer to one request: the messages to send back, and whether the exchange stays open
+/// for a follow-up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// The messages to send back on the same session, in order.
+    pub messages: Vec<Vec<u8>>,
+    /// The request opened a timed window on its exchange: the write or invoke that follows
+    /// comes on the same exchange `[IM-40]`. Otherwise the exchange is over once the messages
+    /// are sent, and a transport may close it at once.
+    pub awaits_follow_up: bool,
+}
+
 impl DeviceNode {
     /// Answers one interaction request from `from` `[IM-1]`; returns the messages to send back
     /// on the same session, in order. Bad input gets a status, never a panic, and the session
     /// goes on `[IM-5]`.
     pub fn handle(&mut self, now: Instant, from: &Requester, request: &[u8]) -> Vec<Vec<u8>> {
+        self.answer(now, from, request).messages
+    }
+
+    /// [`DeviceNode::handle`], also saying whether the exchange awaits a follow-up.
+    pub fn answer(&mut self, now: Instant, from: &Requester, request: &[u8]) -> Answer {
+        let mut awaits_follow_up = false;
+        let messages = self.answer_messages(now, from, request, &mut awaits_follow_up);
+        Answer {
+            messages,
+            awaits_follow_up,
+        }
+    }
+
+    fn answer_messages(
+        &mut self,
+        now: Instant,
+        from: &Requester,
+        request: &[u8],
+        awaits_follow_up: &mut bool,
+    ) -> Vec<Vec<u8>> {
         let env = match Envelope::decode(request) {
             Ok(env) => env,
             Err(e) => {
@@ -45,7 +77,12 @@ impl DeviceNode {
             Message::WriteRequest(w) => vec![self.write(now, from, exchange, w)],
             Message::InvokeRequest(i) => vec![self.invoke(now, from, exchange, i)],
             Message::TimedRequest { timeout_ms } => {
-                vec![self.open_timed(now, from, exchange, timeout_ms)]
+                let answer = self.open_timed(now, from, exchange, timeout_ms);
+                *awaits_follow_up = self
+                    .timed
+                    .iter()
+                    .any(|t| t.session == from.session && t.exchange == exchange);
+                vec![answer]
             }
             Message::SubscribeRequest(s) => self.subscribe(now, from, exchange, s),
             Message::Unsubscribe { subscription } => {

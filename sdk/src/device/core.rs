@@ -49,6 +49,8 @@ struct DeviceSession {
 pub(crate) struct Effects {
     /// Homes, access control or attribute values changed: save the device state.
     pub(crate) persist: bool,
+    /// The request opened a timed window: its follow-up comes on the same exchange.
+    pub(crate) awaits_follow_up: bool,
 }
 
 /// Everything the device knows, guarded by the runner's mutex.
@@ -218,7 +220,9 @@ impl DeviceCore {
         let answers = match &mut session.purpose {
             Purpose::Operational(requester) => {
                 let requester = *requester;
-                self.node.handle(now, &requester, &plain)
+                let answer = self.node.answer(now, &requester, &plain);
+                effects.awaits_follow_up = answer.awaits_follow_up;
+                answer.messages
             }
             Purpose::Commissioning(state) => {
                 let state = std::mem::replace(state, Commissioning::Finished);

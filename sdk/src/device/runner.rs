@@ -432,8 +432,9 @@ async fn serve_exchange(shared: Arc<Shared>, route: RouteId, mut ex: Exchange) {
     }
 }
 
-/// Answers protected messages on one exchange until the controller finishes it (a timed
-/// request and its follow-up share an exchange `[IM-40]`).
+/// Answers protected messages on one exchange: one request, or a timed request and its
+/// follow-up `[IM-40]`. After an answer that ends the exchange the device finishes its side at
+/// once, with the answer, instead of waiting for the controller's end [QUIC-6].
 async fn serve_protected(
     shared: &Shared,
     route: RouteId,
@@ -452,6 +453,7 @@ async fn serve_protected(
         if wake {
             shared.wake.notify_one();
         }
+        let follow_up = effects.awaits_follow_up;
         shared.apply(effects);
         match answers {
             Ok(answers) => {
@@ -465,6 +467,9 @@ async fn serve_protected(
                 ex.reset(orbit_quic::ErrorCode::NO_ERROR);
                 return Err(e);
             }
+        }
+        if !follow_up {
+            break;
         }
         next = match ex.recv_frame().await? {
             Some(f) if f.kind == FrameKind::PROTECTED => Some(f.payload.to_vec()),
