@@ -72,7 +72,9 @@ async fn pair_describe_control_subscribe_and_resume() {
     assert_eq!(read_on(&conn).await, Ok(Data::Bool(false)));
     // A timed invoke: the timed request and its follow-up share one exchange [IM-40].
     assert_eq!(
-        conn.invoke(toggle, Data::Struct(vec![]), true).await.unwrap(),
+        conn.invoke(toggle, Data::Struct(vec![]), true)
+            .await
+            .unwrap(),
         Ok(Data::Struct(vec![]))
     );
     assert_eq!(read_on(&conn).await, Ok(Data::Bool(true)));

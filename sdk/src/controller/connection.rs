@@ -163,13 +163,18 @@ impl DeviceConnection {
                 Some(_) => return Err(Cause::Unexpected),
                 None => return Err(Cause::Cut),
             };
-            let mut inner = self.shared.lock();
-            let plain = inner.protector.open(&mut frame)?.payload.to_vec();
-            let event = inner.client.handle(Instant::now(), &plain)?;
-            pending = inner.client.poll_transmit();
-            drop(inner);
+            let event = {
+                let mut inner = self.shared.lock();
+                let plain = inner.protector.open(&mut frame)?.payload.to_vec();
+                let event = inner.client.handle(Instant::now(), &plain)?;
+                pending = inner.client.poll_transmit();
+                event
+            };
             if let Some(e) = event {
                 let _ = ex.finish();
+                // The device finishes with its last answer: read that end too, so the stream
+                // is not dropped unread (which would cost a STOP_SENDING packet).
+                while let Ok(Some(_)) = ex.recv_frame().await {}
                 return Ok(e);
             }
         }

@@ -469,7 +469,12 @@ async fn serve_protected(
             }
         }
         if !follow_up {
-            break;
+            let _ = ex.finish();
+            // Read the controller's end of the stream (it came with the request) before
+            // letting go: a stream dropped unread makes QUIC send STOP_SENDING, one more
+            // packet each way for nothing.
+            let _ = tokio::time::timeout(FIRST_FRAME_TIMEOUT, ex.recv_frame()).await;
+            return Ok(());
         }
         next = match ex.recv_frame().await? {
             Some(f) if f.kind == FrameKind::PROTECTED => Some(f.payload.to_vec()),
