@@ -49,6 +49,8 @@ async fn pair_describe_control_subscribe_and_resume() {
     let conn = paired.connection;
     let (descriptor, _) = conn.describe().await.unwrap();
     assert_eq!(descriptor.product_id, Kind::Lamp.product_id());
+    // [DM-45] the controller keeps the verified descriptor from pairing.
+    assert_eq!(phone.cached_descriptor("lamp"), Some(descriptor));
 
     // Read, write, invoke.
     assert_eq!(read_on(&conn).await, Ok(Data::Bool(false)));

@@ -221,6 +221,14 @@ impl Controller {
         self.lock().devices.clone()
     }
 
+    /// The descriptor cached for the device `name`, as verified when it was last fetched
+    /// (at pairing, and after every full session handshake, `[DM-45]`).
+    pub fn cached_descriptor(&self, name: &str) -> Option<orbit_core::model::Descriptor> {
+        let bytes = self.device(name)?.descriptor?;
+        use orbit_core::codec::CborMessage;
+        orbit_core::model::Descriptor::decode(&bytes).ok()
+    }
+
     /// The device record called `name` (or with that node ID).
     pub fn device(&self, name: &str) -> Option<PairedDevice> {
         let state = self.lock();
@@ -384,6 +392,18 @@ impl Controller {
             }
         };
         let connection = DeviceConnection::new(link, established)?;
+        // [DM-45] after a full (not resumed) handshake the cached descriptor is fetched again:
+        // the device may have been updated or reset since.
+        let descriptor = if connection.resumed() {
+            None
+        } else {
+            Some(
+                timings
+                    .time(Phase::Describe, connection.describe())
+                    .await?
+                    .1,
+            )
+        };
         {
             let mut state = self.lock();
             if let Some(d) = state.find(name).and_then(|i| state.devices.get_mut(i)) {
@@ -391,6 +411,9 @@ impl Controller {
                 d.addresses.insert(0, target);
                 // Tickets are single-use [SESS-24]: keep the new one, or none.
                 d.ticket = connection.stored_ticket();
+                if descriptor.is_some() {
+                    d.descriptor = descriptor;
+                }
             }
         }
         timings.time(Phase::Store, async { self.save() }).await?;
