@@ -282,6 +282,18 @@ enum Target {
         request: Arc<Vec<u8>>,
         answer_len: usize,
     },
+    /// The interaction client and protector driven directly on an orbit-quic exchange, the
+    /// device node and its protector in the server task: Orbit's protocol work without the
+    /// SDK's runtime (a diagnostic: which part of the gap is protocol, which is runtime).
+    Core {
+        link: orbit_quic::Link,
+        client: Arc<
+            Mutex<(
+                orbit_core::interaction::Client,
+                orbit_core::protect::Protector,
+            )>,
+        >,
+    },
 }
 
 impl Target {
@@ -308,6 +320,24 @@ impl Target {
                 if !*early_fin {
                     ex.finish().unwrap();
                 }
+            }
+            Target::Core { link, client } => {
+                let sealed = {
+                    let mut c = client.lock().unwrap();
+                    let (_, req) = c.0.read(Instant::now(), read_on());
+                    let mut out = Vec::with_capacity(req.len() + 32);
+                    c.1.seal(&req, &mut out).unwrap();
+                    out
+                };
+                let mut ex = link.open_exchange().await.unwrap();
+                ex.send_frame(FrameKind::PROTECTED, &sealed).await.unwrap();
+                ex.finish().unwrap();
+                let f = ex.recv_frame().await.unwrap().unwrap();
+                let mut bytes = f.payload.to_vec();
+                let mut c = client.lock().unwrap();
+                let plain = c.1.open(&mut bytes).unwrap().payload.to_vec();
+                let event = c.0.handle(Instant::now(), &plain).unwrap();
+                assert!(event.is_some());
             }
             Target::Raw {
                 conn,
@@ -440,6 +470,57 @@ fn exchange_server(answer: Arc<Vec<u8>>) -> SocketAddr {
     addr
 }
 
+/// An orbit-quic server whose exchanges a lamp node answers through the device protector of
+/// a real session, with no SDK runtime around it; returns its address and the client half.
+fn core_server() -> (
+    SocketAddr,
+    Arc<
+        Mutex<(
+            orbit_core::interaction::Client,
+            orbit_core::protect::Protector,
+        )>,
+    >,
+) {
+    let now = Instant::now();
+    let mut node = Kind::Lamp.build(now, "L-2").unwrap();
+    let mut home = harness::Home::new(6);
+    home.install(&mut node);
+    let phone = home.controller(harness::ADMIN);
+    let s = harness::open_session(&mut home, &phone, now);
+    let requester = s.requester;
+    let device = Arc::new(Mutex::new((node, s.device)));
+    let server =
+        orbit_quic::Server::bind("127.0.0.1:0".parse().unwrap(), QuicConfig::default()).unwrap();
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Some(Ok(link)) = server.accept().await {
+            let device = device.clone();
+            tokio::spawn(async move {
+                while let Ok(Some(mut ex)) = link.accept_exchange().await {
+                    let device = device.clone();
+                    tokio::spawn(async move {
+                        if let Ok(Some(f)) = ex.recv_frame().await {
+                            let sealed = {
+                                let mut d = device.lock().unwrap();
+                                let mut bytes = f.payload.to_vec();
+                                let plain = d.1.open(&mut bytes).unwrap().payload.to_vec();
+                                let answers = d.0.handle(Instant::now(), &requester, &plain);
+                                let mut out = Vec::new();
+                                d.1.seal(&answers[0], &mut out).unwrap();
+                                out
+                            };
+                            let _ = ex.send_frame(FrameKind::PROTECTED, &sealed).await;
+                            let _ = ex.finish();
+                            while let Ok(Some(_)) = ex.recv_frame().await {}
+                        }
+                    });
+                }
+            });
+        }
+    });
+    (addr, Arc::new(Mutex::new((s.client, s.phone))))
+}
+
 async fn round_trips(scale: &Scale) {
     let cfg = QuicConfig::default();
     let device = start_lamp(DeviceConfig::default()).await;
@@ -489,11 +570,23 @@ async fn round_trips(scale: &Scale) {
         early_fin: true,
     };
 
+    let (core_addr, core_client) = core_server();
+    let core_link = orbit_quic::Client::new("127.0.0.1:0".parse().unwrap(), cfg.clone())
+        .unwrap()
+        .connect(core_addr)
+        .await
+        .unwrap();
+    let core = Target::Core {
+        link: core_link,
+        client: core_client,
+    };
+
     let targets = [
         ("raw quinn", raw),
         ("orbit-quic exchange", exchange),
         ("Orbit SDK read", orbit),
         ("orbit-quic, early FIN", early),
+        ("core on orbit-quic, no SDK", core),
     ];
     let mut seq: Vec<Batch> = targets.iter().map(|_| Batch::default()).collect();
     let mut conc: Vec<Batch> = targets.iter().map(|_| Batch::default()).collect();
@@ -538,11 +631,11 @@ async fn round_trips(scale: &Scale) {
         scale.rounds, scale.seq, scale.workers, scale.per_worker
     );
     println!(
-        "{:<22} {:>10} {:>10} {:>10} | {:>10} {:>10} {:>10}",
+        "{:<26} {:>10} {:>10} {:>10} | {:>10} {:>10} {:>10}",
         "", "p50", "p99", "req/s", "p50", "p99", "req/s"
     );
     println!(
-        "{:<22} {:^32} | {:^32}",
+        "{:<26} {:^32} | {:^32}",
         "variant",
         "1 in flight",
         format!("{} in flight", scale.workers)
@@ -553,7 +646,7 @@ async fn round_trips(scale: &Scale) {
     for (i, (name, _)) in targets.iter().enumerate() {
         let ((a, b, c), (d, e, f)) = med[i];
         println!(
-            "{name:<22} {:>10} {:>10} {:>10.0} | {:>10} {:>10} {:>10.0}",
+            "{name:<26} {:>10} {:>10} {:>10.0} | {:>10} {:>10} {:>10.0}",
             us(a),
             us(b),
             c,
@@ -562,15 +655,17 @@ async fn round_trips(scale: &Scale) {
             f
         );
     }
-    let (raw_m, ex_m, orbit_m, early_m) = (med[0], med[1], med[2], med[3]);
+    let (raw_m, ex_m, orbit_m, early_m, core_m) = (med[0], med[1], med[2], med[3], med[4]);
     for (name, m, base) in [
         ("Orbit / raw quinn", orbit_m, raw_m),
         ("orbit-quic / raw quinn", ex_m, raw_m),
         ("Orbit / orbit-quic", orbit_m, ex_m),
         ("early FIN / raw quinn", early_m, raw_m),
+        ("core, no SDK / raw", core_m, raw_m),
+        ("Orbit / core, no SDK", orbit_m, core_m),
     ] {
         println!(
-            "{name:<22} {:>10.2} {:>10.2} {:>10.2} | {:>10.2} {:>10.2} {:>10.2}",
+            "{name:<26} {:>10.2} {:>10.2} {:>10.2} | {:>10.2} {:>10.2} {:>10.2}",
             ratio(m.0 .0, base.0 .0),
             ratio(m.0 .1, base.0 .1),
             ratio(m.0 .2, base.0 .2),
