@@ -235,6 +235,25 @@ proptest! {
         }
     }
 
+    // The one-pass decoder builds exactly the value ciborium decodes from bytes the profile
+    // accepts, and accepts exactly what the scanner accepts [CBOR-2]..[CBOR-7].
+    #[test]
+    fn one_pass_decoder_agrees_with_ciborium(v in profile_value(), flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..3)) {
+        let mut bytes = Vec::new();
+        encode_value(&v, &mut bytes);
+        for (i, x) in flips {
+            let n = bytes.len();
+            bytes[i % n] ^= x;
+        }
+        let limits = Limits { max_message: 1 << 16, ..Limits::DEFAULT };
+        let ours = decode_value(&bytes, &limits);
+        prop_assert_eq!(ours.is_ok(), scan(&bytes, &limits).is_ok());
+        if let Ok(value) = ours {
+            let theirs: Value = ciborium::de::from_reader(bytes.as_slice()).unwrap();
+            prop_assert_eq!(value, theirs);
+        }
+    }
+
     #[test]
     fn structured_garbage_never_panics(v in profile_value(), flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4)) {
         let mut out = Vec::new();

@@ -61,9 +61,7 @@ pub fn encode_value(value: &Value, out: &mut Vec<u8>) {
 
 /// Validates `bytes` against the profile and `limits`, then decodes the single item they hold.
 pub fn decode_value(bytes: &[u8], limits: &Limits) -> Result<Value, CodecError> {
-    scan(bytes, limits)?;
-    // The scan already proved the bytes well formed, within limits and without trailing
-    // data, so ciborium's recursion limit only needs to match ours.
-    ciborium::de::from_reader_with_recursion_limit(bytes, limits.max_depth + 1)
-        .map_err(|e| CodecError::Malformed(e.to_string()))
+    // One pass both enforces the profile and builds the value: the scanner already reads
+    // every head, so a second decode by ciborium would only repeat its work.
+    scan::scan_value(bytes, limits)
 }

@@ -1,4 +1,5 @@
 use super::CodecError;
+use ciborium::value::{Integer, Value};
 
 /// Hard limits applied while scanning a message `[CBOR-10]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +52,77 @@ const SIMPLE_NULL: u64 = 22;
 /// `[CBOR-4]` (definite lengths), `[CBOR-5]` (allowed types), `[CBOR-6]` (UTF-8 text),
 /// `[CBOR-7]` (map keys strictly ascending by encoding) and `[CBOR-10]` (limits).
 pub fn scan(bytes: &[u8], limits: &Limits) -> Result<(), CodecError> {
+    walk::<Check>(bytes, limits)
+}
+
+/// Checks `bytes` exactly as [`scan`] does and, in the same pass, builds the value they hold.
+pub(crate) fn scan_value(bytes: &[u8], limits: &Limits) -> Result<Value, CodecError> {
+    walk::<Build>(bytes, limits)
+}
+
+/// What the scanner makes of each item it has checked: nothing ([`Check`]) or a [`Value`]
+/// ([`Build`]).
+trait Sink {
+    type Out;
+    fn uint(v: u64) -> Self::Out;
+    fn nint(v: u64) -> Self::Out;
+    fn bytes(b: &[u8]) -> Self::Out;
+    fn text(t: &str) -> Self::Out;
+    fn simple(v: u64) -> Self::Out;
+    fn array(items: Vec<Self::Out>) -> Self::Out;
+    fn map(entries: Vec<(Self::Out, Self::Out)>) -> Self::Out;
+}
+
+/// Checks only; nothing is allocated (vectors of `()` never allocate).
+struct Check;
+
+impl Sink for Check {
+    type Out = ();
+    fn uint(_: u64) {}
+    fn nint(_: u64) {}
+    fn bytes(_: &[u8]) {}
+    fn text(_: &str) {}
+    fn simple(_: u64) {}
+    fn array(_: Vec<()>) {}
+    fn map(_: Vec<((), ())>) {}
+}
+
+/// Builds the value as ciborium would decode it.
+struct Build;
+
+impl Sink for Build {
+    type Out = Value;
+    fn uint(v: u64) -> Value {
+        Value::Integer(v.into())
+    }
+    fn nint(v: u64) -> Value {
+        // CBOR major type 1 holds -1 - v, which always fits ciborium's integer range.
+        Value::Integer(
+            Integer::try_from(-1 - i128::from(v)).unwrap_or_else(|_| Integer::from(0u8)),
+        )
+    }
+    fn bytes(b: &[u8]) -> Value {
+        Value::Bytes(b.to_vec())
+    }
+    fn text(t: &str) -> Value {
+        Value::Text(t.to_owned())
+    }
+    fn simple(v: u64) -> Value {
+        match v {
+            SIMPLE_NULL => Value::Null,
+            SIMPLE_FALSE => Value::Bool(false),
+            _ => Value::Bool(true),
+        }
+    }
+    fn array(items: Vec<Value>) -> Value {
+        Value::Array(items)
+    }
+    fn map(entries: Vec<(Value, Value)>) -> Value {
+        Value::Map(entries)
+    }
+}
+
+fn walk<S: Sink>(bytes: &[u8], limits: &Limits) -> Result<S::Out, CodecError> {
     if bytes.len() > limits.max_message {
         return Err(CodecError::MessageTooLarge {
             len: bytes.len(),
@@ -63,13 +135,13 @@ pub fn scan(bytes: &[u8], limits: &Limits) -> Result<(), CodecError> {
         items: 0,
         limits,
     };
-    s.item(0)?;
+    let out = s.item::<S>(0)?;
     if s.pos != bytes.len() {
         return Err(CodecError::TrailingBytes {
             count: bytes.len() - s.pos,
         });
     }
-    Ok(())
+    Ok(out)
 }
 
 struct Scanner<'a> {
@@ -154,7 +226,7 @@ impl<'a> Scanner<'a> {
         Ok(len)
     }
 
-    fn item(&mut self, depth: usize) -> Result<(), CodecError> {
+    fn item<S: Sink>(&mut self, depth: usize) -> Result<S::Out, CodecError> {
         if depth > self.limits.max_depth {
             return Err(CodecError::TooDeep {
                 max: self.limits.max_depth,
@@ -163,7 +235,9 @@ impl<'a> Scanner<'a> {
         self.count_item()?;
         let head = self.head()?;
         match head.major {
-            MAJOR_UINT | MAJOR_NINT | MAJOR_SIMPLE => Ok(()),
+            MAJOR_UINT => Ok(S::uint(head.arg)),
+            MAJOR_NINT => Ok(S::nint(head.arg)),
+            MAJOR_SIMPLE => Ok(S::simple(head.arg)),
             MAJOR_BYTES | MAJOR_TEXT => {
                 if head.arg > self.limits.max_string as u64 {
                     return Err(CodecError::StringTooLong {
@@ -172,24 +246,31 @@ impl<'a> Scanner<'a> {
                     });
                 }
                 let body = self.take(head.arg)?;
-                if head.major == MAJOR_TEXT && std::str::from_utf8(body).is_err() {
-                    return Err(CodecError::InvalidUtf8 {
+                if head.major == MAJOR_TEXT {
+                    let text = std::str::from_utf8(body).map_err(|_| CodecError::InvalidUtf8 {
                         offset: head.offset,
-                    });
+                    })?;
+                    Ok(S::text(text))
+                } else {
+                    Ok(S::bytes(body))
                 }
-                Ok(())
             }
             MAJOR_ARRAY => {
-                for _ in 0..self.collection_len(head.arg)? {
-                    self.item(depth + 1)?;
+                let len = self.collection_len(head.arg)?;
+                // The length is within the collection limit, so reserving it is bounded.
+                let mut items = Vec::with_capacity(len as usize);
+                for _ in 0..len {
+                    items.push(self.item::<S>(depth + 1)?);
                 }
-                Ok(())
+                Ok(S::array(items))
             }
             MAJOR_MAP => {
+                let len = self.collection_len(head.arg)?;
+                let mut entries = Vec::with_capacity(len as usize);
                 let mut previous: Option<&'a [u8]> = None;
-                for _ in 0..self.collection_len(head.arg)? {
+                for _ in 0..len {
                     let key_start = self.pos;
-                    self.item(depth + 1)?;
+                    let key_value = self.item::<S>(depth + 1)?;
                     let key = self
                         .bytes
                         .get(key_start..self.pos)
@@ -200,10 +281,11 @@ impl<'a> Scanner<'a> {
                         return Err(CodecError::MapKeyOrder { offset: key_start });
                     }
                     previous = Some(key);
-                    self.item(depth + 1)?;
+                    entries.push((key_value, self.item::<S>(depth + 1)?));
                 }
-                Ok(())
+                Ok(S::map(entries))
             }
+            // Tags are outside the profile [CBOR-5].
             MAJOR_TAG => Err(CodecError::UnsupportedType {
                 offset: head.offset,
             }),
