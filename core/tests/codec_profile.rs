@@ -235,6 +235,16 @@ proptest! {
         }
     }
 
+    // The direct encoder writes exactly what ciborium writes for every value of the profile.
+    #[test]
+    fn direct_encoder_agrees_with_ciborium(v in profile_value()) {
+        let mut ours = Vec::new();
+        encode_value(&v, &mut ours);
+        let mut theirs = Vec::new();
+        ciborium::ser::into_writer(&v, &mut theirs).unwrap();
+        prop_assert_eq!(ours, theirs);
+    }
+
     // The one-pass decoder builds exactly the value ciborium decodes from bytes the profile
     // accepts, and accepts exactly what the scanner accepts [CBOR-2]..[CBOR-7].
     #[test]
@@ -263,5 +273,38 @@ proptest! {
             out[i % n] ^= x;
         }
         let _ = decode_value(&out, &Limits::DEFAULT);
+    }
+}
+
+// [CBOR-3] the direct encoder picks the shortest head at every length boundary, as ciborium
+// does, for both signs, and the one-pass decoder reads them back.
+#[test]
+fn integer_heads_at_every_boundary() {
+    let edges: [u64; 11] = [
+        0,
+        1,
+        23,
+        24,
+        255,
+        256,
+        65_535,
+        65_536,
+        u64::from(u32::MAX),
+        u64::from(u32::MAX) + 1,
+        u64::MAX,
+    ];
+    let limits = Limits::DEFAULT;
+    for n in edges {
+        let positive = Value::Integer(n.into());
+        let negative =
+            Value::Integer(ciborium::value::Integer::try_from(-1 - i128::from(n)).unwrap());
+        for v in [positive, negative] {
+            let mut ours = Vec::new();
+            encode_value(&v, &mut ours);
+            let mut theirs = Vec::new();
+            ciborium::ser::into_writer(&v, &mut theirs).unwrap();
+            assert_eq!(ours, theirs, "{v:?}");
+            assert_eq!(decode_value(&ours, &limits).unwrap(), v);
+        }
     }
 }

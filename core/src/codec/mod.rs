@@ -52,10 +52,67 @@ pub trait CborMessage: Sized {
 /// The encoding is deterministic when every map in `value` was built by [`MapBuilder`] (or
 /// has keys in the profile's order), which every message type in this crate guarantees.
 pub fn encode_value(value: &Value, out: &mut Vec<u8>) {
-    // Writing into a Vec cannot fail, and every Value variant has an encoding; the error arm
-    // exists only because ciborium's signature is generic over writers.
-    if ciborium::ser::into_writer(value, &mut *out).is_err() {
-        out.clear();
+    match value {
+        Value::Integer(i) => {
+            let i = i128::from(*i);
+            match u64::try_from(i) {
+                Ok(u) => head(out, 0, u),
+                // Major type 1 holds -1 - n; ciborium's integers stay within -2^64.
+                Err(_) => head(out, 1, u64::try_from(-1 - i).unwrap_or(u64::MAX)),
+            }
+        }
+        Value::Bytes(b) => {
+            head(out, 2, b.len() as u64);
+            out.extend_from_slice(b);
+        }
+        Value::Text(t) => {
+            head(out, 3, t.len() as u64);
+            out.extend_from_slice(t.as_bytes());
+        }
+        Value::Array(items) => {
+            head(out, 4, items.len() as u64);
+            for item in items {
+                encode_value(item, out);
+            }
+        }
+        Value::Map(entries) => {
+            head(out, 5, entries.len() as u64);
+            for (k, v) in entries {
+                encode_value(k, out);
+                encode_value(v, out);
+            }
+        }
+        Value::Bool(false) => out.push(0xf4),
+        Value::Bool(true) => out.push(0xf5),
+        Value::Null => out.push(0xf6),
+        // Outside the profile (floats, tags): never built by this crate; ciborium writes them
+        // so that whatever a caller built still has an encoding (which a receiver rejects).
+        other => {
+            if ciborium::ser::into_writer(other, &mut *out).is_err() {
+                out.clear();
+            }
+        }
+    }
+}
+
+/// Appends a CBOR head of `major` type with argument `arg` in its shortest form `[CBOR-3]`.
+fn head(out: &mut Vec<u8>, major: u8, arg: u64) {
+    let m = major << 5;
+    match arg {
+        0..=23 => out.push(m | arg as u8),
+        24..=0xff => out.extend_from_slice(&[m | 24, arg as u8]),
+        0x100..=0xffff => {
+            out.push(m | 25);
+            out.extend_from_slice(&(arg as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(m | 26);
+            out.extend_from_slice(&(arg as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(m | 27);
+            out.extend_from_slice(&arg.to_be_bytes());
+        }
     }
 }
 

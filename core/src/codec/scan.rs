@@ -97,9 +97,7 @@ impl Sink for Build {
     }
     fn nint(v: u64) -> Value {
         // CBOR major type 1 holds -1 - v, which always fits ciborium's integer range.
-        Value::Integer(
-            Integer::try_from(-1 - i128::from(v)).unwrap_or_else(|_| Integer::from(0u8)),
-        )
+        Value::Integer(Integer::try_from(-1 - i128::from(v)).unwrap_or_else(|_| Integer::from(0u8)))
     }
     fn bytes(b: &[u8]) -> Value {
         Value::Bytes(b.to_vec())
