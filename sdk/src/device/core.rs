@@ -12,7 +12,7 @@ use orbit_core::device::{DeviceNode, NodeEvent, Outgoing, Requester};
 use orbit_core::pairing::{PairingKeys, PairingWindow};
 use orbit_core::protect::{Header, ProtectConfig, Protector};
 use orbit_core::session::{Established, TicketStore};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Identifies the connection a session last spoke on, so reports go back the same way.
@@ -65,6 +65,8 @@ pub(crate) struct DeviceCore {
     max_sessions: usize,
     /// The access control list and persistent values as last saved, to notice changes.
     saved_fingerprint: Vec<u8>,
+    /// Connections that are open now.
+    live_routes: HashSet<RouteId>,
     /// The node's state revision when the fingerprint was last compared: when it has not
     /// moved, nothing can have changed and the fingerprint is not recomputed.
     checked_revision: u64,
@@ -98,29 +100,19 @@ impl DeviceCore {
             max_sessions,
             saved_fingerprint: Vec::new(),
             checked_revision: 0,
+            live_routes: HashSet::new(),
         };
         core.mark_saved();
         core
     }
 
-    /// A session identifier no current session uses `[MSG-2]`. When the device holds as many
-    /// sessions as it allows, the least recently active session without a connection makes
-    /// room; if every session has a connection, the new one is refused (`busy`).
+    /// A session identifier no current session uses `[MSG-2]`. Refuses (`busy`) only when the
+    /// device is full of sessions that all have a live connection; room is made when the new
+    /// session is established, not before, so an unauthenticated handshake costs no one their
+    /// session.
     pub(crate) fn fresh_session_id(&mut self) -> Result<u32, DeviceError> {
-        if self.sessions.len() >= self.max_sessions {
-            let idle = self
-                .sessions
-                .iter()
-                .filter(|(_, s)| s.route.is_none())
-                .min_by_key(|(_, s)| s.last_active)
-                .map(|(id, _)| *id);
-            match idle {
-                Some(id) => {
-                    self.sessions.remove(&id);
-                    self.node.session_closed(u64::from(id));
-                }
-                None => return Err(DeviceError::TooManySessions(self.max_sessions)),
-            }
+        if self.sessions.len() >= self.max_sessions && self.idle_session().is_none() {
+            return Err(DeviceError::TooManySessions(self.max_sessions));
         }
         loop {
             let mut b = [0u8; 4];
@@ -132,6 +124,40 @@ impl DeviceCore {
         }
     }
 
+    /// The least recently active session without a connection.
+    fn idle_session(&self) -> Option<u32> {
+        self.sessions
+            .iter()
+            .filter(|(_, s)| s.route.is_none())
+            .min_by_key(|(_, s)| s.last_active)
+            .map(|(id, _)| *id)
+    }
+
+    /// Makes room for one more session: when the device is full, the least recently active
+    /// session without a connection goes.
+    fn make_room(&mut self) -> Result<(), DeviceError> {
+        if self.sessions.len() < self.max_sessions {
+            return Ok(());
+        }
+        let id = self
+            .idle_session()
+            .ok_or(DeviceError::TooManySessions(self.max_sessions))?;
+        self.sessions.remove(&id);
+        self.node.session_closed(u64::from(id));
+        Ok(())
+    }
+
+    /// A connection was accepted: sessions may take it as their route.
+    pub(crate) fn route_opened(&mut self, route: RouteId) {
+        self.live_routes.insert(route);
+    }
+
+    /// `route` if its connection is still open, else `None` (a session established just as
+    /// its connection closed must not be pinned to it).
+    fn live(&self, route: RouteId) -> Option<RouteId> {
+        self.live_routes.contains(&route).then_some(route)
+    }
+
     /// Registers a PASE session whose keys a pairing handshake just produced.
     pub(crate) fn add_pase_session(
         &mut self,
@@ -141,6 +167,11 @@ impl DeviceCore {
     ) -> Result<(), DeviceError> {
         let protector = Protector::new(keys.session_keys(), ProtectConfig::default())?;
         let state = ExpectAttestationRequest::new(keys.attestation_challenge, now);
+        // Commissioning needs the connection pairing ran on; without it the session is useless.
+        let Some(route) = self.live(route) else {
+            return Ok(());
+        };
+        self.make_room()?;
         self.sessions.insert(
             keys.device_session_id,
             DeviceSession {
@@ -161,6 +192,7 @@ impl DeviceCore {
     ) -> Result<(), DeviceError> {
         let protector = Protector::new(established.session_keys(), ProtectConfig::default())?;
         let id = established.local_session_id.0;
+        self.make_room()?;
         let requester = Requester {
             session: u64::from(id),
             home: established.peer.home_id,
@@ -171,7 +203,7 @@ impl DeviceCore {
             DeviceSession {
                 protector,
                 purpose: Purpose::Operational(requester),
-                route: Some(route),
+                route: self.live(route),
                 last_active: Instant::now(),
             },
         );
@@ -187,6 +219,7 @@ impl DeviceCore {
     /// connection carries them or the device needs their room `[QUIC-20]`. A PASE session
     /// ends with its connection: commissioning is one short conversation.
     pub(crate) fn route_closed(&mut self, route: RouteId) {
+        self.live_routes.remove(&route);
         self.sessions.retain(|_, s| {
             let on_route = s.route == Some(route);
             !(on_route && matches!(s.purpose, Purpose::Commissioning(_)))
@@ -215,7 +248,9 @@ impl DeviceCore {
             .get_mut(&id)
             .ok_or(DeviceError::UnknownSession(id))?;
         let plain = session.protector.open(&mut datagram)?.payload.to_vec();
-        session.route = Some(route);
+        if self.live_routes.contains(&route) {
+            session.route = Some(route);
+        }
         session.last_active = now;
         let answers = match &mut session.purpose {
             Purpose::Operational(requester) => {
@@ -357,7 +392,13 @@ impl DeviceCore {
     /// Runs timers: subscription reports, behaviours, the pairing window. Returns the sealed
     /// reports with the route each goes on.
     pub(crate) fn tick(&mut self, now: Instant, effects: &mut Effects) -> Vec<(RouteId, Vec<u8>)> {
+        let failures = (self.window.failed_attempts(), self.window.is_locked_out());
         self.window.handle_timeout(now);
+        // A handshake abandoned at its deadline counts as a failed attempt [PAIR-25], which
+        // must survive a restart [PAIR-27].
+        if (self.window.failed_attempts(), self.window.is_locked_out()) != failures {
+            effects.persist = true;
+        }
         let outgoing = self.node.handle_timeout(now);
         self.drain_node_events(now, effects);
         self.sync_window_attribute(now);
@@ -384,7 +425,10 @@ impl DeviceCore {
         while let Some(event) = self.node.poll_event() {
             match event {
                 NodeEvent::OpenPairingWindow { duration } => {
-                    if let Err(e) = self.window.open(now, duration) {
+                    // A remote administrator opens the window for another home [ACL-10]; only
+                    // a local user action resets the failure count or lifts a lock-out
+                    // [PAIR-27], so this open keeps both.
+                    if let Err(e) = self.window.open_at_power_up(now, duration) {
                         tracing::warn!(error = %e, "pairing window not opened");
                     }
                 }
@@ -396,6 +440,7 @@ impl DeviceCore {
                 other => tracing::debug!(?other, "node event ignored"),
             }
         }
+        self.sync_window_attribute(now);
         let revision = self.node.state_revision();
         if revision != self.checked_revision {
             self.checked_revision = revision;
@@ -431,5 +476,11 @@ impl DeviceCore {
     pub(crate) fn mark_saved(&mut self) {
         self.saved_fingerprint = self.fingerprint();
         self.checked_revision = self.node.state_revision();
+    }
+
+    /// Records that the state captured at node revision `revision` reached the store.
+    pub(crate) fn mark_saved_at(&mut self, revision: u64, state: &super::persist::DeviceState) {
+        self.saved_fingerprint = state.fingerprint();
+        self.checked_revision = revision;
     }
 }

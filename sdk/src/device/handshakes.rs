@@ -8,6 +8,7 @@ use super::DeviceError;
 use orbit_core::codec::CborMessage;
 use orbit_core::pairing::Device as PairingResponder;
 use orbit_core::session::{encode_status, Now, Responder, SessionId, Sigma1Outcome};
+use orbit_core::status::Status;
 use orbit_core::version::SUPPORTED;
 use orbit_quic::{Exchange, FrameKind};
 use std::time::Instant;
@@ -38,10 +39,21 @@ pub(crate) async fn serve_pairing(
     first: Vec<u8>,
 ) -> Result<(), DeviceError> {
     let result = pairing_steps(shared, route, ex, first).await;
-    if let Err(DeviceError::Pairing(e)) = &result {
-        if let Some(status) = e.status_message() {
-            let _ = ex.send_frame(FrameKind::PAIRING, &status.to_bytes()).await;
-        }
+    // The window may have closed (paired, locked out) or counted a failure: its attribute
+    // follows at once [PAIR-29].
+    shared.lock().sync_window_attribute(Instant::now());
+    // [PAIR-30] say why the handshake ended, unless the controller ended it with a status.
+    let status = match &result {
+        Ok(()) => None,
+        Err(DeviceError::Pairing(e)) => e.status_message().map(|m| m.status),
+        Err(DeviceError::HandshakeTimeout) => Some(Status::TIMEOUT),
+        Err(DeviceError::TooManySessions(_)) => Some(Status::BUSY),
+        Err(DeviceError::Crypto(_)) => Some(Status::FAILURE),
+        Err(_) => None,
+    };
+    if let Some(status) = status {
+        let message = orbit_core::pairing::PairingStatus { status };
+        let _ = ex.send_frame(FrameKind::PAIRING, &message.to_bytes()).await;
     }
     let _ = ex.finish();
     result
@@ -121,6 +133,8 @@ pub(crate) async fn serve_session(
     let result = session_steps(shared, route, ex, first).await;
     if let Err(e) = &result {
         let status = match e {
+            // A status received in place of sigma3 is never answered [SESS-36].
+            DeviceError::Session(orbit_core::session::SessionError::PeerStatus(_)) => None,
             DeviceError::Session(e) => Some(e.status()),
             DeviceError::TooManyHandshakes | DeviceError::TooManySessions(_) => {
                 Some(orbit_core::status::Status::BUSY)
@@ -148,26 +162,40 @@ async fn session_steps(
     ex: &mut Exchange,
     first: Vec<u8>,
 ) -> Result<(), DeviceError> {
-    let _permit = shared
-        .handshakes
-        .try_acquire()
-        .map_err(|_| DeviceError::TooManyHandshakes)?;
     let mut out = Vec::new();
-    let outcome = {
+    let (outcome, ticket_taken) = {
         let mut core = shared.lock();
         let core = &mut *core;
         let id = SessionId(core.fresh_session_id()?);
+        let tickets_before = core.tickets.len();
         let mut responder = Responder {
             homes: &core.homes,
             tickets: &mut core.tickets,
             versions: SUPPORTED,
         };
-        responder.handle_sigma1(&first, id, &mut core.rng, now(), &mut out)?
+        let outcome = responder.handle_sigma1(&first, id, &mut core.rng, now(), &mut out);
+        (outcome, core.tickets.len() < tickets_before)
     };
-    ex.send_frame(FrameKind::SESSION, &out).await?;
+    // A ticket named in sigma1 is spent whatever happens next [SESS-25]; on disk too, even
+    // when the handshake then fails.
+    if ticket_taken && outcome.is_err() {
+        shared.persist();
+    }
+    let outcome = outcome?;
     let established = match outcome {
-        Sigma1Outcome::Resumed(established) => established,
+        Sigma1Outcome::Resumed(established) => {
+            ex.send_frame(FrameKind::SESSION, &out).await?;
+            established
+        }
         Sigma1Outcome::Full(expect3) => {
+            // Only a full handshake waits for sigma3; at most MAX_PENDING_HANDSHAKES do at
+            // once [SESS-34] (a resumed one leaves nothing pending). Checked before sigma2
+            // goes out, so a refused initiator gets busy instead of a sigma2 to answer.
+            let _permit = shared
+                .handshakes
+                .try_acquire()
+                .map_err(|_| DeviceError::TooManyHandshakes)?;
+            ex.send_frame(FrameKind::SESSION, &out).await?;
             let sigma3 = next_frame(ex, FrameKind::SESSION, expect3.deadline()).await?;
             let mut core = shared.lock();
             let core = &mut *core;

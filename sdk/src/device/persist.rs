@@ -161,6 +161,22 @@ impl DeviceState {
         store
     }
 
+    /// The fingerprint of the access control list and persistent values this state holds, as
+    /// [`fingerprint`] computes it for a node.
+    pub(crate) fn fingerprint(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for e in &self.acl {
+            out.extend_from_slice(e);
+        }
+        for (ep, cap, attr, v) in &self.values {
+            out.extend(ep.to_be_bytes());
+            out.extend(cap.to_be_bytes());
+            out.extend(attr.to_be_bytes());
+            out.extend_from_slice(v);
+        }
+        out
+    }
+
     /// The identity this state holds.
     pub(crate) fn identity(&self) -> Result<DeviceIdentity, DeviceError> {
         let seed: [u8; 32] = self

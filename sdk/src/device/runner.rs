@@ -59,6 +59,8 @@ pub(crate) struct Shared {
     routes: Mutex<HashMap<RouteId, Link>>,
     next_route: AtomicU64,
     wake: Notify,
+    /// Held while a save is captured and written.
+    saving: Mutex<()>,
     /// The deadline the timer task sleeps until, so that a request wakes it only when it
     /// made something due earlier.
     timer_deadline: Mutex<Option<Instant>>,
@@ -98,10 +100,15 @@ impl Shared {
 
     /// Saves the device state if a store is attached: after commissioning, access control or
     /// persistent value changes, pairing failures `[PAIR-27]` and new resumption tickets.
+    ///
+    /// One save at a time, each capturing the state after the previous one was written, so a
+    /// newer state is never overwritten by an older snapshot; the state counts as saved only
+    /// once the store has it, so a failed save is retried at the next change.
     pub(crate) fn persist(&self) {
         let Some(store) = &self.store else { return };
-        let state = {
-            let mut core = self.lock();
+        let _one_at_a_time = self.saving.lock().unwrap_or_else(|p| p.into_inner());
+        let (state, revision) = {
+            let core = self.lock();
             let state = DeviceState::capture(
                 &core.identity,
                 &core.homes,
@@ -110,13 +117,13 @@ impl Shared {
                 core.window.failed_attempts(),
                 core.window.is_locked_out(),
             );
-            core.mark_saved();
-            state
+            (state, core.node.state_revision())
         };
         let saved =
             device_key().and_then(|key| Ok(orbit_store::save_doc(store.as_ref(), &key, &state)?));
-        if let Err(e) = saved {
-            tracing::error!(error = %e, "device state not saved");
+        match saved {
+            Ok(()) => self.lock().mark_saved_at(revision, &state),
+            Err(e) => tracing::error!(error = %e, "device state not saved"),
         }
     }
 
@@ -241,6 +248,7 @@ impl Device {
             routes: Mutex::new(HashMap::new()),
             next_route: AtomicU64::new(1),
             wake: Notify::new(),
+            saving: Mutex::new(()),
             timer_deadline: Mutex::new(None),
             handshakes: Semaphore::new(MAX_PENDING_HANDSHAKES),
             store,
@@ -390,6 +398,7 @@ async fn accept_loop(shared: Arc<Shared>, server: Arc<Server>) {
 async fn serve_connection(shared: Arc<Shared>, link: Link) {
     let route = shared.next_route.fetch_add(1, Ordering::Relaxed);
     shared.routes().insert(route, link.clone());
+    shared.lock().route_opened(route);
     loop {
         match link.accept_exchange().await {
             Ok(Some(ex)) => {
@@ -476,10 +485,19 @@ async fn serve_protected(
             let _ = tokio::time::timeout(FIRST_FRAME_TIMEOUT, ex.recv_frame()).await;
             return Ok(());
         }
-        next = match ex.recv_frame().await? {
-            Some(f) if f.kind == FrameKind::PROTECTED => Some(f.payload.to_vec()),
-            Some(f) => return Err(DeviceError::UnexpectedFrame(f.kind.0)),
-            None => None,
+        // The follow-up must come within the timed window the device just opened; waiting
+        // longer would only hold a stream for a request the device will refuse anyway.
+        let window = Duration::from_millis(orbit_core::device::MAX_TIMED_TIMEOUT_MS.into());
+        next = match tokio::time::timeout(window + FIRST_FRAME_TIMEOUT, ex.recv_frame()).await {
+            Err(_) => {
+                ex.reset(orbit_quic::ErrorCode::STALLED);
+                return Err(DeviceError::HandshakeTimeout);
+            }
+            Ok(r) => match r? {
+                Some(f) if f.kind == FrameKind::PROTECTED => Some(f.payload.to_vec()),
+                Some(f) => return Err(DeviceError::UnexpectedFrame(f.kind.0)),
+                None => None,
+            },
         };
     }
     let _ = ex.finish();
