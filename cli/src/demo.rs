@@ -24,13 +24,6 @@ use std::time::{Duration, Instant};
 /// The lock's PIN in the demo.
 const PIN: &[u8] = b"2468";
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 fn loopback() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
@@ -48,7 +41,7 @@ async fn start(
                 k => k.build(now, &format!("demo-{}", k.name()))?,
             })
         },
-        move || DeviceIdentity::development(kind.product_id(), serial, unix_now()),
+        move || DeviceIdentity::development(kind.product_id(), serial, orbit_sdk::unix_now()),
         DeviceConfig {
             listen: loopback(),
             discovery: Some(DiscoveryConfig::loopback()),

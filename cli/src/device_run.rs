@@ -14,13 +14,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 /// A serial number for a newly manufactured reference device.
 fn serial() -> u64 {
     use orbit_core::crypto::Random;
@@ -42,7 +35,7 @@ pub(crate) async fn run(
     let device = Device::open(
         store,
         |now| Ok(kind.build(now, &format!("{}-1", kind.name()))?),
-        || DeviceIdentity::development(kind.product_id(), serial(), unix_now()),
+        || DeviceIdentity::development(kind.product_id(), serial(), orbit_sdk::unix_now()),
         DeviceConfig {
             listen,
             // Advertised while the window is open and once per home [DISC-5], [DISC-10].

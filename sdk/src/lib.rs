@@ -11,3 +11,12 @@
 pub mod controller;
 pub mod device;
 mod ticket;
+
+/// Seconds since the Unix epoch by the system clock, for certificate and ticket validity; 0
+/// on a clock set before 1970 (certificate checks then fail with a clear expiry error).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

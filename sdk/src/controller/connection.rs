@@ -334,6 +334,11 @@ async fn report_loop(link: Link, shared: Arc<Shared>) {
         let frame = match link.accept_unsolicited().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
+            // One bad report stream ends only itself [QUIC-14]; the connection goes on.
+            Err(e) if e.is_stream_error() => {
+                tracing::debug!(error = %e, "report stream dropped");
+                continue;
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "report stream ended");
                 break;
@@ -381,7 +386,13 @@ async fn timer_loop(shared: Arc<Shared>) {
     loop {
         let next = shared.lock().client.poll_timeout();
         match next {
-            Some(t) => tokio::time::sleep_until(t.into()).await,
+            // A new subscription may be due earlier than the deadline slept on.
+            Some(t) => {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(t.into()) => {}
+                    _ = shared.subscribed.notified() => continue,
+                }
+            }
             // Nothing to watch: sleep until a subscription starts, not on a fixed tick, so an
             // idle connection costs no wake-ups.
             None => shared.subscribed.notified().await,

@@ -13,17 +13,12 @@ use orbit_core::protect::{ProtectConfig, Protector};
 use orbit_core::session::{Established, Initiator, Now, SessionId, Ticket};
 use orbit_core::version::SUPPORTED;
 use orbit_quic::{Exchange, FrameKind, Link};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// How long the controller waits for any one answer during pairing and session setup.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+pub(crate) use crate::unix_now;
 
 pub(crate) fn random_u32(rng: &mut SystemRandom) -> Result<u32, Cause> {
     let mut b = [0u8; 4];

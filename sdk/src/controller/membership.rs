@@ -93,6 +93,15 @@ impl Controller {
         privilege: Privilege,
     ) -> Result<Admission, ControllerError> {
         let public_key = PublicKey::from_slice(&request.public_key).in_phase(Phase::InstallHome)?;
+        let taken =
+            node == super::CONTROLLER_NODE || self.lock().devices.iter().any(|d| d.node_id == node);
+        if taken {
+            return Err(ControllerError::new(
+                Phase::InstallHome,
+                Cause::NotFound(format!("node ID {node:#x} is already in use in this home")),
+            ));
+        }
+        let _issuing = self.issuing.lock().await;
         let (cert, root) = {
             let mut state = self.lock();
             let mut authority = state.authority().in_phase(Phase::InstallHome)?;

@@ -116,6 +116,11 @@ pub struct Controller {
     state: Mutex<ControllerState>,
     quic: Client,
     trust: TrustStore,
+    /// Held while a save is captured and written, so saves land in order.
+    saving: Mutex<()>,
+    /// Held for a whole pairing or admission: each issues certificates from the home's
+    /// authority and assigns a node ID, which must not interleave.
+    issuing: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Controller {
@@ -178,6 +183,8 @@ impl Controller {
             state: Mutex::new(state),
             quic,
             trust,
+            saving: Mutex::new(()),
+            issuing: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -186,6 +193,7 @@ impl Controller {
     }
 
     fn save(&self) -> Result<(), ControllerError> {
+        let _in_order = self.saving.lock().unwrap_or_else(|p| p.into_inner());
         let state = self.lock().clone();
         orbit_store::save_doc(self.store.as_ref(), &record()?, &state).in_phase(Phase::Store)
     }
@@ -218,7 +226,12 @@ impl Controller {
 
     /// The devices paired into the home.
     pub fn devices(&self) -> Vec<PairedDevice> {
-        self.lock().devices.clone()
+        self.lock()
+            .devices
+            .iter()
+            .cloned()
+            .map(PairedDevice::without_ticket)
+            .collect()
     }
 
     /// The descriptor cached for the device `name`, as verified when it was last fetched
@@ -231,6 +244,12 @@ impl Controller {
 
     /// The device record called `name` (or with that node ID).
     pub fn device(&self, name: &str) -> Option<PairedDevice> {
+        self.record(name).map(PairedDevice::without_ticket)
+    }
+
+    /// The stored record of `name`, resumption ticket included (never handed out: the ticket
+    /// is a secret).
+    fn record(&self, name: &str) -> Option<PairedDevice> {
         let state = self.lock();
         state.find(name).and_then(|i| state.devices.get(i).cloned())
     }
@@ -262,6 +281,8 @@ impl Controller {
                 handshakes::pase(&link, code.passcode(), &mut rng),
             )
             .await?;
+        // One issuer at a time: the node ID and certificate serials come from shared state.
+        let _issuing = self.issuing.lock().await;
         let (mut authority, node_id) = {
             let state = self.lock();
             (
@@ -284,17 +305,11 @@ impl Controller {
             &mut timings,
         )
         .await?;
-        let membership = self.lock().membership().in_phase(Phase::Session)?;
-        let established = timings
-            .time(
-                Phase::Session,
-                handshakes::open_session(&link, &membership, node_id, None, &mut rng),
-            )
-            .await?;
-        let connection = DeviceConnection::new(link, established)?;
-        let (_, descriptor) = timings.time(Phase::Describe, connection.describe()).await?;
+        // The device now belongs to the home: record it at once, so that a failure in the
+        // steps below leaves a device the controller knows (and can unpair), and its node ID
+        // is never handed out again.
         let attested = &commissioned.device.attested;
-        let device = PairedDevice {
+        let mut device = PairedDevice {
             name: name.map(str::to_owned).unwrap_or_else(|| {
                 format!(
                     "{:04x}-{:04x}-{}",
@@ -306,8 +321,8 @@ impl Controller {
             product_id: attested.product_id,
             serial: attested.serial.to_string(),
             addresses: vec![addr],
-            descriptor: Some(descriptor),
-            ticket: connection.stored_ticket(),
+            descriptor: None,
+            ticket: None,
         };
         {
             let mut state = self.lock();
@@ -318,9 +333,32 @@ impl Controller {
             }
             state.devices.push(device.clone());
         }
+        self.save()?;
+        drop(_issuing);
+        let membership = self.lock().membership().in_phase(Phase::Session)?;
+        let established = timings
+            .time(
+                Phase::Session,
+                handshakes::open_session(&link, &membership, node_id, None, &mut rng),
+            )
+            .await?;
+        let connection = DeviceConnection::new(link, established)?;
+        let (_, descriptor) = timings.time(Phase::Describe, connection.describe()).await?;
+        device.descriptor = Some(descriptor);
+        device.ticket = connection.stored_ticket();
+        {
+            let mut state = self.lock();
+            if let Some(d) = state
+                .find(&device.name)
+                .and_then(|i| state.devices.get_mut(i))
+            {
+                d.descriptor = device.descriptor.clone();
+                d.ticket = device.ticket.clone();
+            }
+        }
         timings.time(Phase::Store, async { self.save() }).await?;
         Ok(Paired {
-            device,
+            device: device.without_ticket(),
             connection,
             timings,
         })
@@ -335,7 +373,7 @@ impl Controller {
         addr: Option<SocketAddr>,
     ) -> Result<(DeviceConnection, Timings), ControllerError> {
         let mut timings = Timings::default();
-        let device = self.device(name).ok_or_else(|| {
+        let device = self.record(name).ok_or_else(|| {
             ControllerError::new(
                 Phase::Discovery,
                 Cause::NotFound(format!("no paired device called {name:?}")),

@@ -13,7 +13,7 @@ use orbit_core::pairing::{PairingKeys, PairingWindow};
 use orbit_core::protect::{Header, ProtectConfig, Protector};
 use orbit_core::session::{Established, TicketStore};
 use std::collections::{HashMap, HashSet};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 /// Identifies the connection a session last spoke on, so reports go back the same way.
 pub(crate) type RouteId = u64;
@@ -72,14 +72,7 @@ pub(crate) struct DeviceCore {
     checked_revision: u64,
 }
 
-/// Seconds since the Unix epoch, or 0 on a clock set before 1970 (certificate checks then
-/// fail with a clear expiry error rather than a panic).
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+pub(crate) use crate::unix_now;
 
 impl DeviceCore {
     pub(crate) fn new(

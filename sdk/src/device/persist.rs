@@ -47,8 +47,8 @@ pub struct DeviceState {
     chain: Vec<u8>,
     /// The device attestation key's seed.
     attestation_key: SecretBytes,
-    /// The setup payload's QR string (the reference device's label).
-    setup_qr: String,
+    /// The setup payload's QR string (the reference device's label); it holds the passcode.
+    setup_qr: SecretBytes,
     /// PBKDF2 iterations and salt of the verifier.
     pbkdf_iterations: u32,
     pbkdf_salt: Vec<u8>,
@@ -120,7 +120,7 @@ impl DeviceState {
         DeviceState {
             chain: identity.attestation.chain.to_bytes(),
             attestation_key: SecretBytes::new(identity.attestation.device_key.seed().to_vec()),
-            setup_qr: identity.setup.to_qr_string(),
+            setup_qr: SecretBytes::new(identity.setup.to_qr_string().into_bytes()),
             pbkdf_iterations: params.iterations,
             pbkdf_salt: params.salt.clone(),
             verifier: SecretBytes::new(identity.verifier.verifier().to_bytes().to_vec()),
@@ -191,7 +191,9 @@ impl DeviceState {
         let params = PbkdfParams::new(self.pbkdf_iterations, self.pbkdf_salt.clone())?;
         let verifier =
             PasscodeVerifier::new(params, Verifier::from_bytes(self.verifier.expose())?)?;
-        let setup = SetupPayload::from_qr_str(&self.setup_qr)?;
+        let qr = std::str::from_utf8(self.setup_qr.expose())
+            .map_err(|_| DeviceError::CorruptState("setup payload"))?;
+        let setup = SetupPayload::from_qr_str(qr)?;
         Ok(DeviceIdentity {
             attestation,
             verifier,

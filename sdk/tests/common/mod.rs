@@ -24,13 +24,6 @@ pub(crate) fn on() -> ConcreteAttribute {
     )
 }
 
-fn unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
 /// A reference lamp kept in `store`, started with `config`.
 pub(crate) async fn try_lamp(
     store: Arc<dyn Store>,
@@ -39,7 +32,7 @@ pub(crate) async fn try_lamp(
     Device::open(
         store,
         |now| Ok(Kind::Lamp.build(now, "L-1")?),
-        || DeviceIdentity::development(Kind::Lamp.product_id(), 1, unix()),
+        || DeviceIdentity::development(Kind::Lamp.product_id(), 1, orbit_sdk::unix_now()),
         config,
     )
     .await
