@@ -296,3 +296,62 @@ async fn an_administrator_admits_a_second_phone_and_later_removes_it() {
     let (a, _) = admin.connect("lamp", None).await.unwrap();
     assert_eq!(read_on(&a).await, Ok(Data::Bool(true)));
 }
+
+#[tokio::test]
+async fn concurrent_pairings_get_distinct_node_ids() {
+    // Node IDs and certificate serials come from the home's authority one pairing at a time.
+    let a = lamp().await;
+    let b = lamp().await;
+    let phone = Arc::new(controller().await);
+    let pair = |d: &orbit_sdk::device::Device, name: &'static str| {
+        let phone = phone.clone();
+        let code = d.setup_payload().to_qr_string();
+        let addr = d.local_addr().unwrap();
+        tokio::spawn(async move { phone.pair(&code, addr, Some(name)).await })
+    };
+    let (ra, rb) = (pair(&a, "a"), pair(&b, "b"));
+    let (pa, pb) = (ra.await.unwrap().unwrap(), rb.await.unwrap().unwrap());
+    assert_ne!(pa.device.node_id, pb.device.node_id);
+    assert_eq!(phone.devices().len(), 2);
+}
+
+#[tokio::test]
+async fn a_full_device_lets_idle_sessions_go_but_not_connected_ones() {
+    // Sessions outlive their connections [QUIC-20] until the device needs the room; sessions
+    // with a live connection are never pushed out, and an unauthenticated handshake makes no
+    // room at all.
+    let device = lamp_with(
+        Arc::new(MemoryStore::new()),
+        DeviceConfig {
+            max_sessions: 2,
+            ..DeviceConfig::default()
+        },
+    )
+    .await;
+    let phone = controller().await;
+    let paired = phone
+        .pair(
+            &device.setup_payload().to_qr_string(),
+            device.local_addr().unwrap(),
+            Some("lamp"),
+        )
+        .await
+        .unwrap();
+    let (second, _) = phone.connect("lamp", None).await.unwrap();
+    assert_eq!(device.session_count(), 2);
+    // Both connected: a third session is refused (busy, after the controller's retries).
+    let refused = phone.connect("lamp", None).await.unwrap_err();
+    assert!(
+        matches!(refused.phase, Phase::Session | Phase::Connect),
+        "{refused}"
+    );
+    assert_eq!(read_on(&second).await, Ok(Data::Bool(false)));
+    // One connection closes: its session stays until room is needed, then goes.
+    paired.connection.close();
+    drop(paired.connection);
+    assert!(eventually(|| device.session_count() == 2).await);
+    let (third, _) = phone.connect("lamp", None).await.unwrap();
+    assert_eq!(device.session_count(), 2);
+    assert_eq!(read_on(&third).await, Ok(Data::Bool(false)));
+    assert_eq!(read_on(&second).await, Ok(Data::Bool(false)));
+}
