@@ -27,6 +27,28 @@ async fn controller(home: &Path) -> Result<Controller, Box<dyn std::error::Error
     Ok(Controller::open(Arc::new(store), QuicConfig::default()).await?)
 }
 
+/// The attribute paths typed on the command line.
+fn attribute_paths(
+    paths: &[String],
+) -> Result<Vec<orbit_core::interaction::AttributePath>, orbit_cli::paths::PathError> {
+    paths
+        .iter()
+        .map(|p| attribute_path(p).map(|(a, _)| a))
+        .collect()
+}
+
+/// The controller under `home`, connected to `device` (found again by discovery if it moved).
+async fn connected(
+    home: &Path,
+    device: &str,
+) -> Result<orbit_sdk::controller::DeviceConnection, Box<dyn std::error::Error + Send + Sync>> {
+    let c = controller(home).await?;
+    let (conn, _) = c
+        .connect_or_locate(device, DiscoveryConfig::default())
+        .await?;
+    Ok(conn)
+}
+
 /// Resolves `quic://host:port`, `host:port` or `host` (default port) to socket addresses.
 pub(crate) fn resolve(text: &str) -> Result<SocketAddr, Box<dyn std::error::Error + Send + Sync>> {
     let with_scheme = if text.contains("://") {
@@ -165,24 +187,15 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
             Ok(())
         }
         Command::Describe { device } => {
-            let c = controller(home).await?;
-            let (conn, _) = c
-                .connect_or_locate(&device, DiscoveryConfig::default())
-                .await?;
+            let conn = connected(home, &device).await?;
             let (descriptor, _): (Descriptor, _) = conn.describe().await?;
             print_descriptor(format, &descriptor);
             conn.close();
             Ok(())
         }
         Command::Read { device, paths } => {
-            let attributes = paths
-                .iter()
-                .map(|p| attribute_path(p).map(|(a, _)| a))
-                .collect::<Result<Vec<_>, _>>()?;
-            let c = controller(home).await?;
-            let (conn, _) = c
-                .connect_or_locate(&device, DiscoveryConfig::default())
-                .await?;
+            let attributes = attribute_paths(&paths)?;
+            let conn = connected(home, &device).await?;
             let (attrs, events) = conn
                 .read(ReadRequest {
                     attributes,
@@ -201,10 +214,7 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
         } => {
             let (attr, schema) = concrete_attribute(&path)?;
             let data = parse_value(&value, schema.map(|s| &s.ty))?;
-            let c = controller(home).await?;
-            let (conn, _) = c
-                .connect_or_locate(&device, DiscoveryConfig::default())
-                .await?;
+            let conn = connected(home, &device).await?;
             let request = WriteRequest::new(vec![(attr, data)]);
             let statuses = conn
                 .write(if timed { request.timed() } else { request })
@@ -228,10 +238,7 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
             let (cmd, schema) = command_path(&path)?;
             let data = parse_args(args.as_deref(), schema.map(|s| s.args.as_slice()))?;
             let timed = timed || schema.is_some_and(|s| s.timed);
-            let c = controller(home).await?;
-            let (conn, _) = c
-                .connect_or_locate(&device, DiscoveryConfig::default())
-                .await?;
+            let conn = connected(home, &device).await?;
             let result = conn.invoke(cmd, data, timed).await?;
             conn.close();
             match result {
@@ -249,14 +256,8 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
             max,
             count,
         } => {
-            let attributes = paths
-                .iter()
-                .map(|p| attribute_path(p).map(|(a, _)| a))
-                .collect::<Result<Vec<_>, _>>()?;
-            let c = controller(home).await?;
-            let (conn, _) = c
-                .connect_or_locate(&device, DiscoveryConfig::default())
-                .await?;
+            let attributes = attribute_paths(&paths)?;
+            let conn = connected(home, &device).await?;
             let mut sub = conn
                 .subscribe(SubscribeRequest {
                     attributes,

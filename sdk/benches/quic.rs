@@ -444,9 +444,9 @@ fn raw_client(cfg: &QuicConfig) -> quinn::Endpoint {
     endpoint
 }
 
-/// An orbit-quic server answering each exchange's first frame with `answer`, then finishing
-/// once the client has, as the device runtime does.
-fn exchange_server(answer: Arc<Vec<u8>>) -> SocketAddr {
+/// An orbit-quic server that answers each exchange's first frame with `answer(payload)`, then
+/// finishes and reads the client's end, as the device runtime does.
+fn frame_server(answer: impl Fn(&[u8]) -> Vec<u8> + Clone + Send + Sync + 'static) -> SocketAddr {
     let server =
         orbit_quic::Server::bind("127.0.0.1:0".parse().unwrap(), QuicConfig::default()).unwrap();
     let addr = server.local_addr().unwrap();
@@ -457,8 +457,10 @@ fn exchange_server(answer: Arc<Vec<u8>>) -> SocketAddr {
                 while let Ok(Some(mut ex)) = link.accept_exchange().await {
                     let answer = answer.clone();
                     tokio::spawn(async move {
-                        if let Ok(Some(_)) = ex.recv_frame().await {
-                            let _ = ex.send_frame(FrameKind::PROTECTED, &answer).await;
+                        if let Ok(Some(f)) = ex.recv_frame().await {
+                            let reply = answer(&f.payload);
+                            let _ = ex.send_frame(FrameKind::PROTECTED, &reply).await;
+                            let _ = ex.finish();
                             while let Ok(Some(_)) = ex.recv_frame().await {}
                         }
                         let _ = ex.finish();
@@ -470,17 +472,22 @@ fn exchange_server(answer: Arc<Vec<u8>>) -> SocketAddr {
     addr
 }
 
+/// An orbit-quic server answering every exchange with the canned `answer`.
+fn exchange_server(answer: Arc<Vec<u8>>) -> SocketAddr {
+    frame_server(move |_| answer.as_ref().clone())
+}
+
+/// The client half of [`core_server`]: the interaction client and its protector.
+type CoreClient = Arc<
+    Mutex<(
+        orbit_core::interaction::Client,
+        orbit_core::protect::Protector,
+    )>,
+>;
+
 /// An orbit-quic server whose exchanges a lamp node answers through the device protector of
 /// a real session, with no SDK runtime around it; returns its address and the client half.
-fn core_server() -> (
-    SocketAddr,
-    Arc<
-        Mutex<(
-            orbit_core::interaction::Client,
-            orbit_core::protect::Protector,
-        )>,
-    >,
-) {
+fn core_server() -> (SocketAddr, CoreClient) {
     let now = Instant::now();
     let mut node = Kind::Lamp.build(now, "L-2").unwrap();
     let mut home = harness::Home::new(6);
@@ -489,34 +496,14 @@ fn core_server() -> (
     let s = harness::open_session(&mut home, &phone, now);
     let requester = s.requester;
     let device = Arc::new(Mutex::new((node, s.device)));
-    let server =
-        orbit_quic::Server::bind("127.0.0.1:0".parse().unwrap(), QuicConfig::default()).unwrap();
-    let addr = server.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Some(Ok(link)) = server.accept().await {
-            let device = device.clone();
-            tokio::spawn(async move {
-                while let Ok(Some(mut ex)) = link.accept_exchange().await {
-                    let device = device.clone();
-                    tokio::spawn(async move {
-                        if let Ok(Some(f)) = ex.recv_frame().await {
-                            let sealed = {
-                                let mut d = device.lock().unwrap();
-                                let mut bytes = f.payload.to_vec();
-                                let plain = d.1.open(&mut bytes).unwrap().payload.to_vec();
-                                let answers = d.0.handle(Instant::now(), &requester, &plain);
-                                let mut out = Vec::new();
-                                d.1.seal(&answers[0], &mut out).unwrap();
-                                out
-                            };
-                            let _ = ex.send_frame(FrameKind::PROTECTED, &sealed).await;
-                            let _ = ex.finish();
-                            while let Ok(Some(_)) = ex.recv_frame().await {}
-                        }
-                    });
-                }
-            });
-        }
+    let addr = frame_server(move |payload| {
+        let mut d = device.lock().unwrap();
+        let mut bytes = payload.to_vec();
+        let plain = d.1.open(&mut bytes).unwrap().payload.to_vec();
+        let answers = d.0.handle(Instant::now(), &requester, &plain);
+        let mut out = Vec::new();
+        d.1.seal(&answers[0], &mut out).unwrap();
+        out
     });
     (addr, Arc::new(Mutex::new((s.client, s.phone))))
 }
