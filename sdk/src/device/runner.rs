@@ -19,8 +19,11 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinHandle;
+
+/// Reports queued for one connection before newer ones are dropped.
+const REPORT_QUEUE: usize = 64;
 
 /// How long the device waits for the first frame of an exchange.
 const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
@@ -56,7 +59,8 @@ impl Default for DeviceConfig {
 /// State shared by the device's tasks.
 pub(crate) struct Shared {
     core: Mutex<DeviceCore>,
-    routes: Mutex<HashMap<RouteId, Link>>,
+    /// Each open connection's queue of sealed reports, drained in order by one sender task.
+    routes: Mutex<HashMap<RouteId, mpsc::Sender<Vec<u8>>>>,
     next_route: AtomicU64,
     wake: Notify,
     /// Held while a save is captured and written.
@@ -94,7 +98,7 @@ impl Shared {
             .collect()
     }
 
-    fn routes(&self) -> MutexGuard<'_, HashMap<RouteId, Link>> {
+    fn routes(&self) -> MutexGuard<'_, HashMap<RouteId, mpsc::Sender<Vec<u8>>>> {
         self.routes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -397,7 +401,9 @@ async fn accept_loop(shared: Arc<Shared>, server: Arc<Server>) {
 
 async fn serve_connection(shared: Arc<Shared>, link: Link) {
     let route = shared.next_route.fetch_add(1, Ordering::Relaxed);
-    shared.routes().insert(route, link.clone());
+    let (reports, queue) = mpsc::channel(REPORT_QUEUE);
+    shared.routes().insert(route, reports);
+    let sender = tokio::spawn(send_reports(link.clone(), queue));
     shared.lock().route_opened(route);
     loop {
         match link.accept_exchange().await {
@@ -412,6 +418,7 @@ async fn serve_connection(shared: Arc<Shared>, link: Link) {
         }
     }
     shared.routes().remove(&route);
+    sender.abort();
     shared.lock().route_closed(route);
 }
 
@@ -547,15 +554,24 @@ async fn timer_loop(shared: Arc<Shared>) {
         let mut effects = Effects::default();
         let reports = shared.lock().tick(Instant::now(), &mut effects);
         shared.apply(effects);
+        let routes = shared.routes();
         for (route, bytes) in reports {
-            let link = shared.routes().get(&route).cloned();
-            if let Some(link) = link {
-                tokio::spawn(async move {
-                    if let Err(e) = link.send_unsolicited(FrameKind::PROTECTED, &bytes).await {
-                        tracing::debug!(error = %e, "report not delivered");
-                    }
-                });
+            // A controller that does not take its reports loses the newest ones rather than
+            // holding the device's memory: reports arrive in order or not at all [IM-1].
+            if let Some(queue) = routes.get(&route) {
+                if queue.try_send(bytes).is_err() {
+                    tracing::debug!(route, "report queue full; report dropped");
+                }
             }
+        }
+    }
+}
+
+/// Sends one connection's reports, one after another, each on its own stream [QUIC-7].
+async fn send_reports(link: Link, mut queue: mpsc::Receiver<Vec<u8>>) {
+    while let Some(bytes) = queue.recv().await {
+        if let Err(e) = link.send_unsolicited(FrameKind::PROTECTED, &bytes).await {
+            tracing::debug!(error = %e, "report not delivered");
         }
     }
 }
