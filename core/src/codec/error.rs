@@ -113,9 +113,6 @@ pub enum CodecError {
     /// A data-model value ([`crate::model::Data`]) that the data model cannot hold.
     #[error("invalid data value: {0}")]
     Invalid(&'static str),
-    /// The structural decoder failed after the profile scan passed (should not happen).
-    #[error("malformed CBOR: {0}")]
-    Malformed(String),
 }
 
 impl CodecError {

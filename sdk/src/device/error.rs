@@ -74,12 +74,6 @@ pub enum DeviceError {
     /// The persisted state is inconsistent.
     #[error("persisted device state is corrupt: {0}")]
     CorruptState(&'static str),
-    /// The state could not be encoded.
-    #[error("encoding the device state: {0}")]
-    Encode(String),
-    /// The persisted state could not be decoded.
-    #[error("decoding the device state: {0}")]
-    Decode(String),
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] orbit_store::StoreError),
