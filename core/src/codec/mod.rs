@@ -1,20 +1,31 @@
 //! Orbit's CBOR profile (`spec/v1/01-encoding.md`).
 //!
 //! Every Orbit message is a single CBOR data item in core deterministic encoding
-//! (RFC 8949 §4.2.1) restricted to a small set of types `[CBOR-1]`..`[CBOR-9]`. Decoding is two
-//! steps: [`scan`] walks the borrowed bytes once, enforcing the profile and the hard limits
-//! before anything is allocated; then `ciborium` (through serde) builds a [`Value`], which
-//! message types read with [`MapReader`]. Encoding builds a [`Value`] with [`MapBuilder`], which
-//! orders keys so the output is deterministic by construction.
+//! (RFC 8949 §4.2.1) restricted to a small set of types `[CBOR-1]`..`[CBOR-9]`. [`scan`] walks
+//! the borrowed bytes once, enforcing the profile and the hard limits before anything is
+//! allocated. Most message types then build a [`Value`] in the same pass and read it with
+//! [`MapReader`], and encode by building a [`Value`] with [`MapBuilder`], which orders keys so
+//! the output is deterministic by construction.
+//!
+//! The interaction model's messages, sent and received on every request, skip the tree: they
+//! decode with a [`Reader`] that pulls items from the checked bytes (borrowing strings) and
+//! encode with the `write_*` functions straight into the caller's buffer.
 
 mod error;
 mod map;
+mod read;
 mod scan;
+mod write;
 
 pub use ciborium::value::Value;
 pub use error::CodecError;
 pub use map::{value_array, value_bytes, value_uint, MapBuilder, MapReader};
+pub use read::{ItemKind, MapFields, Reader};
 pub use scan::{scan, Limits};
+use write::head;
+pub use write::{
+    write_array, write_bool, write_bytes, write_int, write_map, write_null, write_text, write_uint,
+};
 
 /// A message type with a CBOR encoding in Orbit's profile.
 pub trait CborMessage: Sized {
@@ -91,27 +102,6 @@ pub fn encode_value(value: &Value, out: &mut Vec<u8>) {
             if ciborium::ser::into_writer(other, &mut *out).is_err() {
                 out.clear();
             }
-        }
-    }
-}
-
-/// Appends a CBOR head of `major` type with argument `arg` in its shortest form `[CBOR-3]`.
-fn head(out: &mut Vec<u8>, major: u8, arg: u64) {
-    let m = major << 5;
-    match arg {
-        0..=23 => out.push(m | arg as u8),
-        24..=0xff => out.extend_from_slice(&[m | 24, arg as u8]),
-        0x100..=0xffff => {
-            out.push(m | 25);
-            out.extend_from_slice(&(arg as u16).to_be_bytes());
-        }
-        0x1_0000..=0xffff_ffff => {
-            out.push(m | 26);
-            out.extend_from_slice(&(arg as u32).to_be_bytes());
-        }
-        _ => {
-            out.push(m | 27);
-            out.extend_from_slice(&arg.to_be_bytes());
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Splitting reports into messages that fit the size limit `[IM-16]`.
 
-use crate::codec::{encode_value, CborMessage, Value};
+use crate::codec::CborMessage;
+use crate::interaction::wire::{write_attribute_report, write_event_record};
 use crate::interaction::{AttributeReport, Envelope, EventRecord, Message, Report};
 
 /// Room left in a message for the envelope and report keys around the entries.
@@ -25,23 +26,25 @@ pub(crate) fn encode_reports(
     let mut current = fresh();
     let mut used = 0usize;
     let mut scratch = Vec::new();
-    // Makes room for an entry whose encoding is `value`: closes the current chunk when the
-    // entry would not fit (a chunk always takes at least one entry).
-    let mut fit = |value: Value, current: &mut Report, chunks: &mut Vec<Report>| {
-        scratch.clear();
-        encode_value(&value, &mut scratch);
-        if used + scratch.len() > budget && used > 0 {
+    // Makes room for an entry whose encoding is in `scratch`: closes the current chunk when
+    // the entry would not fit (a chunk always takes at least one entry).
+    let mut fit = |len: usize, current: &mut Report, chunks: &mut Vec<Report>| {
+        if used + len > budget && used > 0 {
             chunks.push(std::mem::replace(current, fresh()));
             used = 0;
         }
-        used += scratch.len();
+        used += len;
     };
     for a in attributes {
-        fit(a.to_value(), &mut current, &mut chunks);
+        scratch.clear();
+        write_attribute_report(&a, &mut scratch);
+        fit(scratch.len(), &mut current, &mut chunks);
         current.attributes.push(a);
     }
     for e in events {
-        fit(e.to_value(), &mut current, &mut chunks);
+        scratch.clear();
+        write_event_record(&e, &mut scratch);
+        fit(scratch.len(), &mut current, &mut chunks);
         current.events.push(e);
     }
     chunks.push(current);

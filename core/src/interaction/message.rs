@@ -379,4 +379,14 @@ impl CborMessage for Envelope {
     fn limits() -> Limits {
         IM_LIMITS
     }
+
+    // Every request and answer takes these two: they write and read the bytes directly
+    // (`wire.rs`), with the same results as the tree forms above.
+    fn encode_into(&self, out: &mut Vec<u8>) {
+        super::wire::encode_envelope(self, out);
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, CodecError> {
+        super::wire::decode_envelope(bytes)
+    }
 }

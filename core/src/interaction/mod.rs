@@ -8,6 +8,7 @@ mod client;
 mod message;
 mod path;
 mod report;
+pub(crate) mod wire;
 
 pub use client::{
     Client, ClientError, ClientEvent, REQUEST_TIMEOUT, SUBSCRIPTION_GRACE, TIMED_WINDOW_MS,

@@ -1,6 +1,9 @@
 //! Attribute values, command arguments and results, event fields: [`Data`] `[DM-14]`.
 
-use crate::codec::{CodecError, Value};
+use crate::codec::{
+    write_array, write_bool, write_bytes, write_int, write_map, write_null, write_text, write_uint,
+    CodecError, ItemKind, Reader, Value,
+};
 
 /// A value of the data model, in the subset of CBOR that [`super::DataType`] describes
 /// `[DM-14]`.
@@ -110,6 +113,78 @@ impl Data {
                     .collect(),
             ),
         }
+    }
+
+    /// Appends this data's encoding to `out`: the same bytes as encoding
+    /// [`Data::to_value`], without building the value.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        match self {
+            Data::Null => write_null(out),
+            Data::Bool(b) => write_bool(out, *b),
+            Data::Uint(u) => write_uint(out, *u),
+            Data::Int(i) => write_int(out, *i),
+            Data::Text(t) => write_text(out, t),
+            Data::Bytes(b) => write_bytes(out, b),
+            Data::List(items) => {
+                write_array(out, items.len());
+                for item in items {
+                    item.encode_into(out);
+                }
+            }
+            Data::Struct(fields) => {
+                write_map(out, fields.len());
+                for (k, v) in fields {
+                    write_uint(out, (*k).into());
+                    v.encode_into(out);
+                }
+            }
+        }
+    }
+
+    /// Reads data from a checked message, with the same rules and results as
+    /// [`Data::from_value`]. Recursion is bounded by the depth limit the check enforced.
+    pub fn read(r: &mut Reader<'_>) -> Result<Data, CodecError> {
+        Ok(match r.peek()? {
+            ItemKind::Uint => Data::Uint(r.uint(0)?),
+            ItemKind::Nint => {
+                // The value is -1 - n, which fits an i64 exactly when n does.
+                let n = i64::try_from(r.nint_arg(0)?)
+                    .map_err(|_| CodecError::Invalid("integer below i64::MIN"))?;
+                Data::Int(-1 - n)
+            }
+            ItemKind::Bytes => Data::Bytes(r.bytes(0)?.to_vec()),
+            ItemKind::Text => Data::Text(r.text(0)?.to_owned()),
+            ItemKind::Simple => match r.simple(0)? {
+                None => Data::Null,
+                Some(b) => Data::Bool(b),
+            },
+            ItemKind::Array => {
+                let n = r.array(0)?;
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(Data::read(r)?);
+                }
+                Data::List(items)
+            }
+            ItemKind::Map => {
+                let n = r.map_len(0)?;
+                let mut fields = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let key = match r.peek()? {
+                        ItemKind::Uint => u8::try_from(r.uint(0)?)
+                            .map_err(|_| CodecError::Invalid("struct field number above 255"))?,
+                        ItemKind::Nint => {
+                            return Err(CodecError::Invalid("struct field number above 255"))
+                        }
+                        _ => return Err(CodecError::Invalid("struct field key is not an integer")),
+                    };
+                    fields.push((key, Data::read(r)?));
+                }
+                // The check already enforced ascending, unique keys [CBOR-7].
+                Data::Struct(fields)
+            }
+            ItemKind::Other => return Err(CodecError::Invalid("CBOR type outside the data model")),
+        })
     }
 
     /// Reads data from a decoded CBOR value (already checked against the CBOR profile).
