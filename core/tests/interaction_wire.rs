@@ -175,7 +175,7 @@ fn apply(mut root: Value, mutations: &[TreeMutation]) -> Value {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1024))]
+    #![proptest_config(ProptestConfig::with_cases(4096))]
 
     // [CBOR-7] [IM-2] the direct encoder writes exactly the bytes of the tree form.
     #[test]

@@ -49,6 +49,9 @@ pub const IM_LIMITS: Limits = Limits {
     max_items: 2048,
 };
 
+/// Room reserved for an encoded message before it is written.
+const TYPICAL_MESSAGE: usize = 96;
+
 /// A read request `[IM-20]`.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct ReadRequest {
@@ -384,6 +387,14 @@ impl CborMessage for Envelope {
     // (`wire.rs`), with the same results as the tree forms above.
     fn encode_into(&self, out: &mut Vec<u8>) {
         super::wire::encode_envelope(self, out);
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        // Most requests and answers are a few dozen bytes: one allocation instead of a
+        // string of doublings.
+        let mut out = Vec::with_capacity(TYPICAL_MESSAGE);
+        self.encode_into(&mut out);
+        out
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, CodecError> {

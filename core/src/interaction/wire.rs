@@ -330,7 +330,9 @@ pub(crate) fn decode_envelope(bytes: &[u8]) -> Result<Envelope, CodecError> {
             rest(&mut m, |k, r| {
                 match k {
                     2 => status = Some(Status(r.uint_as(2)?)),
-                    3 => result = Some(Data::read(r)?),
+                    // The result counts only after a success; otherwise it is skipped unread,
+                    // like any field the message does not use.
+                    3 if status == Some(Status::SUCCESS) => result = Some(Data::read(r)?),
                     _ => return Ok(false),
                 }
                 Ok(true)

@@ -138,7 +138,7 @@ impl DeviceConnection {
         self.ticket.clone()
     }
 
-    /// Runs one exchange: seals `first`, sends it on a new stream and collects answers until
+    /// Runs one exchange: sends the sealed `first` on a new stream and collects answers until
     /// the client reports the exchange's outcome. Follow-ups (a timed request's write) go on
     /// the same stream.
     async fn exchange(&self, first: Vec<u8>, follow_up: bool) -> Result<ClientEvent, Cause> {
@@ -149,8 +149,7 @@ impl DeviceConnection {
         // [QUIC-6].
         let mut finish_after_send = !follow_up;
         loop {
-            if let Some(plain) = pending.take() {
-                let sealed = seal(&self.shared, &plain)?;
+            if let Some(sealed) = pending.take() {
                 ex.send_frame(FrameKind::PROTECTED, &sealed).await?;
                 if finish_after_send {
                     let _ = ex.finish();
@@ -164,10 +163,14 @@ impl DeviceConnection {
                 None => return Err(Cause::Cut),
             };
             let event = {
-                let mut inner = self.shared.lock();
-                let plain = inner.protector.open(&mut frame)?.payload.to_vec();
-                let event = inner.client.handle(Instant::now(), &plain)?;
-                pending = inner.client.poll_transmit();
+                let mut guard = self.shared.lock();
+                let inner = &mut *guard;
+                let plain = inner.protector.open(&mut frame)?.payload;
+                let event = inner.client.handle(Instant::now(), plain)?;
+                pending = match inner.client.poll_transmit() {
+                    Some(next) => Some(seal(&mut inner.protector, &next)?),
+                    None => None,
+                };
                 event
             };
             if let Some(e) = event {
@@ -180,7 +183,19 @@ impl DeviceConnection {
         }
     }
 
-    async fn run(&self, first: Vec<u8>, follow_up: bool) -> Result<ClientEvent, ControllerError> {
+    /// Builds a request with the interaction client, seals it (both under one lock) and runs
+    /// its exchange within [`ANSWER_TIMEOUT`].
+    async fn run(
+        &self,
+        build: impl FnOnce(&mut Client, Instant) -> Vec<u8>,
+        follow_up: bool,
+    ) -> Result<ClientEvent, ControllerError> {
+        let first = {
+            let mut guard = self.shared.lock();
+            let inner = &mut *guard;
+            let plain = build(&mut inner.client, Instant::now());
+            seal(&mut inner.protector, &plain).in_phase(Phase::Session)?
+        };
         match tokio::time::timeout(ANSWER_TIMEOUT, self.exchange(first, follow_up)).await {
             Ok(r) => r.in_phase(Phase::Session),
             Err(_) => Err(ControllerError::new(
@@ -193,8 +208,7 @@ impl DeviceConnection {
     /// Fetches the device's descriptor and checks its signature against the device's
     /// operational key from the session `[IM-70]`, `[DM-41]`.
     pub async fn describe(&self) -> Result<(Descriptor, Vec<u8>), ControllerError> {
-        let (_, req) = self.shared.lock().client.describe(Instant::now());
-        match self.run(req, false).await? {
+        match self.run(|c, now| c.describe(now).1, false).await? {
             ClientEvent::Described {
                 descriptor,
                 signature,
@@ -213,8 +227,7 @@ impl DeviceConnection {
         &self,
         request: ReadRequest,
     ) -> Result<(Vec<AttributeReport>, Vec<EventRecord>), ControllerError> {
-        let (_, req) = self.shared.lock().client.read(Instant::now(), request);
-        match self.run(req, false).await? {
+        match self.run(|c, now| c.read(now, request).1, false).await? {
             ClientEvent::ReadDone {
                 attributes, events, ..
             } => Ok((attributes, events)),
@@ -225,8 +238,7 @@ impl DeviceConnection {
     /// Writes attributes; one status per entry `[IM-22]`.
     pub async fn write(&self, request: WriteRequest) -> Result<Vec<PathStatus>, ControllerError> {
         let timed = request.timed;
-        let (_, req) = self.shared.lock().client.write(Instant::now(), request);
-        match self.run(req, timed).await? {
+        match self.run(|c, now| c.write(now, request).1, timed).await? {
             ClientEvent::Written { statuses, .. } => Ok(statuses),
             other => Err(unexpected(other)),
         }
@@ -239,12 +251,10 @@ impl DeviceConnection {
         args: Data,
         timed: bool,
     ) -> Result<Result<Data, Status>, ControllerError> {
-        let (_, req) = self
-            .shared
-            .lock()
-            .client
-            .invoke(Instant::now(), path, args, timed);
-        match self.run(req, timed).await? {
+        match self
+            .run(|c, now| c.invoke(now, path, args, timed).1, timed)
+            .await?
+        {
             ClientEvent::Invoked { result, .. } => Ok(result),
             other => Err(unexpected(other)),
         }
@@ -255,8 +265,10 @@ impl DeviceConnection {
         &self,
         request: SubscribeRequest,
     ) -> Result<Subscription, ControllerError> {
-        let (_, req) = self.shared.lock().client.subscribe(Instant::now(), request);
-        match self.run(req, false).await? {
+        match self
+            .run(|c, now| c.subscribe(now, request).1, false)
+            .await?
+        {
             ClientEvent::Subscribed {
                 subscription,
                 max_interval_s,
@@ -284,13 +296,11 @@ impl DeviceConnection {
 
     /// Ends a subscription.
     pub async fn unsubscribe(&self, subscription: u32) -> Result<(), ControllerError> {
-        let (_, req) = self
-            .shared
-            .lock()
-            .client
-            .unsubscribe(Instant::now(), subscription);
         self.shared.lock().subscribers.remove(&subscription);
-        match self.run(req, false).await? {
+        match self
+            .run(|c, now| c.unsubscribe(now, subscription).1, false)
+            .await?
+        {
             ClientEvent::Failed { status, .. } if status == Status::SUCCESS => Ok(()),
             ClientEvent::Failed { status, .. } => {
                 Err(ControllerError::new(Phase::Session, Cause::Status(status)))
@@ -322,9 +332,9 @@ fn unexpected(event: ClientEvent) -> ControllerError {
     }
 }
 
-fn seal(shared: &Shared, plain: &[u8]) -> Result<Vec<u8>, Cause> {
-    let mut out = Vec::with_capacity(plain.len() + 32);
-    shared.lock().protector.seal(plain, &mut out)?;
+fn seal(protector: &mut Protector, plain: &[u8]) -> Result<Vec<u8>, Cause> {
+    let mut out = Vec::with_capacity(plain.len() + orbit_core::protect::OVERHEAD);
+    protector.seal(plain, &mut out)?;
     Ok(out)
 }
 

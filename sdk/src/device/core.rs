@@ -240,7 +240,7 @@ impl DeviceCore {
             .sessions
             .get_mut(&id)
             .ok_or(DeviceError::UnknownSession(id))?;
-        let plain = session.protector.open(&mut datagram)?.payload.to_vec();
+        let plain = session.protector.open(&mut datagram)?.payload;
         if self.live_routes.contains(&route) {
             session.route = Some(route);
         }
@@ -248,13 +248,13 @@ impl DeviceCore {
         let answers = match &mut session.purpose {
             Purpose::Operational(requester) => {
                 let requester = *requester;
-                let answer = self.node.answer(now, &requester, &plain);
+                let answer = self.node.answer(now, &requester, plain);
                 effects.awaits_follow_up = answer.awaits_follow_up;
                 answer.messages
             }
             Purpose::Commissioning(state) => {
                 let state = std::mem::replace(state, Commissioning::Finished);
-                let (next, reply) = self.commission(state, &plain, now, effects)?;
+                let (next, reply) = self.commission(state, plain, now, effects)?;
                 let finished = matches!(next, Commissioning::Finished);
                 if let Some(Purpose::Commissioning(s)) =
                     self.sessions.get_mut(&id).map(|s| &mut s.purpose)

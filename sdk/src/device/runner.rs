@@ -436,8 +436,27 @@ async fn serve_exchange(shared: Arc<Shared>, route: RouteId, mut ex: Exchange) {
         }
     };
     let result = match first.kind {
-        FrameKind::PAIRING => serve_pairing(&shared, route, &mut ex, first.payload.to_vec()).await,
-        FrameKind::SESSION => serve_session(&shared, route, &mut ex, first.payload.to_vec()).await,
+        // Every exchange is a task of its own, and a task's future is copied into its
+        // allocation: boxing the rarely used, large handshake futures keeps the common one
+        // small.
+        FrameKind::PAIRING => {
+            Box::pin(serve_pairing(
+                &shared,
+                route,
+                &mut ex,
+                first.payload.to_vec(),
+            ))
+            .await
+        }
+        FrameKind::SESSION => {
+            Box::pin(serve_session(
+                &shared,
+                route,
+                &mut ex,
+                first.payload.to_vec(),
+            ))
+            .await
+        }
         FrameKind::PROTECTED => {
             serve_protected(&shared, route, &mut ex, first.payload.to_vec()).await
         }
