@@ -423,14 +423,14 @@ async fn serve_connection(shared: Arc<Shared>, link: Link) {
 }
 
 async fn serve_exchange(shared: Arc<Shared>, route: RouteId, mut ex: Exchange) {
-    let first = match tokio::time::timeout(FIRST_FRAME_TIMEOUT, ex.recv_frame()).await {
-        Ok(Ok(Some(f))) => f,
-        Ok(Ok(None)) => return,
-        Ok(Err(e)) => {
+    let first = match ex.recv_frame_within(FIRST_FRAME_TIMEOUT).await {
+        Some(Ok(Some(f))) => f,
+        Some(Ok(None)) => return,
+        Some(Err(e)) => {
             tracing::debug!(error = %e, "exchange failed");
             return;
         }
-        Err(_) => {
+        None => {
             ex.reset(orbit_quic::ErrorCode::STALLED);
             return;
         }
@@ -481,8 +481,9 @@ async fn serve_protected(
         let mut effects = Effects::default();
         let (answers, wake) = {
             let mut core = shared.lock();
-            let answers = core.handle_protected(Instant::now(), route, datagram, &mut effects);
-            core.drain_node_events(Instant::now(), &mut effects);
+            let now = Instant::now();
+            let answers = core.handle_protected(now, route, datagram, &mut effects);
+            core.drain_node_events(now, &mut effects);
             (answers, shared.due_earlier(core.poll_timeout()))
         };
         if wake {
@@ -508,7 +509,7 @@ async fn serve_protected(
             // Read the controller's end of the stream (it came with the request) before
             // letting go: a stream dropped unread makes QUIC send STOP_SENDING, one more
             // packet each way for nothing.
-            let _ = tokio::time::timeout(FIRST_FRAME_TIMEOUT, ex.recv_frame()).await;
+            let _ = ex.recv_frame_within(FIRST_FRAME_TIMEOUT).await;
             return Ok(());
         }
         // The follow-up must come within the timed window the device just opened; waiting

@@ -1,5 +1,6 @@
 //! One Orbit exchange: a bidirectional stream carrying frames ([QUIC-5], [QUIC-6]).
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -208,6 +209,26 @@ impl Exchange {
             }
         }
         result
+    }
+
+    /// [`Exchange::recv_frame`] bounded by `limit`: `None` if no frame (and no end) came in
+    /// time. A frame that has already arrived is returned without arming a timer, which is the
+    /// common case for a responder: a request arrives with the stream that carries it.
+    pub async fn recv_frame_within(
+        &mut self,
+        limit: Duration,
+    ) -> Option<Result<Option<OwnedFrame>, QuicError>> {
+        let mut receive = std::pin::pin!(self.recv_frame());
+        // One poll without a waker: the timer below only matters when this finds nothing,
+        // and the next poll (inside the timeout) registers the task's own waker.
+        let ready = {
+            let mut nothing = std::task::Context::from_waker(std::task::Waker::noop());
+            receive.as_mut().poll(&mut nothing)
+        };
+        if let std::task::Poll::Ready(r) = ready {
+            return Some(r);
+        }
+        tokio::time::timeout(limit, receive).await.ok()
     }
 
     /// Finishes this side after its last frame ([QUIC-6]).

@@ -649,3 +649,66 @@ async fn bad_unsolicited_streams_are_stopped_and_the_link_goes_on() {
     assert_eq!(codes[4], ErrorCode::STALLED.0);
     timed("bad_unsolicited_streams_are_stopped", t, ());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recv_frame_within_returns_what_came_waits_for_what_comes_and_gives_up() {
+    // [QUIC-17] a responder's bounded wait: a frame already there, a frame that comes later
+    // (the first poll registers no waker, so this checks the wait is still woken), the end of
+    // the stream, and a peer that sends nothing.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let server = Server::bind(any_port(), QuicConfig::default()).unwrap();
+    let addr = server.local_addr().unwrap();
+    let _server = serve(server, move |_link, ex| {
+        let tx = tx.clone();
+        async move {
+            let _ = tx.send(ex);
+        }
+    });
+    let client = Client::new(any_port(), QuicConfig::default()).unwrap();
+    let link = client.connect(addr).await.unwrap();
+    let limit = Duration::from_secs(5);
+
+    // Sent before the device looks: returned at once.
+    let mut ours = link.open_exchange().await.unwrap();
+    ours.send_frame(FrameKind::PROTECTED, b"early")
+        .await
+        .unwrap();
+    let mut theirs = rx.recv().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let f = theirs
+        .recv_frame_within(limit)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(&f.payload[..], b"early");
+
+    // Sent while the device waits: the wait wakes for it, well before the limit.
+    let started = Instant::now();
+    let waiting = tokio::spawn(async move {
+        let r = theirs.recv_frame_within(limit).await;
+        (theirs, r)
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    ours.send_frame(FrameKind::PROTECTED, b"late")
+        .await
+        .unwrap();
+    let (mut theirs, r) = waiting.await.unwrap();
+    assert_eq!(&r.unwrap().unwrap().unwrap().payload[..], b"late");
+    assert!(started.elapsed() < limit);
+
+    // Nothing comes: `None` after the limit.
+    let short = Duration::from_millis(200);
+    let started = Instant::now();
+    assert!(theirs.recv_frame_within(short).await.is_none());
+    assert!(started.elapsed() >= short);
+
+    // The end of the stream is an answer too.
+    ours.finish().unwrap();
+    assert!(theirs
+        .recv_frame_within(limit)
+        .await
+        .unwrap()
+        .unwrap()
+        .is_none());
+}
