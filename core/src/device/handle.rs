@@ -134,8 +134,9 @@ impl DeviceNode {
     /// Expands attribute paths `[IM-13]`: concrete paths to missing or forbidden attributes
     /// yield statuses; wildcards skip them.
     fn expand(&self, from: &Requester, paths: &[AttributePath]) -> Vec<AttributeReport> {
+        // A single path cannot repeat an attribute: the set is only needed for several.
         let mut seen = BTreeSet::new();
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(paths.len());
         for path in paths {
             if let Some(c) = path.as_concrete() {
                 let result = match self.check_attribute(from, &c, None) {
@@ -144,7 +145,7 @@ impl DeviceNode {
                         .ok_or(Status::UNSUPPORTED_ATTRIBUTE),
                     Err(s) => Err(s),
                 };
-                if seen.insert(c) {
+                if paths.len() == 1 || seen.insert(c) {
                     out.push(AttributeReport { path: c, result });
                 }
                 continue;

@@ -347,8 +347,17 @@ impl Client {
                 signature,
             },
             (Kind::Read | Kind::Subscribe(_), Message::Report(r)) => {
-                pending.attributes.extend(r.attributes);
-                pending.events.extend(r.events);
+                // The first (usually only) chunk is taken as it is, without copying.
+                if pending.attributes.is_empty() {
+                    pending.attributes = r.attributes;
+                } else {
+                    pending.attributes.extend(r.attributes);
+                }
+                if pending.events.is_empty() {
+                    pending.events = r.events;
+                } else {
+                    pending.events.extend(r.events);
+                }
                 if r.more || matches!(pending.kind, Kind::Subscribe(_)) {
                     // More chunks, or a subscription's initial report awaiting its response.
                     return Ok(None);
