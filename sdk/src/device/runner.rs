@@ -12,9 +12,10 @@ use orbit_core::device::DeviceNode;
 use orbit_core::pairing::PairingWindow;
 use orbit_core::session::{TicketStore, MAX_PENDING_HANDSHAKES};
 use orbit_core::setup::SetupPayload;
-use orbit_quic::{Exchange, FrameKind, Link, QuicConfig, Server};
+use orbit_quic::{Exchange, FrameKind, Link, OwnedFrame, QuicConfig, Server};
 use orbit_store::{RecordKey, Store};
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -406,10 +407,16 @@ async fn serve_connection(shared: Arc<Shared>, link: Link) {
     let sender = tokio::spawn(send_reports(link.clone(), queue));
     shared.lock().route_opened(route);
     loop {
-        match link.accept_exchange().await {
-            Ok(Some(ex)) => {
-                tokio::spawn(serve_exchange(shared.clone(), route, ex));
+        let (next, busy) = next_exchange(&link).await;
+        match next {
+            // A connection with exchanges queued up spreads them over tasks: the runtime's
+            // threads share the work, and answers leave as they are ready rather than all in
+            // one packet, which would hold back the acknowledgements that return stream
+            // credit. An idle connection answers its one request in place.
+            Ok(Some(ex)) if busy => {
+                tokio::spawn(serve_exchange(shared.clone(), route, ex, None));
             }
+            Ok(Some(ex)) => answer_or_hand_off(&shared, route, ex).await,
             Ok(None) => break,
             Err(e) => {
                 tracing::debug!(error = %e, "connection ended");
@@ -422,8 +429,77 @@ async fn serve_connection(shared: Arc<Shared>, link: Link) {
     shared.lock().route_closed(route);
 }
 
-async fn serve_exchange(shared: Arc<Shared>, route: RouteId, mut ex: Exchange) {
-    let first = match ex.recv_frame_within(FIRST_FRAME_TIMEOUT).await {
+/// The next exchange the controller opens, and whether it was already waiting (the
+/// connection is busy) rather than awaited.
+async fn next_exchange(link: &Link) -> (Result<Option<Exchange>, orbit_quic::QuicError>, bool) {
+    let mut accept = std::pin::pin!(link.accept_exchange());
+    let ready = {
+        let mut nothing = std::task::Context::from_waker(std::task::Waker::noop());
+        accept.as_mut().poll(&mut nothing)
+    };
+    match ready {
+        std::task::Poll::Ready(r) => (r, true),
+        std::task::Poll::Pending => (accept.await, false),
+    }
+}
+
+/// A plain request that arrived whole with its stream (nearly every one) is answered here, in
+/// the connection's task: no task to create and no worker to wake for it, which is most of a
+/// round trip's cost on an idle connection. Anything else (a handshake, a request still
+/// arriving, a timed request's follow-up) gets a task of its own, so that a slow exchange
+/// never holds up the others.
+async fn answer_or_hand_off(shared: &Arc<Shared>, route: RouteId, mut ex: Exchange) {
+    let first = match ex.try_recv_frame() {
+        Some(Ok(Some(f))) if f.kind == FrameKind::PROTECTED => f,
+        Some(Ok(Some(f))) => {
+            tokio::spawn(serve_exchange(shared.clone(), route, ex, Some(f)));
+            return;
+        }
+        Some(Ok(None)) => return,
+        Some(Err(e)) => {
+            tracing::debug!(error = %e, "exchange failed");
+            return;
+        }
+        None => {
+            tokio::spawn(serve_exchange(shared.clone(), route, ex, None));
+            return;
+        }
+    };
+    let (answers, follow_up) = answer_datagram(shared, route, first.payload.to_vec());
+    if let Err(e) = send_answers(&mut ex, answers).await {
+        tracing::debug!(error = %e, "exchange ended with an error");
+        return;
+    }
+    if follow_up {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            if let Err(e) = await_follow_up(&shared, route, &mut ex).await {
+                tracing::debug!(error = %e, "timed exchange ended with an error");
+            }
+        });
+        return;
+    }
+    let _ = ex.finish();
+    // The controller's end of the stream normally came with the request; if not, a task
+    // reads it, so the stream is not dropped unread (see `serve_protected`).
+    if ex.try_recv_frame().is_none() {
+        tokio::spawn(async move {
+            let _ = ex.recv_frame_within(FIRST_FRAME_TIMEOUT).await;
+        });
+    }
+}
+
+async fn serve_exchange(
+    shared: Arc<Shared>,
+    route: RouteId,
+    mut ex: Exchange,
+    received: Option<OwnedFrame>,
+) {
+    let first = match received {
+        Some(f) => Some(Ok(Some(f))),
+        None => ex.recv_frame_within(FIRST_FRAME_TIMEOUT).await,
+    };
+    let first = match first {
         Some(Ok(Some(f))) => f,
         Some(Ok(None)) => return,
         Some(Err(e)) => {
@@ -476,59 +552,88 @@ async fn serve_protected(
     ex: &mut Exchange,
     first: Vec<u8>,
 ) -> Result<(), DeviceError> {
-    let mut next = Some(first);
-    while let Some(datagram) = next.take() {
-        let mut effects = Effects::default();
-        let (answers, wake) = {
-            let mut core = shared.lock();
-            let now = Instant::now();
-            let answers = core.handle_protected(now, route, datagram, &mut effects);
-            core.drain_node_events(now, &mut effects);
-            (answers, shared.due_earlier(core.poll_timeout()))
-        };
-        if wake {
-            shared.wake.notify_one();
-        }
-        let follow_up = effects.awaits_follow_up;
-        shared.apply(effects);
-        match answers {
-            Ok(answers) => {
-                for a in answers {
-                    ex.send_frame(FrameKind::PROTECTED, &a).await?;
-                }
-            }
-            // A message that does not open is dropped, as message protection says; the
-            // exchange ends so the controller is not left waiting.
-            Err(e) => {
-                ex.reset(orbit_quic::ErrorCode::NO_ERROR);
-                return Err(e);
-            }
-        }
-        if !follow_up {
-            let _ = ex.finish();
-            // Read the controller's end of the stream (it came with the request) before
-            // letting go: a stream dropped unread makes QUIC send STOP_SENDING, one more
-            // packet each way for nothing.
-            let _ = ex.recv_frame_within(FIRST_FRAME_TIMEOUT).await;
-            return Ok(());
-        }
-        // The follow-up must come within the timed window the device just opened; waiting
-        // longer would only hold a stream for a request the device will refuse anyway.
-        let window = Duration::from_millis(orbit_core::device::MAX_TIMED_TIMEOUT_MS.into());
-        next = match tokio::time::timeout(window + FIRST_FRAME_TIMEOUT, ex.recv_frame()).await {
-            Err(_) => {
-                ex.reset(orbit_quic::ErrorCode::STALLED);
-                return Err(DeviceError::HandshakeTimeout);
-            }
-            Ok(r) => match r? {
-                Some(f) if f.kind == FrameKind::PROTECTED => Some(f.payload.to_vec()),
-                Some(f) => return Err(DeviceError::UnexpectedFrame(f.kind.0)),
-                None => None,
-            },
-        };
+    let (answers, follow_up) = answer_datagram(shared, route, first);
+    send_answers(ex, answers).await?;
+    if follow_up {
+        return await_follow_up(shared, route, ex).await;
     }
     let _ = ex.finish();
+    // Read the controller's end of the stream (it came with the request) before letting go:
+    // a stream dropped unread makes QUIC send STOP_SENDING, one more packet each way for
+    // nothing.
+    let _ = ex.recv_frame_within(FIRST_FRAME_TIMEOUT).await;
     Ok(())
+}
+
+/// Waits for the write or invoke that follows a timed request, and answers it.
+async fn await_follow_up(
+    shared: &Shared,
+    route: RouteId,
+    ex: &mut Exchange,
+) -> Result<(), DeviceError> {
+    // The follow-up must come within the timed window the device just opened; waiting
+    // longer would only hold a stream for a request the device will refuse anyway.
+    let window = Duration::from_millis(orbit_core::device::MAX_TIMED_TIMEOUT_MS.into());
+    let next = match tokio::time::timeout(window + FIRST_FRAME_TIMEOUT, ex.recv_frame()).await {
+        Err(_) => {
+            ex.reset(orbit_quic::ErrorCode::STALLED);
+            return Err(DeviceError::HandshakeTimeout);
+        }
+        Ok(r) => r?,
+    };
+    match next {
+        Some(f) if f.kind == FrameKind::PROTECTED => {
+            Box::pin(serve_protected(shared, route, ex, f.payload.to_vec())).await
+        }
+        Some(f) => Err(DeviceError::UnexpectedFrame(f.kind.0)),
+        None => {
+            let _ = ex.finish();
+            Ok(())
+        }
+    }
+}
+
+/// Answers one protected message under the core's lock: the sealed answers, and whether the
+/// exchange awaits a follow-up.
+fn answer_datagram(
+    shared: &Shared,
+    route: RouteId,
+    datagram: Vec<u8>,
+) -> (Result<Vec<Vec<u8>>, DeviceError>, bool) {
+    let mut effects = Effects::default();
+    let (answers, wake) = {
+        let mut core = shared.lock();
+        let now = Instant::now();
+        let answers = core.handle_protected(now, route, datagram, &mut effects);
+        core.drain_node_events(now, &mut effects);
+        (answers, shared.due_earlier(core.poll_timeout()))
+    };
+    if wake {
+        shared.wake.notify_one();
+    }
+    let follow_up = effects.awaits_follow_up;
+    shared.apply(effects);
+    (answers, follow_up)
+}
+
+/// Sends the answers; a message that did not open ends the exchange instead, as message
+/// protection says, so the controller is not left waiting.
+async fn send_answers(
+    ex: &mut Exchange,
+    answers: Result<Vec<Vec<u8>>, DeviceError>,
+) -> Result<(), DeviceError> {
+    match answers {
+        Ok(answers) => {
+            for a in answers {
+                ex.send_frame(FrameKind::PROTECTED, &a).await?;
+            }
+            Ok(())
+        }
+        Err(e) => {
+            ex.reset(orbit_quic::ErrorCode::NO_ERROR);
+            Err(e)
+        }
+    }
 }
 
 /// Keeps the DNS-SD advertisements in line with the window and the homes, checking every

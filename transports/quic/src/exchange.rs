@@ -211,6 +211,18 @@ impl Exchange {
         result
     }
 
+    /// The next frame if it (or the end of the stream) has already arrived, without waiting:
+    /// `None` when more must come. Receiving is cancel-safe, so a later call carries on where
+    /// this one stopped.
+    pub fn try_recv_frame(&mut self) -> Option<Result<Option<OwnedFrame>, QuicError>> {
+        let mut receive = std::pin::pin!(self.recv_frame());
+        let mut nothing = std::task::Context::from_waker(std::task::Waker::noop());
+        match receive.as_mut().poll(&mut nothing) {
+            std::task::Poll::Ready(r) => Some(r),
+            std::task::Poll::Pending => None,
+        }
+    }
+
     /// [`Exchange::recv_frame`] bounded by `limit`: `None` if no frame (and no end) came in
     /// time. A frame that has already arrived is returned without arming a timer, which is the
     /// common case for a responder: a request arrives with the stream that carries it.

@@ -651,7 +651,7 @@ async fn bad_unsolicited_streams_are_stopped_and_the_link_goes_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn recv_frame_within_returns_what_came_waits_for_what_comes_and_gives_up() {
+async fn bounded_and_immediate_receives_return_what_came_and_wait_for_what_comes() {
     // [QUIC-17] a responder's bounded wait: a frame already there, a frame that comes later
     // (the first poll registers no waker, so this checks the wait is still woken), the end of
     // the stream, and a peer that sends nothing.
@@ -697,11 +697,28 @@ async fn recv_frame_within_returns_what_came_waits_for_what_comes_and_gives_up()
     assert_eq!(&r.unwrap().unwrap().unwrap().payload[..], b"late");
     assert!(started.elapsed() < limit);
 
+    // Nothing has come: `try_recv_frame` says so without waiting.
+    assert!(theirs.try_recv_frame().is_none());
+
     // Nothing comes: `None` after the limit.
     let short = Duration::from_millis(200);
     let started = Instant::now();
     assert!(theirs.recv_frame_within(short).await.is_none());
     assert!(started.elapsed() >= short);
+
+    // A frame that has arrived is there for `try_recv_frame`.
+    ours.send_frame(FrameKind::PROTECTED, b"ready")
+        .await
+        .unwrap();
+    let deadline = Instant::now() + limit;
+    let ready = loop {
+        if let Some(r) = theirs.try_recv_frame() {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "the frame never arrived");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    assert_eq!(&ready.unwrap().unwrap().payload[..], b"ready");
 
     // The end of the stream is an answer too.
     ours.finish().unwrap();
