@@ -60,8 +60,8 @@ impl Default for DeviceConfig {
 /// State shared by the device's tasks.
 pub(crate) struct Shared {
     core: Mutex<DeviceCore>,
-    /// Each open connection's queue of sealed reports, drained in order by one sender task.
-    routes: Mutex<HashMap<RouteId, mpsc::Sender<Vec<u8>>>>,
+    /// Each open connection, with its queue of sealed reports once it has had one.
+    routes: Mutex<HashMap<RouteId, Route>>,
     next_route: AtomicU64,
     wake: Notify,
     /// Held while a save is captured and written.
@@ -99,7 +99,7 @@ impl Shared {
             .collect()
     }
 
-    fn routes(&self) -> MutexGuard<'_, HashMap<RouteId, mpsc::Sender<Vec<u8>>>> {
+    fn routes(&self) -> MutexGuard<'_, HashMap<RouteId, Route>> {
         self.routes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -400,11 +400,48 @@ async fn accept_loop(shared: Arc<Shared>, server: Arc<Server>) {
     }
 }
 
+/// An open connection as the report sender sees it.
+struct Route {
+    link: Link,
+    /// The queue of sealed reports and the task that drains it in order; made with the
+    /// connection's first report, so a connection without subscriptions costs neither.
+    reports: Option<(mpsc::Sender<Vec<u8>>, JoinHandle<()>)>,
+}
+
+impl Route {
+    /// Queues a report. A controller that does not take its reports loses the newest ones
+    /// rather than holding the device's memory: reports arrive in order or not at all [IM-1].
+    fn send(&mut self, route: RouteId, bytes: Vec<u8>) {
+        let (queue, _) = self.reports.get_or_insert_with(|| {
+            let (queue, pending) = mpsc::channel(REPORT_QUEUE);
+            (
+                queue,
+                tokio::spawn(send_reports(self.link.clone(), pending)),
+            )
+        });
+        if queue.try_send(bytes).is_err() {
+            tracing::debug!(route, "report queue full; report dropped");
+        }
+    }
+}
+
+impl Drop for Route {
+    fn drop(&mut self) {
+        if let Some((_, sender)) = self.reports.take() {
+            sender.abort();
+        }
+    }
+}
+
 async fn serve_connection(shared: Arc<Shared>, link: Link) {
     let route = shared.next_route.fetch_add(1, Ordering::Relaxed);
-    let (reports, queue) = mpsc::channel(REPORT_QUEUE);
-    shared.routes().insert(route, reports);
-    let sender = tokio::spawn(send_reports(link.clone(), queue));
+    shared.routes().insert(
+        route,
+        Route {
+            link: link.clone(),
+            reports: None,
+        },
+    );
     shared.lock().route_opened(route);
     loop {
         let (next, busy) = next_exchange(&link).await;
@@ -416,7 +453,9 @@ async fn serve_connection(shared: Arc<Shared>, link: Link) {
             Ok(Some(ex)) if busy => {
                 tokio::spawn(serve_exchange(shared.clone(), route, ex, None));
             }
-            Ok(Some(ex)) => answer_or_hand_off(&shared, route, ex).await,
+            // Boxed: an idle connection's task then holds only the wait for the next
+            // exchange, not room for answering one (memory per idle connection).
+            Ok(Some(ex)) => Box::pin(answer_or_hand_off(&shared, route, ex)).await,
             Ok(None) => break,
             Err(e) => {
                 tracing::debug!(error = %e, "connection ended");
@@ -425,7 +464,6 @@ async fn serve_connection(shared: Arc<Shared>, link: Link) {
         }
     }
     shared.routes().remove(&route);
-    sender.abort();
     shared.lock().route_closed(route);
 }
 
@@ -679,14 +717,10 @@ async fn timer_loop(shared: Arc<Shared>) {
         let mut effects = Effects::default();
         let reports = shared.lock().tick(Instant::now(), &mut effects);
         shared.apply(effects);
-        let routes = shared.routes();
+        let mut routes = shared.routes();
         for (route, bytes) in reports {
-            // A controller that does not take its reports loses the newest ones rather than
-            // holding the device's memory: reports arrive in order or not at all [IM-1].
-            if let Some(queue) = routes.get(&route) {
-                if queue.try_send(bytes).is_err() {
-                    tracing::debug!(route, "report queue full; report dropped");
-                }
+            if let Some(r) = routes.get_mut(&route) {
+                r.send(route, bytes);
             }
         }
     }
