@@ -6,15 +6,10 @@
 //! are borrowed from the input. The reader stays total on its own (bounds are checked, depth
 //! is bounded by the limits the check enforced), so it never panics whatever it is given.
 
+use super::scan::{
+    MAJOR_ARRAY, MAJOR_BYTES, MAJOR_MAP, MAJOR_NINT, MAJOR_SIMPLE, MAJOR_TEXT, MAJOR_UINT,
+};
 use super::{scan, CodecError, Limits};
-
-const MAJOR_UINT: u8 = 0;
-const MAJOR_NINT: u8 = 1;
-const MAJOR_BYTES: u8 = 2;
-const MAJOR_TEXT: u8 = 3;
-const MAJOR_ARRAY: u8 = 4;
-const MAJOR_MAP: u8 = 5;
-const MAJOR_SIMPLE: u8 = 7;
 
 /// The kind of the next item, for decoders that accept several ([`crate::model::Data`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -33,14 +33,15 @@ impl Default for Limits {
     }
 }
 
-const MAJOR_UINT: u8 = 0;
-const MAJOR_NINT: u8 = 1;
-const MAJOR_BYTES: u8 = 2;
-const MAJOR_TEXT: u8 = 3;
-const MAJOR_ARRAY: u8 = 4;
-const MAJOR_MAP: u8 = 5;
+// CBOR major types (RFC 8949 §3.1), shared with the reader.
+pub(super) const MAJOR_UINT: u8 = 0;
+pub(super) const MAJOR_NINT: u8 = 1;
+pub(super) const MAJOR_BYTES: u8 = 2;
+pub(super) const MAJOR_TEXT: u8 = 3;
+pub(super) const MAJOR_ARRAY: u8 = 4;
+pub(super) const MAJOR_MAP: u8 = 5;
 const MAJOR_TAG: u8 = 6;
-const MAJOR_SIMPLE: u8 = 7;
+pub(super) const MAJOR_SIMPLE: u8 = 7;
 
 const SIMPLE_FALSE: u64 = 20;
 const SIMPLE_NULL: u64 = 22;

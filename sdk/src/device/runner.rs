@@ -550,9 +550,8 @@ async fn serve_exchange(
         }
     };
     let result = match first.kind {
-        // Every exchange is a task of its own, and a task's future is copied into its
-        // allocation: boxing the rarely used, large handshake futures keeps the common one
-        // small.
+        // This runs as a task of its own, and a task's future is copied into its allocation:
+        // boxing the rarely used, large handshake futures keeps the common one small.
         FrameKind::PAIRING => {
             Box::pin(serve_pairing(
                 &shared,
