@@ -503,27 +503,23 @@ async fn answer_or_hand_off(shared: &Arc<Shared>, route: RouteId, mut ex: Exchan
             return;
         }
     };
-    let (answers, follow_up) = answer_datagram(shared, route, first.payload.to_vec());
-    if let Err(e) = send_answers(&mut ex, answers).await {
-        tracing::debug!(error = %e, "exchange ended with an error");
-        return;
-    }
-    if follow_up {
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            if let Err(e) = await_follow_up(&shared, route, &mut ex).await {
-                tracing::debug!(error = %e, "timed exchange ended with an error");
-            }
-        });
-        return;
-    }
-    let _ = ex.finish();
-    // The controller's end of the stream normally came with the request; if not, a task
-    // reads it, so the stream is not dropped unread (see `serve_protected`).
-    if ex.try_recv_frame().is_none() {
-        tokio::spawn(async move {
-            let _ = ex.recv_frame_within(FIRST_FRAME_TIMEOUT).await;
-        });
+    // What is left to wait for gets a task, so the connection goes on to its next exchange.
+    match answer(shared, route, &mut ex, first.payload.to_vec()).await {
+        Ok(Rest::Nothing) => {}
+        Ok(Rest::FollowUp) => {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                if let Err(e) = await_follow_up(&shared, route, &mut ex).await {
+                    tracing::debug!(error = %e, "timed exchange ended with an error");
+                }
+            });
+        }
+        Ok(Rest::End) => {
+            tokio::spawn(async move {
+                let _ = ex.recv_frame_within(FIRST_FRAME_TIMEOUT).await;
+            });
+        }
+        Err(e) => tracing::debug!(error = %e, "exchange ended with an error"),
     }
 }
 
@@ -581,25 +577,54 @@ async fn serve_exchange(
 }
 
 /// Answers protected messages on one exchange: one request, or a timed request and its
-/// follow-up `[IM-40]`. After an answer that ends the exchange the device finishes its side at
-/// once, with the answer, instead of waiting for the controller's end [QUIC-6].
+/// follow-up `[IM-40]`.
 async fn serve_protected(
     shared: &Shared,
     route: RouteId,
     ex: &mut Exchange,
     first: Vec<u8>,
 ) -> Result<(), DeviceError> {
-    let (answers, follow_up) = answer_datagram(shared, route, first);
+    match answer(shared, route, ex, first).await? {
+        Rest::Nothing => Ok(()),
+        Rest::FollowUp => await_follow_up(shared, route, ex).await,
+        Rest::End => {
+            let _ = ex.recv_frame_within(FIRST_FRAME_TIMEOUT).await;
+            Ok(())
+        }
+    }
+}
+
+/// What an exchange still waits for once its answer has gone out.
+enum Rest {
+    /// Nothing: both sides have finished.
+    Nothing,
+    /// The write or invoke that follows a timed request `[IM-40]`.
+    FollowUp,
+    /// The end of the controller's side of the stream. It must be read before the stream
+    /// is let go: a stream dropped unread makes QUIC send STOP_SENDING, one more packet each
+    /// way for nothing.
+    End,
+}
+
+/// Answers one protected message on `ex` and, unless a follow-up is due, finishes this side
+/// at once, with the answer, instead of waiting for the controller's end [QUIC-6].
+async fn answer(
+    shared: &Shared,
+    route: RouteId,
+    ex: &mut Exchange,
+    datagram: Vec<u8>,
+) -> Result<Rest, DeviceError> {
+    let (answers, follow_up) = answer_datagram(shared, route, datagram);
     send_answers(ex, answers).await?;
     if follow_up {
-        return await_follow_up(shared, route, ex).await;
+        return Ok(Rest::FollowUp);
     }
     let _ = ex.finish();
-    // Read the controller's end of the stream (it came with the request) before letting go:
-    // a stream dropped unread makes QUIC send STOP_SENDING, one more packet each way for
-    // nothing.
-    let _ = ex.recv_frame_within(FIRST_FRAME_TIMEOUT).await;
-    Ok(())
+    // The controller's end normally came with its request.
+    Ok(match ex.try_recv_frame() {
+        Some(_) => Rest::Nothing,
+        None => Rest::End,
+    })
 }
 
 /// Waits for the write or invoke that follows a timed request, and answers it.
