@@ -5,7 +5,7 @@ use super::identity::DeviceIdentity;
 use super::DeviceError;
 use orbit_core::attest::{AttestationChain, DeviceAttestation};
 use orbit_core::cert::{Certificate, HomeMembership, HomeTable};
-use orbit_core::codec::{decode_value, encode_value, Limits, Value};
+use orbit_core::codec::{Limits, Reader};
 use orbit_core::crypto::sign::SigningKey;
 use orbit_core::device::{AclEntry, DeviceNode};
 use orbit_core::interaction::ConcreteAttribute;
@@ -82,13 +82,12 @@ impl std::fmt::Debug for DeviceState {
 
 fn cbor(data: &Data) -> Vec<u8> {
     let mut out = Vec::new();
-    encode_value(&data.to_value(), &mut out);
+    data.encode_into(&mut out);
     out
 }
 
 fn data(bytes: &[u8]) -> Result<Data, DeviceError> {
-    let value: Value = decode_value(bytes, &VALUE_LIMITS)?;
-    Ok(Data::from_value(value)?)
+    Ok(Data::read(&mut Reader::new(bytes, &VALUE_LIMITS)?)?)
 }
 
 /// Bytes that change whenever the access control list or a persistent value changes.
