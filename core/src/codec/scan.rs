@@ -6,7 +6,9 @@ use ciborium::value::{Integer, Value};
 pub struct Limits {
     /// Largest message in bytes.
     pub max_message: usize,
-    /// Deepest nesting of arrays and maps (the top-level item is depth 0).
+    /// Greatest depth of any data item, leaves and map keys included: the top-level item is
+    /// depth 0, the elements, keys and values of a collection at depth `d` are at `d + 1`
+    /// `[LIMIT-1]`.
     pub max_depth: usize,
     /// Most entries in one array or map.
     pub max_collection: usize,
@@ -226,6 +228,8 @@ impl<'a> Scanner<'a> {
     }
 
     fn item<S: Sink>(&mut self, depth: usize) -> Result<S::Out, CodecError> {
+        // Every item counts, scalars included: an empty collection at the limit is fine, its
+        // first element would not be [LIMIT-1].
         if depth > self.limits.max_depth {
             return Err(CodecError::TooDeep {
                 max: self.limits.max_depth,
