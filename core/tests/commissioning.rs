@@ -732,6 +732,49 @@ fn device_validates_at_its_own_time_or_the_controllers() {
     ));
 }
 
+// [COMM-23] [COMM-12] a clock that reads before the firmware's fixed time (a factory default,
+// a power loss) is not trusted: the device checks install-home at the controller's time and
+// joins, where trusting its 1970 clock would have rejected the certificate as not yet valid.
+#[test]
+fn a_clock_before_the_floor_is_not_trusted() {
+    use orbit_core::commission::{trustworthy_wall_clock, TRUSTWORTHY_CLOCK_FLOOR_UNIX};
+    assert_eq!(trustworthy_wall_clock(0), None);
+    assert_eq!(
+        trustworthy_wall_clock(TRUSTWORTHY_CLOCK_FLOOR_UNIX - 1),
+        None
+    );
+    assert_eq!(
+        trustworthy_wall_clock(TRUSTWORTHY_CLOCK_FLOOR_UNIX),
+        Some(TRUSTWORTHY_CLOCK_FLOOR_UNIX)
+    );
+    assert_eq!(trustworthy_wall_clock(NOW), Some(NOW));
+
+    let dev = dev_device(29);
+    let mut homes = HomeTable::default();
+    let mut run = Run::new(29);
+    let (_, device, _) = run.attest(&dev, &homes, &dev_trust());
+    let mut home = new_home(29);
+    let install = install_for(
+        &mut home,
+        &device.operational_key(),
+        NodeRole::DEVICE,
+        Validity::starting(NOW, YEAR),
+    );
+    let mut out = Vec::new();
+    let factory_default_clock = 0;
+    device
+        .handle(
+            &mut homes,
+            &install.to_bytes(),
+            run.now,
+            trustworthy_wall_clock(factory_default_clock),
+            &mut out,
+        )
+        .unwrap();
+    assert_eq!(reported(&out), Status::SUCCESS);
+    assert!(homes.get(home.home_id()).is_some());
+}
+
 // [COMM-14] after a failed attempt the device keeps neither a home nor the operational key:
 // the install that would have matched the failed attempt's key is refused in the next one.
 #[test]

@@ -257,6 +257,8 @@ fn development_chain_attests_and_proves_possession() {
         (dev.vendor_id, dev.product_id, dev.serial),
         (DEV_VENDOR_ID, 0x8001, 77)
     );
+    // [ATT-12] the attested serial is the device certificate's own serial (tbs key 2).
+    assert_eq!(dev.serial, d.chain.device.tbs().serial);
     // Bound to challenge, nonce and operational key.
     assert_eq!(
         proof.verify(&dev_trust(), NOW, &[9; 32], &nonce, &op),

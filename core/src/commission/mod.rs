@@ -99,6 +99,17 @@ pub use messages::{
 use crate::codec::CborMessage;
 use std::time::{Duration, Instant};
 
+/// The earliest wall-clock time (Unix seconds, 2026-01-01T00:00:00Z) that the reference
+/// device accepts as trustworthy `[COMM-23]`: a clock reading earlier is at a factory
+/// default or lost power.
+pub const TRUSTWORTHY_CLOCK_FLOOR_UNIX: u64 = 1_767_225_600;
+
+/// The device's wall-clock time if it can be trusted for `[COMM-11]`, else `None`, in which
+/// case the device checks `install-home` at the message's time `[COMM-12]`, `[COMM-23]`.
+pub fn trustworthy_wall_clock(now_unix: u64) -> Option<u64> {
+    (now_unix >= TRUSTWORTHY_CLOCK_FLOOR_UNIX).then_some(now_unix)
+}
+
 /// `[COMM-16]` how long each commissioning state waits for its next input.
 pub const COMMISSIONING_TIMEOUT: Duration = Duration::from_secs(60);
 

@@ -297,7 +297,9 @@ impl DeviceCore {
                 }
             }
             Commissioning::ExpectInstall(s) => {
-                match s.handle(&mut self.homes, message, now, Some(unix_now()), &mut reply) {
+                // [COMM-12] [COMM-23] a clock reading before the floor is not trusted.
+                let clock = orbit_core::commission::trustworthy_wall_clock(unix_now());
+                match s.handle(&mut self.homes, message, now, clock, &mut reply) {
                     Ok(joined) => {
                         let key = self
                             .homes
