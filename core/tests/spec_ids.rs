@@ -22,6 +22,18 @@ const NOT_ENFORCEABLE_IN_CORE: &[(&str, &str)] = &[
         "ATT-11",
         "vendors keep attestation keys in non-exporting hardware",
     ),
+    (
+        "DM-48",
+        "identify behaviour: no reference device implements the identify capability",
+    ),
+    (
+        "DM-53",
+        "fan behaviour: no reference device implements the fan capability",
+    ),
+    (
+        "DM-54",
+        "window-covering behaviour: no reference device implements window-covering",
+    ),
 ];
 
 fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
@@ -99,7 +111,9 @@ fn rule_ids_are_defined_once_cited_and_complete() {
     files(&root, "rs", &mut code_files);
     let mut cited = BTreeSet::new();
     for f in &code_files {
-        if f.ends_with("spec_ids.rs") {
+        // The generated registry code copies the registry's (informative) descriptions,
+        // which cite rules they do not enforce [DM-20].
+        if f.ends_with("spec_ids.rs") || f.ends_with("model/registry/generated.rs") {
             continue;
         }
         for (id, _) in ids(&std::fs::read_to_string(f).unwrap()) {

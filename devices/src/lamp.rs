@@ -84,14 +84,14 @@ fn get(
     ctx.get_u64(cap, attr).ok_or(Status::FAILURE)
 }
 
-/// `value` clamped to `min-level..=max-level`.
+/// `value` clamped to `min-level..=max-level` `[DM-50]`.
 fn clamp_level(ctx: &Context<'_>, value: u64) -> Result<u64, Status> {
     let min = get(ctx, level::ID, level::attributes::MIN_LEVEL)?;
     let max = get(ctx, level::ID, level::attributes::MAX_LEVEL)?.max(min);
     Ok(value.clamp(min, max))
 }
 
-/// `value` clamped to `color-temperature-min..=color-temperature-max`.
+/// `value` clamped to `color-temperature-min..=color-temperature-max` `[DM-51]`.
 fn clamp_mireds(ctx: &Context<'_>, value: u64) -> Result<u64, Status> {
     let min = get(ctx, color::ID, color::attributes::COLOR_TEMPERATURE_MIN)?;
     let max = get(ctx, color::ID, color::attributes::COLOR_TEMPERATURE_MAX)?.max(min);
@@ -103,6 +103,7 @@ fn set_color_mode(ctx: &mut Context<'_>, mode: u8) -> Result<(), Status> {
 }
 
 impl LampBehavior {
+    /// `[DM-49]`
     fn on_off(ctx: &mut Context<'_>, command: CommandPath) -> Result<Data, Status> {
         use on_off::{attributes::ON, commands};
         let on = match command.command {

@@ -41,7 +41,8 @@ pub const PRODUCT_ID: u16 = 0x8003;
 /// The lock's endpoint.
 pub const ENDPOINT: u16 = 1;
 
-/// How long the lock refuses PIN operations after `max-pin-attempts` failures in a row.
+/// How long the lock refuses PIN operations after `max-pin-attempts` failures in a row
+/// `[DM-55]`.
 pub const LOCKOUT: Duration = Duration::from_secs(60);
 
 /// The number of PIN slots (`set-pin`'s `user-index` is 0..=7).

@@ -3,7 +3,7 @@
 //!
 //! Every attribute is read-only to controllers, so the endpoint's behaviour is
 //! [`Passive`]; readings come from the device side through [`set_readings`], which also
-//! judges `charge-level` from the remaining charge and emits `battery-low` when it changes to
+//! judges `charge-level` from the remaining charge and emits `battery-low` `[DM-57]` when it changes to
 //! warning or to critical, as the registry says.
 
 use crate::device_info;
@@ -95,7 +95,7 @@ fn range(ctx: &Context<'_>, cap: orbit_core::model::CapabilityId) -> Result<(i64
 /// Records new readings from the device side: temperature in centi-celsius, relative
 /// humidity in centi-percent, remaining battery charge in percent. A value outside the
 /// sensor's measurable range (or a charge above 100) is refused with constraint-error and
-/// nothing changes. Changes are reported to subscriptions; `battery-low` is emitted when
+/// nothing changes `[DM-56]`. Changes are reported to subscriptions; `battery-low` is emitted when
 /// `charge-level` changes to warning or to critical.
 pub fn set_readings(
     node: &mut DeviceNode,

@@ -107,6 +107,7 @@ impl Behavior for SocketBehavior {
                 }
                 Ok(empty())
             }
+            // [DM-58]
             (power_meter::ID, power_meter::commands::RESET_ENERGY) => {
                 ctx.set(power_meter::ID, power_meter::attributes::ENERGY, 0u64)?;
                 Ok(empty())

@@ -31,7 +31,7 @@ pub const PRODUCT_ID: u16 = 0x8002;
 /// The thermostat's endpoint.
 pub const ENDPOINT: u16 = 1;
 
-/// The smallest gap between the heating and the cooling setpoint, in centi-celsius.
+/// The smallest gap between the heating and the cooling setpoint, in centi-celsius `[DM-52]`.
 pub const DEADBAND: i64 = 250;
 
 /// The range of `occupied-heating-setpoint` (registry type).

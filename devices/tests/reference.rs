@@ -228,6 +228,7 @@ fn field_u64(e: &EventRecord, f: FieldId) -> Option<u64> {
 // ---------------------------------------------------------------------------------------------
 // Common
 
+// [DM-47] vendor-id and product-id equal the descriptor's; the values the builder was given.
 #[test]
 fn kinds_names_and_basic_information() {
     let now = Instant::now();
@@ -295,6 +296,7 @@ fn descriptors_fit_and_round_trip() {
 // ---------------------------------------------------------------------------------------------
 // Lamp
 
+// [DM-49] off, on and toggle set and invert `on`.
 #[test]
 fn lamp_on_off_commands() {
     let now = Instant::now();
@@ -342,6 +344,7 @@ fn lamp_on_off_commands() {
     );
 }
 
+// [DM-50] writes and move-to-level clamp to min-level..=max-level; step stops at the bounds.
 #[test]
 fn lamp_level_commands_clamp() {
     use level::commands::{move_to_level_args as mt, step_args as st};
@@ -448,6 +451,7 @@ fn lamp_level_commands_clamp() {
     );
 }
 
+// [DM-51] writes and commands set color-mode; color temperatures clamp to their range.
 #[test]
 fn lamp_color_commands_and_writes() {
     use color::attributes::{self as ca, color_mode_values as mode};
@@ -557,6 +561,7 @@ fn lamp_color_commands_and_writes() {
 // ---------------------------------------------------------------------------------------------
 // Thermostat
 
+// [DM-52] the 250 deadband and the modes the features allow.
 #[test]
 fn thermostat_deadband_and_writes() {
     use thermostat::attributes::{
@@ -623,6 +628,7 @@ fn thermostat_deadband_and_writes() {
     );
 }
 
+// [DM-52] setpoint-raise-lower clamps each setpoint and keeps the deadband.
 #[test]
 fn thermostat_setpoint_raise_lower() {
     use thermostat::attributes as ta;
@@ -828,6 +834,7 @@ fn lock_state(b: &mut Bench) -> u64 {
     )
 }
 
+// [DM-55] successful commands set lock-state and record lock-operation.
 #[test]
 fn lock_commands_are_timed_and_emit_events() {
     use door_lock::attributes::lock_state_values as ls;
@@ -903,6 +910,7 @@ fn lock_commands_are_timed_and_emit_events() {
     assert_eq!(lock_state(&mut b), u64::from(ls::LOCKED));
 }
 
+// [DM-55] PIN checks, the failure count and the 60-second lockout.
 #[test]
 fn lock_pin_success_failure_and_lockout() {
     use door_lock::attributes::lock_state_values as ls;
@@ -1099,6 +1107,7 @@ fn lock_set_pin_and_require_pin_writes() {
     assert!(lock::build_with_pin(now, "D4", b"abcd").is_err());
 }
 
+// [DM-55] auto-relock after an unlock, cancelled by lock-door.
 #[test]
 fn lock_auto_relock() {
     use door_lock::attributes::{self as la, lock_state_values as ls};
@@ -1162,6 +1171,7 @@ fn lock_auto_relock() {
 // ---------------------------------------------------------------------------------------------
 // Sensor
 
+// [DM-56] [DM-57] readings within range or null; battery-low on a change to warning or critical.
 #[test]
 fn sensor_readings_and_battery_low() {
     use battery::attributes::{self as ba, charge_level_values as cl};
@@ -1345,6 +1355,7 @@ fn strip_sockets_switch_independently() {
     );
 }
 
+// [DM-58] reset-energy sets energy to 0.
 #[test]
 fn strip_power_meter() {
     use power_meter::attributes as pa;

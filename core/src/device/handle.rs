@@ -120,15 +120,44 @@ impl DeviceNode {
         .to_bytes()
     }
 
-    /// The value of an attribute as `home` sees it: the acl attribute shows only that home's
-    /// entries `[ACL-7]`.
-    pub(crate) fn read_value(&self, home: HomeId, attr: &ConcreteAttribute) -> Option<Data> {
+    /// The value of an attribute as `(home, node)` sees it: the acl attribute shows only that
+    /// home's entries `[ACL-7]`, the homes attribute only that home unless the node
+    /// administers the device `[ACL-13]`.
+    pub(crate) fn read_value(
+        &self,
+        home: HomeId,
+        node: NodeId,
+        attr: &ConcreteAttribute,
+    ) -> Option<Data> {
         if *attr == acl_path() {
             return Some(Data::List(
                 self.acl.home_entries(home).map(|e| e.to_data()).collect(),
             ));
         }
+        if *attr == homes_path() && !self.administers_device(home, node) {
+            let Some(Data::List(all)) = self.store.get(attr) else {
+                return None;
+            };
+            let own = all
+                .iter()
+                .filter(|h| h.field(0).and_then(Data::as_u64) == Some(home))
+                .cloned()
+                .collect();
+            return Some(Data::List(own));
+        }
         self.store.get(attr).cloned()
+    }
+
+    /// Whether `(home, node)` holds administer on the administration capability of the root
+    /// endpoint, and so may see every home of the device `[ACL-13]`.
+    pub(crate) fn administers_device(&self, home: HomeId, node: NodeId) -> bool {
+        self.acl.allows(
+            home,
+            node,
+            crate::model::EndpointId::ROOT,
+            std_caps::administration::ID,
+            Privilege::Administer,
+        )
     }
 
     /// Expands attribute paths `[IM-13]`: concrete paths to missing or forbidden attributes
@@ -141,7 +170,7 @@ impl DeviceNode {
             if let Some(c) = path.as_concrete() {
                 let result = match self.check_attribute(from, &c, None) {
                     Ok(()) => self
-                        .read_value(from.home, &c)
+                        .read_value(from.home, from.node, &c)
                         .ok_or(Status::UNSUPPORTED_ATTRIBUTE),
                     Err(s) => Err(s),
                 };
@@ -153,7 +182,7 @@ impl DeviceNode {
             for (c, _) in self.store.iter() {
                 if path.matches(c) && self.check_attribute(from, c, None).is_ok() && seen.insert(*c)
                 {
-                    if let Some(v) = self.read_value(from.home, c) {
+                    if let Some(v) = self.read_value(from.home, from.node, c) {
                         out.push(AttributeReport {
                             path: *c,
                             result: Ok(v),
@@ -591,6 +620,14 @@ pub(crate) fn acl_path() -> ConcreteAttribute {
         crate::model::EndpointId::ROOT,
         std_caps::access_control::ID,
         std_caps::access_control::attributes::ACL,
+    )
+}
+
+pub(crate) fn homes_path() -> ConcreteAttribute {
+    ConcreteAttribute::new(
+        crate::model::EndpointId::ROOT,
+        std_caps::administration::ID,
+        std_caps::administration::attributes::HOMES,
     )
 }
 

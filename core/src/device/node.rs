@@ -440,14 +440,23 @@ impl DeviceNode {
         if changed.is_empty() {
             return;
         }
-        for sub in &mut self.subscriptions {
+        let acl = super::handle::acl_path();
+        for i in 0..self.subscriptions.len() {
+            let Some(sub) = self.subscriptions.get(i) else {
+                continue;
+            };
+            let mut dirty = Vec::new();
             for attr in &changed {
                 let reportable = self
                     .store
                     .schema(attr.endpoint, attr.capability)
                     .and_then(|s| s.attribute(attr.attribute))
                     .is_some_and(|a| a.access.report && a.access.read);
+                // [ACL-14] the acl shows each home only its own entries: a write marks its
+                // own home's subscriptions (write_acl), and a home added or removed changes
+                // no other home's view, so nothing is reported across homes.
                 if reportable
+                    && *attr != acl
                     && sub.attributes.iter().any(|p| p.matches(attr))
                     && self.acl.allows(
                         sub.home,
@@ -457,8 +466,11 @@ impl DeviceNode {
                         Privilege::View,
                     )
                 {
-                    sub.dirty.insert(*attr);
+                    dirty.push(*attr);
                 }
+            }
+            if let Some(sub) = self.subscriptions.get_mut(i) {
+                sub.dirty.extend(dirty);
             }
         }
     }

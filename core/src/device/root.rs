@@ -28,18 +28,29 @@ impl DeviceNode {
         let old = self.acl.replace_home(from.home, new.clone())?;
         use std_caps::access_control::events::access_changed_fields::change_values as change;
         use std_caps::access_control::events::ACCESS_CHANGED;
-        let mut changes = Vec::new();
-        for e in &new {
-            match old.iter().find(|o| o.subject == e.subject) {
-                None => changes.push((e.subject, change::ADDED)),
-                Some(o) if o != e => changes.push((e.subject, change::CHANGED)),
-                Some(_) => {}
+        // [ACL-8] entries are compared per subject: a subject's entries before and after, as
+        // sets; one event per subject whose set differs, in the order the subjects first
+        // appear in the new list, then the removed subjects in the order of the old list.
+        let mut subjects: Vec<u64> = Vec::new();
+        for e in new.iter().chain(old.iter()) {
+            if !subjects.contains(&e.subject) {
+                subjects.push(e.subject);
             }
         }
-        for o in &old {
-            if !new.iter().any(|e| e.subject == o.subject) {
-                changes.push((o.subject, change::REMOVED));
-            }
+        let mut changes = Vec::new();
+        for subject in subjects {
+            let before: Vec<&AclEntry> = old.iter().filter(|e| e.subject == subject).collect();
+            let after: Vec<&AclEntry> = new.iter().filter(|e| e.subject == subject).collect();
+            let what = if before.is_empty() {
+                change::ADDED
+            } else if after.is_empty() {
+                change::REMOVED
+            } else if same_entries(&before, &after) {
+                continue;
+            } else {
+                change::CHANGED
+            };
+            changes.push((subject, what));
         }
         let uptime = super::node::uptime_ms(self.start, now);
         for (subject, what) in changes {
@@ -60,6 +71,7 @@ impl DeviceNode {
         self.sync_root_attributes();
         // Only the writer's home sees its own entries, so only its subscriptions learn of the
         // change; other homes must not learn that this home edited its list [ACL-7].
+        // [ACL-14]
         let acl = super::handle::acl_path();
         if self.store.take_changed_one(&acl) {
             for sub in &mut self.subscriptions {
@@ -126,4 +138,11 @@ impl DeviceNode {
         let _ = self.store.set(path, Data::Bool(false));
         self.propagate_changes();
     }
+}
+
+/// Whether two lists of one subject's entries grant the same, whatever their order `[ACL-8]`.
+fn same_entries(a: &[&AclEntry], b: &[&AclEntry]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|x| a.iter().filter(|y| *y == x).count() == b.iter().filter(|y| *y == x).count())
 }

@@ -129,9 +129,23 @@ impl AttributeStore {
         }
     }
 
-    /// Keeps every change and stops recording.
+    /// Keeps every change and stops recording. A request's changes are judged by their net
+    /// effect `[IM-82]`: an attribute that ends the request with the value it had before it
+    /// (written and written back) is not a change, unless it was already marked changed.
     pub(crate) fn commit(&mut self) {
-        self.journal = None;
+        let Some(journal) = self.journal.take() else {
+            return;
+        };
+        let mut seen = BTreeSet::new();
+        // The first undo of an attribute holds its value before the request.
+        for undo in journal {
+            if !seen.insert(undo.attr) || undo.was_changed {
+                continue;
+            }
+            if self.values.get(&undo.attr) == Some(&undo.old) {
+                self.changed.remove(&undo.attr);
+            }
+        }
     }
 
     /// Takes one attribute out of the changed set; returns whether it was there.

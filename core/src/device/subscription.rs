@@ -89,7 +89,7 @@ impl DeviceNode {
                 .filter_map(|a| {
                     Some(AttributeReport {
                         path: *a,
-                        result: Ok(self.read_value(sub.home, a)?),
+                        result: Ok(self.read_value(sub.home, sub.node, a)?),
                     })
                 })
                 .collect();

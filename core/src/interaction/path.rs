@@ -78,7 +78,7 @@ impl AttributePath {
     pub(crate) fn from_value(v: Value) -> Result<Self, CodecError> {
         let mut m = MapReader::new(v)?;
         Ok(AttributePath {
-            endpoint: opt_u16(&mut m, 0)?.map(EndpointId),
+            endpoint: opt_endpoint(&mut m)?,
             capability: opt_u32(&mut m, 1)?.map(CapabilityId),
             attribute: opt_u16(&mut m, 2)?.map(AttributeId),
         })
@@ -119,7 +119,7 @@ impl ConcreteAttribute {
 
     pub(crate) fn read(m: &mut MapReader) -> Result<Self, CodecError> {
         Ok(ConcreteAttribute {
-            endpoint: EndpointId(m.uint_as(0)?),
+            endpoint: endpoint(m.uint(0)?)?,
             capability: CapabilityId(m.uint_as(1)?),
             attribute: AttributeId(m.uint_as(2)?),
         })
@@ -163,7 +163,7 @@ impl EventPath {
     pub(crate) fn from_value(v: Value) -> Result<Self, CodecError> {
         let mut m = MapReader::new(v)?;
         Ok(EventPath {
-            endpoint: opt_u16(&mut m, 0)?.map(EndpointId),
+            endpoint: opt_endpoint(&mut m)?,
             capability: opt_u32(&mut m, 1)?.map(CapabilityId),
             event: opt_u16(&mut m, 2)?.map(EventId),
         })
@@ -202,11 +202,20 @@ impl CommandPath {
     pub(crate) fn from_value(v: Value) -> Result<Self, CodecError> {
         let mut m = MapReader::new(v)?;
         Ok(CommandPath {
-            endpoint: EndpointId(m.uint_as(0)?),
+            endpoint: endpoint(m.uint(0)?)?,
             capability: CapabilityId(m.uint_as(1)?),
             command: CommandId(m.uint_as(2)?),
         })
     }
+}
+
+/// An endpoint under key 0; 0xffff is outside the format `[IM-83]`.
+pub(crate) fn endpoint(v: u64) -> Result<EndpointId, CodecError> {
+    EndpointId::from_wire(v).ok_or(CodecError::OutOfRange { key: 0 })
+}
+
+fn opt_endpoint(m: &mut MapReader) -> Result<Option<EndpointId>, CodecError> {
+    m.opt_uint(0)?.map(endpoint).transpose()
 }
 
 fn opt_u16(m: &mut MapReader, key: u64) -> Result<Option<u16>, CodecError> {

@@ -432,7 +432,7 @@ fn list<'a, T>(
 
 /// A path's three elements, each of which may be absent: endpoint, capability, and the
 /// attribute, event or command.
-type PathElements = (Option<u16>, Option<u32>, Option<u16>);
+type PathElements = (Option<EndpointId>, Option<u32>, Option<u16>);
 
 /// The elements of a path map.
 fn read_wildcard(r: &mut Reader<'_>) -> Result<PathElements, CodecError> {
@@ -440,7 +440,8 @@ fn read_wildcard(r: &mut Reader<'_>) -> Result<PathElements, CodecError> {
     let mut m = r.map()?;
     rest(&mut m, |k, r| {
         match k {
-            0 => a = Some(r.uint_as(0)?),
+            // [IM-83] endpoint 0xffff is outside the format.
+            0 => a = Some(super::path::endpoint(r.uint(0)?)?),
             1 => b = Some(r.uint_as(1)?),
             2 => c = Some(r.uint_as(2)?),
             _ => return Ok(false),
@@ -453,7 +454,7 @@ fn read_wildcard(r: &mut Reader<'_>) -> Result<PathElements, CodecError> {
 fn read_attribute_path(r: &mut Reader<'_>) -> Result<AttributePath, CodecError> {
     let (e, c, a) = read_wildcard(r)?;
     Ok(AttributePath {
-        endpoint: e.map(EndpointId),
+        endpoint: e,
         capability: c.map(CapabilityId),
         attribute: a.map(AttributeId),
     })
@@ -462,7 +463,7 @@ fn read_attribute_path(r: &mut Reader<'_>) -> Result<AttributePath, CodecError> 
 fn read_event_path(r: &mut Reader<'_>) -> Result<EventPath, CodecError> {
     let (e, c, x) = read_wildcard(r)?;
     Ok(EventPath {
-        endpoint: e.map(EndpointId),
+        endpoint: e,
         capability: c.map(CapabilityId),
         event: x.map(EventId),
     })
@@ -471,7 +472,7 @@ fn read_event_path(r: &mut Reader<'_>) -> Result<EventPath, CodecError> {
 fn read_command_path(r: &mut Reader<'_>) -> Result<CommandPath, CodecError> {
     let (e, c, x) = read_wildcard(r)?;
     Ok(CommandPath {
-        endpoint: EndpointId(e.ok_or(CodecError::MissingField { key: 0 })?),
+        endpoint: e.ok_or(CodecError::MissingField { key: 0 })?,
         capability: CapabilityId(c.ok_or(CodecError::MissingField { key: 1 })?),
         command: CommandId(x.ok_or(CodecError::MissingField { key: 2 })?),
     })
@@ -487,7 +488,7 @@ fn read_concrete<'a>(
     let mut m = r.map()?;
     rest(&mut m, |k, r| {
         match k {
-            0 => e = Some(r.uint_as(0)?),
+            0 => e = Some(super::path::endpoint(r.uint(0)?)?),
             1 => c = Some(r.uint_as(1)?),
             2 => a = Some(r.uint_as(2)?),
             _ => return extra(k, r),
@@ -495,7 +496,7 @@ fn read_concrete<'a>(
         Ok(true)
     })?;
     Ok(ConcreteAttribute {
-        endpoint: EndpointId(e.ok_or(CodecError::MissingField { key: 0 })?),
+        endpoint: e.ok_or(CodecError::MissingField { key: 0 })?,
         capability: CapabilityId(c.ok_or(CodecError::MissingField { key: 1 })?),
         attribute: AttributeId(a.ok_or(CodecError::MissingField { key: 2 })?),
     })
@@ -572,7 +573,7 @@ fn read_event_record(r: &mut Reader<'_>) -> Result<EventRecord, CodecError> {
     };
     Ok(EventRecord {
         number: req(0)?,
-        endpoint: EndpointId(fit(req(1)?, 1)?),
+        endpoint: EndpointId::from_wire(req(1)?).ok_or(CodecError::OutOfRange { key: 1 })?,
         capability: CapabilityId(fit(req(2)?, 2)?),
         event: EventId(fit(req(3)?, 3)?),
         priority: Priority::from_code(req(4)?).ok_or(CodecError::OutOfRange { key: 4 })?,

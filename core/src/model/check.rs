@@ -76,6 +76,7 @@ impl ConstraintError {
 impl DataType {
     /// Checks `value` against this type `[DM-14]`.
     pub fn check(&self, value: &Data) -> Result<(), ConstraintError> {
+        // [DM-46] null, then shape, then the value's constraints, then its parts.
         if let Data::Null = value {
             return if self.nullable {
                 Ok(())
@@ -147,6 +148,7 @@ impl DataType {
                 let Data::List(items) = value else {
                     return Err(ConstraintError::WrongType { expected: "a list" });
                 };
+                // [DM-46] the list's own constraint before its items.
                 if items.len() > *max_items as usize {
                     return Err(ConstraintError::TooManyItems {
                         len: items.len(),
@@ -169,7 +171,12 @@ pub fn check_fields(fields: &[Field], value: &Data) -> Result<(), ConstraintErro
             expected: "a struct",
         });
     };
-    for field in fields {
+    // [DM-46] fields in ascending field number, whatever order the schema lists them in.
+    let mut ordered: Vec<&Field> = fields.iter().collect();
+    if !fields.is_sorted_by_key(|f| f.id.0) {
+        ordered.sort_by_key(|f| f.id.0);
+    }
+    for field in ordered {
         match present.iter().find(|(k, _)| *k == field.id.0) {
             Some((_, v)) => field.ty.check(v).map_err(|e| ConstraintError::InField {
                 field: field.id.0,

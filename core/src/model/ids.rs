@@ -14,6 +14,16 @@ impl EndpointId {
     pub const ROOT: EndpointId = EndpointId(0);
     /// The largest endpoint number a device may use `[DM-2]`.
     pub const MAX: EndpointId = EndpointId(0xfffe);
+
+    /// The endpoint numbered `v` as a message may carry it: `None` for a number above
+    /// [`EndpointId::MAX`], which is outside the message format (`endpoint-id` in the CDDL),
+    /// so the message cannot be decoded `[IM-83]`.
+    pub fn from_wire(v: u64) -> Option<EndpointId> {
+        u16::try_from(v)
+            .ok()
+            .map(EndpointId)
+            .filter(|e| *e <= EndpointId::MAX)
+    }
 }
 
 /// A capability identifier: `(vendor ID << 16) | number` `[DM-10]`.

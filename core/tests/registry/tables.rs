@@ -12,6 +12,9 @@ pub(crate) fn generate(caps: &[Capability]) -> String {
          Regenerate with `ORBIT_REGEN_VECTORS=1 cargo test -p orbit-core --test registry`. -->\n\n\
          This document is generated from the machine-readable registry in\n\
          [`registry/`](registry/) ([DM-20]); where it and a registry file disagree, the file wins.\n\
+         Descriptions are informative ([DM-20]): the behaviour of each capability is specified\n\
+         by the rules its description cites, in 12-data-model.md §12.7 and\n\
+         15-access-control.md.\n\
          Types are written as in the registry: `uint 0..=254`, `enum {0 off, 1 heat}`,\n\
          `list<T> ≤ N`, `?` after a type for nullable. Access letters: **R** read, **W** write,\n\
          **P** report (reportable to subscriptions); the privilege after W is the one a write\n\

@@ -41,14 +41,19 @@ pub(crate) fn leaf_data() -> impl Strategy<Value = Data> {
     ]
 }
 
+/// A valid endpoint number: 0xffff is outside the format [IM-83].
+pub(crate) fn endpoint() -> impl Strategy<Value = EndpointId> {
+    (0..=EndpointId::MAX.0).prop_map(EndpointId)
+}
+
 pub(crate) fn attribute_path() -> impl Strategy<Value = AttributePath> {
     (
-        option::of(any::<u16>()),
+        option::of(endpoint()),
         option::of(any::<u32>()),
         option::of(any::<u16>()),
     )
         .prop_map(|(e, c, a)| AttributePath {
-            endpoint: e.map(EndpointId),
+            endpoint: e,
             capability: c.map(CapabilityId),
             attribute: a.map(AttributeId),
         })
@@ -56,26 +61,25 @@ pub(crate) fn attribute_path() -> impl Strategy<Value = AttributePath> {
 
 pub(crate) fn event_path() -> impl Strategy<Value = EventPath> {
     (
-        option::of(any::<u16>()),
+        option::of(endpoint()),
         option::of(any::<u32>()),
         option::of(any::<u16>()),
     )
         .prop_map(|(e, c, x)| EventPath {
-            endpoint: e.map(EndpointId),
+            endpoint: e,
             capability: c.map(CapabilityId),
             event: x.map(EventId),
         })
 }
 
 pub(crate) fn command_path() -> impl Strategy<Value = CommandPath> {
-    (any::<u16>(), any::<u32>(), any::<u16>())
-        .prop_map(|(e, c, x)| CommandPath::new(EndpointId(e), CapabilityId(c), CommandId(x)))
+    (endpoint(), any::<u32>(), any::<u16>())
+        .prop_map(|(e, c, x)| CommandPath::new(e, CapabilityId(c), CommandId(x)))
 }
 
 pub(crate) fn concrete() -> impl Strategy<Value = ConcreteAttribute> {
-    (any::<u16>(), any::<u32>(), any::<u16>()).prop_map(|(e, c, a)| {
-        ConcreteAttribute::new(EndpointId(e), CapabilityId(c), AttributeId(a))
-    })
+    (endpoint(), any::<u32>(), any::<u16>())
+        .prop_map(|(e, c, a)| ConcreteAttribute::new(e, CapabilityId(c), AttributeId(a)))
 }
 
 pub(crate) fn status() -> impl Strategy<Value = Status> {
@@ -105,7 +109,7 @@ pub(crate) fn attribute_report() -> impl Strategy<Value = AttributeReport> {
 pub(crate) fn event_record() -> impl Strategy<Value = EventRecord> {
     (
         any::<u64>(),
-        any::<u16>(),
+        endpoint(),
         any::<u32>(),
         any::<u16>(),
         priority(),
@@ -115,7 +119,7 @@ pub(crate) fn event_record() -> impl Strategy<Value = EventRecord> {
         .prop_map(
             |(number, endpoint, capability, event, priority, uptime_ms, fields)| EventRecord {
                 number,
-                endpoint: EndpointId(endpoint),
+                endpoint,
                 capability: CapabilityId(capability),
                 event: EventId(event),
                 priority,

@@ -8,7 +8,7 @@ use crate::model::Data;
 /// `basic-information` (0x0001), version 1: Basic Information
 ///
 /// Identifies the device: vendor, product, versions and a user-assigned label. Every device has
-/// this capability on endpoint 0.
+/// this capability on endpoint 0. Behaviour: [DM-47].
 pub mod basic_information {
     use super::*;
 
@@ -43,7 +43,7 @@ pub mod basic_information {
     /// The events of the capability.
     pub mod events {
         use super::*;
-        /// Emitted once each time the device starts.
+        /// Emitted once each time the device starts ([DM-47]).
         pub const START_UP: EventId = EventId(0);
         /// Field numbers of `start-up` fields.
         pub mod start_up_fields {
@@ -199,7 +199,7 @@ pub mod basic_information {
 /// `identify` (0x0002), version 1: Identify
 ///
 /// Makes the device show itself (blink, beep) so the user can tell which physical device a
-/// controller is talking to.
+/// controller is talking to. Behaviour: [DM-48].
 pub mod identify {
     use super::*;
 
@@ -213,7 +213,7 @@ pub mod identify {
         use super::*;
         /// Seconds left in the current identification; 0 when the device is not identifying.
         /// Writing a value starts (or restarts) identification for that long; writing 0 stops
-        /// it.
+        /// it ([DM-48]).
         pub const IDENTIFY_TIME: AttributeId = AttributeId(0);
         /// How the device identifies itself, so a controller can tell the user what to look or
         /// listen for.
@@ -239,7 +239,7 @@ pub mod identify {
     pub mod commands {
         use super::*;
         /// Starts identification for the given time, replacing any identification already
-        /// running; same effect as writing identify-time.
+        /// running; same effect as writing identify-time ([DM-48]).
         pub const IDENTIFY: CommandId = CommandId(0);
         /// Field numbers of `identify` args.
         pub mod identify_args {
@@ -306,7 +306,8 @@ pub mod identify {
 /// `access-control` (0x0003), version 1: Access Control
 ///
 /// The device's access control list, on endpoint 0. Each entry grants one node of one home a
-/// privilege on the whole device or on listed endpoints and capabilities.
+/// privilege on the whole device or on listed endpoints and capabilities. Behaviour:
+/// 15-access-control.md.
 pub mod access_control {
     use super::*;
 
@@ -322,7 +323,7 @@ pub mod access_control {
         /// targets is absent, on the whole device. A read returns only the entries of the
         /// reader's home, and a write replaces only the entries of the writer's own home; a
         /// write that would leave that home without an administer entry fails with
-        /// constraint-error and changes nothing.
+        /// constraint-error and changes nothing ([ACL-3], [ACL-7]).
         pub const ACL: AttributeId = AttributeId(0);
     }
 
@@ -330,7 +331,7 @@ pub mod access_control {
     pub mod events {
         use super::*;
         /// Emitted for each entry a write of acl adds, changes or removes; only members of home
-        /// home-id can read it.
+        /// home-id can read it ([ACL-8]).
         pub const ACCESS_CHANGED: EventId = EventId(0);
         /// Field numbers of `access-changed` fields.
         pub mod access_changed_fields {
@@ -395,7 +396,7 @@ pub mod access_control {
 /// `administration` (0x0004), version 1: Administration
 ///
 /// The homes a device belongs to (multi-admin), on endpoint 0: lists them, opens a pairing
-/// window so another home can join, and removes a home.
+/// window so another home can join, and removes a home. Behaviour: 15-access-control.md.
 pub mod administration {
     use super::*;
 
@@ -407,7 +408,9 @@ pub mod administration {
     /// The attributes of the capability.
     pub mod attributes {
         use super::*;
-        /// One entry per home the device belongs to.
+        /// One entry per home the device belongs to that the requester may see: every home for
+        /// a requester that administers the device, otherwise only the requester's own home
+        /// ([ACL-13]).
         pub const HOMES: AttributeId = AttributeId(0);
         /// How many homes the device can belong to at once; at least 5 ([HOME-5]).
         pub const MAX_HOMES: AttributeId = AttributeId(1);
@@ -419,14 +422,15 @@ pub mod administration {
     pub mod commands {
         use super::*;
         /// Opens the pairing window for timeout-seconds so that another home can pair with and
-        /// commission the device (multi-admin). Fails with busy if a window is already open.
+        /// commission the device (multi-admin). Fails with busy if a window is already open
+        /// ([ACL-10]).
         pub const OPEN_PAIRING_WINDOW: CommandId = CommandId(0);
         /// Closes the pairing window, ending any pairing handshake in progress; does nothing if
-        /// it is closed.
+        /// it is closed ([ACL-10]).
         pub const CLOSE_PAIRING_WINDOW: CommandId = CommandId(1);
         /// Removes the device's membership of that home ([HOME-7]) and that home's entries in
         /// the access control list. The caller may remove its own home; the device answers
-        /// before it ends that home's sessions.
+        /// before it ends that home's sessions ([ACL-9]).
         pub const REMOVE_HOME: CommandId = CommandId(2);
         /// Field numbers of `open-pairing-window` args.
         pub mod open_pairing_window_args {
@@ -531,7 +535,7 @@ pub mod administration {
 
 /// `on-off` (0x0010), version 1: On/Off
 ///
-/// A binary switch: a light, a plug, a relay.
+/// A binary switch: a light, a plug, a relay. Behaviour: [DM-49].
 pub mod on_off {
     use super::*;
 
@@ -551,20 +555,20 @@ pub mod on_off {
         use super::*;
         /// Whether the output is on.
         pub const ON: AttributeId = AttributeId(0);
-        /// Seconds left before the output turns off by itself; 0 when no timer runs.
+        /// Seconds left before the output turns off by itself; 0 when no timer runs ([DM-49]).
         pub const OFF_WAIT_TIME: AttributeId = AttributeId(1);
     }
 
     /// The commands of the capability.
     pub mod commands {
         use super::*;
-        /// Turns the output off.
+        /// Turns the output off ([DM-49]).
         pub const OFF: CommandId = CommandId(0);
-        /// Turns the output on.
+        /// Turns the output on ([DM-49]).
         pub const ON: CommandId = CommandId(1);
-        /// Inverts the output.
+        /// Inverts the output ([DM-49]).
         pub const TOGGLE: CommandId = CommandId(2);
-        /// Turns the output on and off again after the given delay.
+        /// Turns the output on and off again after the given delay ([DM-49]).
         pub const ON_WITH_TIMED_OFF: CommandId = CommandId(3);
         /// Field numbers of `on-with-timed-off` args.
         pub mod on_with_timed_off_args {
@@ -662,6 +666,7 @@ pub mod on_off {
 /// `level` (0x0011), version 1: Level
 ///
 /// A level from 0 to 254: a light's brightness, a dimmer's output. 254 is the maximum.
+/// Behaviour: [DM-50].
 pub mod level {
     use super::*;
 
@@ -673,7 +678,8 @@ pub mod level {
     /// The attributes of the capability.
     pub mod attributes {
         use super::*;
-        /// The current level. A write outside min-level..max-level is clamped to that range.
+        /// The current level. A write outside min-level..max-level is clamped to that range
+        /// ([DM-50]).
         pub const CURRENT_LEVEL: AttributeId = AttributeId(0);
         /// The lowest level the device supports.
         pub const MIN_LEVEL: AttributeId = AttributeId(1);
@@ -684,14 +690,15 @@ pub mod level {
     /// The commands of the capability.
     pub mod commands {
         use super::*;
-        /// Moves current-level to the given level.
+        /// Moves current-level to the given level ([DM-50]).
         pub const MOVE_TO_LEVEL: CommandId = CommandId(0);
-        /// Moves current-level up or down by step-size, stopping at max-level or min-level.
+        /// Moves current-level up or down by step-size, stopping at max-level or min-level
+        /// ([DM-50]).
         pub const STEP: CommandId = CommandId(1);
         /// Field numbers of `move-to-level` args.
         pub mod move_to_level_args {
             use super::*;
-            /// The target level, clamped to min-level..max-level.
+            /// The target level, clamped to min-level..max-level ([DM-50]).
             pub const LEVEL: FieldId = FieldId(0);
             /// How long the change takes; absent means as fast as the device chooses.
             pub const TRANSITION_TIME: FieldId = FieldId(1);
@@ -793,7 +800,7 @@ pub mod level {
 /// `color` (0x0012), version 1: Color
 ///
 /// The color of a light, as hue and saturation or as a white color temperature. Brightness is
-/// in the level capability.
+/// in the level capability. Behaviour: [DM-51].
 pub mod color {
     use super::*;
 
@@ -814,14 +821,14 @@ pub mod color {
     pub mod attributes {
         use super::*;
         /// The hue, in degrees around the color wheel (0 red, 120 green, 240 blue). Writing it
-        /// sets color-mode to hue-saturation.
+        /// sets color-mode to hue-saturation ([DM-51]).
         pub const HUE: AttributeId = AttributeId(0);
         /// The saturation: 0 is white, 100 the fully saturated hue. Writing it sets color-mode
-        /// to hue-saturation.
+        /// to hue-saturation ([DM-51]).
         pub const SATURATION: AttributeId = AttributeId(1);
         /// The white color temperature in mireds (1,000,000 / kelvin: 153 is about 6500 K, 500
         /// is 2000 K). A write outside color-temperature-min..color-temperature-max is clamped
-        /// to that range; writing it sets color-mode to color-temperature.
+        /// to that range; writing it sets color-mode to color-temperature ([DM-51]).
         pub const COLOR_TEMPERATURE: AttributeId = AttributeId(2);
         /// Which attributes describe the light's current color: the mode of the last write or
         /// command. Only modes of supported features occur.
@@ -843,9 +850,11 @@ pub mod color {
     /// The commands of the capability.
     pub mod commands {
         use super::*;
-        /// Moves hue and saturation to the given values and sets color-mode to hue-saturation.
+        /// Moves hue and saturation to the given values and sets color-mode to hue-saturation
+        /// ([DM-51]).
         pub const MOVE_TO_HUE_SATURATION: CommandId = CommandId(0);
-        /// Moves color-temperature to the given value and sets color-mode to color-temperature.
+        /// Moves color-temperature to the given value and sets color-mode to color-temperature
+        /// ([DM-51]).
         pub const MOVE_TO_COLOR_TEMPERATURE: CommandId = CommandId(1);
         /// Field numbers of `move-to-hue-saturation` args.
         pub mod move_to_hue_saturation_args {
@@ -861,7 +870,7 @@ pub mod color {
         pub mod move_to_color_temperature_args {
             use super::*;
             /// The target color temperature, clamped to
-            /// color-temperature-min..color-temperature-max.
+            /// color-temperature-min..color-temperature-max ([DM-51]).
             pub const MIREDS: FieldId = FieldId(0);
             /// How long the change takes; absent means as fast as the device chooses.
             pub const TRANSITION_TIME: FieldId = FieldId(1);
@@ -990,7 +999,7 @@ pub mod color {
 ///
 /// Controls heating and/or cooling toward setpoints. When the device has both features, the
 /// heating setpoint stays at least 250 (2.5 °C) below the cooling setpoint; a write or command
-/// that would break this fails with constraint-error and changes nothing.
+/// that would break this fails with constraint-error and changes nothing. Behaviour: [DM-52].
 pub mod thermostat {
     use super::*;
 
@@ -1013,14 +1022,14 @@ pub mod thermostat {
         /// The temperature the thermostat measures and controls toward its setpoints.
         pub const LOCAL_TEMPERATURE: AttributeId = AttributeId(0);
         /// The device heats when local-temperature falls below this. Must stay at least 250
-        /// below occupied-cooling-setpoint when the device also cools.
+        /// below occupied-cooling-setpoint when the device also cools ([DM-52]).
         pub const OCCUPIED_HEATING_SETPOINT: AttributeId = AttributeId(1);
         /// The device cools when local-temperature rises above this. Must stay at least 250
-        /// above occupied-heating-setpoint when the device also heats.
+        /// above occupied-heating-setpoint when the device also heats ([DM-52]).
         pub const OCCUPIED_COOLING_SETPOINT: AttributeId = AttributeId(2);
         /// What the device may do: heat needs the heating feature, cool the cooling feature,
         /// auto (heat or cool as needed) both; writing a mode the device lacks fails with
-        /// constraint-error.
+        /// constraint-error ([DM-52]).
         pub const SYSTEM_MODE: AttributeId = AttributeId(3);
         /// What the device is doing right now.
         pub const RUNNING_STATE: AttributeId = AttributeId(4);
@@ -1051,7 +1060,7 @@ pub mod thermostat {
         use super::*;
         /// Adds amount to the chosen setpoints, clamping each to its range; fails with
         /// constraint-error, changing nothing, if the result would break the 250 gap between
-        /// them.
+        /// them ([DM-52]).
         pub const SETPOINT_RAISE_LOWER: CommandId = CommandId(0);
         /// Field numbers of `setpoint-raise-lower` args.
         pub mod setpoint_raise_lower_args {
@@ -1170,7 +1179,7 @@ pub mod thermostat {
 
 /// `fan` (0x0021), version 1: Fan
 ///
-/// Controls a fan's speed, by mode or by percentage.
+/// Controls a fan's speed, by mode or by percentage. Behaviour: [DM-53].
 pub mod fan {
     use super::*;
 
@@ -1191,9 +1200,10 @@ pub mod fan {
         /// The speed mode. Writing off, low, medium or high sets percent-setting to the
         /// device's speed for that mode (0 for off); writing auto leaves it unchanged and lets
         /// the device choose, and needs the auto feature (without it the write fails with
-        /// constraint-error).
+        /// constraint-error) ([DM-53]).
         pub const FAN_MODE: AttributeId = AttributeId(0);
-        /// The requested speed. Writing it sets fan-mode to the matching mode (off for 0).
+        /// The requested speed. Writing it sets fan-mode to the matching mode (off for 0)
+        /// ([DM-53]).
         pub const PERCENT_SETTING: AttributeId = AttributeId(1);
         /// The actual speed, which may lag behind percent-setting or be chosen by the device in
         /// auto mode.
@@ -1274,7 +1284,7 @@ pub mod fan {
 /// `window-covering` (0x0022), version 1: Window Covering
 ///
 /// A blind, shade, curtain or shutter that opens and closes. Positions are in hundredths of a
-/// percent closed: 0 is fully open, 10000 fully closed.
+/// percent closed: 0 is fully open, 10000 fully closed. Behaviour: [DM-54].
 pub mod window_covering {
     use super::*;
 
@@ -1306,13 +1316,13 @@ pub mod window_covering {
     /// The commands of the capability.
     pub mod commands {
         use super::*;
-        /// Moves the covering to fully open (target-position 0).
+        /// Moves the covering to fully open (target-position 0) ([DM-54]).
         pub const UP_OR_OPEN: CommandId = CommandId(0);
-        /// Moves the covering to fully closed (target-position 10000).
+        /// Moves the covering to fully closed (target-position 10000) ([DM-54]).
         pub const DOWN_OR_CLOSE: CommandId = CommandId(1);
-        /// Stops the covering where it is; target-position becomes current-position.
+        /// Stops the covering where it is; target-position becomes current-position ([DM-54]).
         pub const STOP_MOTION: CommandId = CommandId(2);
-        /// Moves the covering to the given position.
+        /// Moves the covering to the given position ([DM-54]).
         pub const GO_TO_POSITION: CommandId = CommandId(3);
         /// Field numbers of `go-to-position` args.
         pub mod go_to_position_args {
@@ -1422,7 +1432,7 @@ pub mod window_covering {
 /// `door-lock` (0x0030), version 1: Door Lock
 ///
 /// A lock on a door. Commands that move the bolt or change PINs must be part of a timed
-/// interaction; wrong PINs lead to a 60-second lockout.
+/// interaction; wrong PINs lead to a 60-second lockout. Behaviour: [DM-55].
 pub mod door_lock {
     use super::*;
 
@@ -1443,12 +1453,12 @@ pub mod door_lock {
         /// disabled, for example by a physical switch.
         pub const ACTUATOR_ENABLED: AttributeId = AttributeId(2);
         /// Seconds after an unlock at which the lock locks itself again; 0 disables automatic
-        /// relocking.
+        /// relocking ([DM-55]).
         pub const AUTO_RELOCK_TIME: AttributeId = AttributeId(3);
         /// How many missing or wrong PINs in a row lock the device out of PIN operations for 60
-        /// seconds.
+        /// seconds ([DM-55]).
         pub const MAX_PIN_ATTEMPTS: AttributeId = AttributeId(4);
-        /// Whether lock-door and unlock-door must carry a valid PIN.
+        /// Whether lock-door and unlock-door must carry a valid PIN ([DM-55]).
         pub const REQUIRE_PIN_FOR_REMOTE: AttributeId = AttributeId(5);
         /// The values of `lock_state`.
         pub mod lock_state_values {
@@ -1474,15 +1484,15 @@ pub mod door_lock {
     pub mod commands {
         use super::*;
         /// Locks the door. The PIN is required, checked and counted, and the lockout applies,
-        /// exactly as for unlock-door.
+        /// exactly as for unlock-door ([DM-55]).
         pub const LOCK_DOOR: CommandId = CommandId(0);
         /// Unlocks the door. A PIN is required when require-pin-for-remote is true and checked
         /// whenever one is given: a missing or wrong PIN fails with access-denied and counts
         /// toward max-pin-attempts (a correct PIN resets the count); after max-pin-attempts
-        /// such failures in a row the lock refuses unlock with busy for 60 seconds.
+        /// such failures in a row the lock refuses unlock with busy for 60 seconds ([DM-55]).
         pub const UNLOCK_DOOR: CommandId = CommandId(1);
         /// Sets the PIN of the given slot, replacing any PIN it held. Any slot's PIN is
-        /// accepted by lock-door and unlock-door.
+        /// accepted by lock-door and unlock-door ([DM-55]).
         pub const SET_PIN: CommandId = CommandId(2);
         /// Field numbers of `lock-door` args.
         pub mod lock_door_args {
@@ -1509,11 +1519,11 @@ pub mod door_lock {
     /// The events of the capability.
     pub mod events {
         use super::*;
-        /// Emitted when the door is locked or unlocked.
+        /// Emitted when the door is locked or unlocked ([DM-55]).
         pub const LOCK_OPERATION: EventId = EventId(0);
-        /// Emitted when a lock or unlock attempt fails.
+        /// Emitted when a lock or unlock attempt fails ([DM-55]).
         pub const LOCK_OPERATION_ERROR: EventId = EventId(1);
-        /// Emitted when the lock detects a jam, a forced door or tampering.
+        /// Emitted when the lock detects a jam, a forced door or tampering ([DM-55]).
         pub const DOOR_LOCK_ALARM: EventId = EventId(2);
         /// Field numbers of `lock-operation` fields.
         pub mod lock_operation_fields {
@@ -1737,7 +1747,7 @@ pub mod door_lock {
 
 /// `temperature-sensor` (0x0040), version 1: Temperature Sensor
 ///
-/// Measures temperature, in hundredths of a degree Celsius.
+/// Measures temperature, in hundredths of a degree Celsius. Behaviour: [DM-56].
 pub mod temperature_sensor {
     use super::*;
 
@@ -1750,7 +1760,7 @@ pub mod temperature_sensor {
     pub mod attributes {
         use super::*;
         /// The latest measurement, within min-measured-value..max-measured-value; null while no
-        /// valid reading is available.
+        /// valid reading is available ([DM-56]).
         pub const MEASURED_VALUE: AttributeId = AttributeId(0);
         /// The lowest temperature the sensor can measure.
         pub const MIN_MEASURED_VALUE: AttributeId = AttributeId(1);
@@ -1832,7 +1842,7 @@ pub mod temperature_sensor {
 
 /// `humidity-sensor` (0x0041), version 1: Humidity Sensor
 ///
-/// Measures relative humidity, in hundredths of a percent.
+/// Measures relative humidity, in hundredths of a percent. Behaviour: [DM-56].
 pub mod humidity_sensor {
     use super::*;
 
@@ -1845,7 +1855,7 @@ pub mod humidity_sensor {
     pub mod attributes {
         use super::*;
         /// The latest measurement, within min-measured-value..max-measured-value; null while no
-        /// valid reading is available.
+        /// valid reading is available ([DM-56]).
         pub const MEASURED_VALUE: AttributeId = AttributeId(0);
         /// The lowest relative humidity the sensor can measure.
         pub const MIN_MEASURED_VALUE: AttributeId = AttributeId(1);
@@ -1928,7 +1938,7 @@ pub mod humidity_sensor {
 
 /// `occupancy-sensor` (0x0042), version 1: Occupancy Sensor
 ///
-/// Senses whether a space is occupied.
+/// Senses whether a space is occupied. Behaviour: [DM-56].
 pub mod occupancy_sensor {
     use super::*;
 
@@ -1961,7 +1971,7 @@ pub mod occupancy_sensor {
     /// The events of the capability.
     pub mod events {
         use super::*;
-        /// Emitted each time occupancy changes.
+        /// Emitted each time occupancy changes ([DM-56]).
         pub const OCCUPANCY_CHANGED: EventId = EventId(0);
         /// Field numbers of `occupancy-changed` fields.
         pub mod occupancy_changed_fields {
@@ -2025,7 +2035,7 @@ pub mod occupancy_sensor {
 
 /// `contact-sensor` (0x0043), version 1: Contact Sensor
 ///
-/// Senses whether a contact, such as a door or window, is closed.
+/// Senses whether a contact, such as a door or window, is closed. Behaviour: [DM-56].
 pub mod contact_sensor {
     use super::*;
 
@@ -2044,7 +2054,7 @@ pub mod contact_sensor {
     /// The events of the capability.
     pub mod events {
         use super::*;
-        /// Emitted each time contact changes.
+        /// Emitted each time contact changes ([DM-56]).
         pub const STATE_CHANGED: EventId = EventId(0);
         /// Field numbers of `state-changed` fields.
         pub mod state_changed_fields {
@@ -2095,7 +2105,7 @@ pub mod contact_sensor {
 
 /// `battery` (0x0050), version 1: Battery
 ///
-/// The state of a battery that powers the device.
+/// The state of a battery that powers the device. Behaviour: [DM-57].
 pub mod battery {
     use super::*;
 
@@ -2143,7 +2153,7 @@ pub mod battery {
     /// The events of the capability.
     pub mod events {
         use super::*;
-        /// Emitted when charge-level changes to warning or to critical.
+        /// Emitted when charge-level changes to warning or to critical ([DM-57]).
         pub const BATTERY_LOW: EventId = EventId(0);
         /// Field numbers of `battery-low` fields.
         pub mod battery_low_fields {
@@ -2247,7 +2257,7 @@ pub mod battery {
 /// `power-meter` (0x0051), version 1: Power Meter
 ///
 /// Measures the electrical power and energy flowing through the device, such as a smart plug or
-/// a meter.
+/// a meter. Behaviour: [DM-58].
 pub mod power_meter {
     use super::*;
 
@@ -2274,7 +2284,7 @@ pub mod power_meter {
     /// The commands of the capability.
     pub mod commands {
         use super::*;
-        /// Sets energy to 0.
+        /// Sets energy to 0 ([DM-58]).
         pub const RESET_ENERGY: CommandId = CommandId(0);
     }
 
