@@ -61,9 +61,10 @@ fn endpoint(part: &str) -> Result<Option<EndpointId>, PathError> {
     if part == "*" {
         return Ok(None);
     }
+    // 0xffff is outside the format and would be answered invalid-message [IM-83].
     number(part)
-        .and_then(|n| u16::try_from(n).ok())
-        .map(|n| Some(EndpointId(n)))
+        .and_then(EndpointId::from_wire)
+        .map(Some)
         .ok_or_else(|| PathError::Part {
             part: part.to_owned(),
             what: "endpoint number",
@@ -241,6 +242,12 @@ mod tests {
         assert_eq!(p.capability, Some(on_off::ID));
         let (p, _) = attribute_path("2").unwrap();
         assert_eq!(p, AttributePath::endpoint(EndpointId(2)));
+        // [IM-83] 0xfffe is an endpoint number, 0xffff is not.
+        assert!(attribute_path("0xfffe").is_ok());
+        assert!(matches!(
+            attribute_path("0xffff"),
+            Err(PathError::Part { .. })
+        ));
         assert!(matches!(
             concrete_attribute("1/on-off/*"),
             Err(PathError::NotConcrete(_))
