@@ -370,6 +370,21 @@ fn endpoint_ffff_is_invalid_message() {
     }
 }
 
+// [IM-83] a descriptor listing endpoint 0xffff is malformed; 0xfffe decodes.
+#[test]
+fn a_descriptor_with_endpoint_ffff_is_malformed() {
+    use orbit_core::model::Descriptor;
+    let f = fx();
+    let mut descriptor = f.device.descriptor();
+    descriptor.endpoints[1].id = EndpointId(0xfffe);
+    assert_eq!(
+        Descriptor::decode(&descriptor.to_bytes()).unwrap(),
+        descriptor
+    );
+    descriptor.endpoints[1].id = EndpointId(0xffff);
+    assert!(Descriptor::decode(&descriptor.to_bytes()).is_err());
+}
+
 fn encode(d: &Data) -> Vec<u8> {
     let mut out = Vec::new();
     d.encode_into(&mut out);

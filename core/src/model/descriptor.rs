@@ -198,7 +198,8 @@ impl EndpointDescriptor {
     fn from_value(v: Value) -> Result<Self, CodecError> {
         let mut m = MapReader::new(v)?;
         Ok(EndpointDescriptor {
-            id: EndpointId(m.uint_as(0)?),
+            // [IM-83] 0xffff is never an endpoint [DM-2]: a descriptor naming it is malformed.
+            id: EndpointId::from_wire(m.uint(0)?).ok_or(CodecError::OutOfRange { key: 0 })?,
             label: m
                 .take(1)
                 .map(|v| match v {

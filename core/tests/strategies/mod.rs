@@ -453,9 +453,9 @@ pub(crate) fn capability_instance() -> impl Strategy<Value = CapabilityInstance>
 }
 
 pub(crate) fn descriptor() -> impl Strategy<Value = Descriptor> {
-    let endpoint = (any::<u16>(), "\\PC{0,12}", vec(capability_instance(), 0..4)).prop_map(
+    let endpoint = (endpoint(), "\\PC{0,12}", vec(capability_instance(), 0..4)).prop_map(
         |(id, label, capabilities)| EndpointDescriptor {
-            id: EndpointId(id),
+            id,
             label,
             capabilities,
         },
