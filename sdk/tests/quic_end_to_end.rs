@@ -119,7 +119,8 @@ async fn pair_describe_control_subscribe_and_resume() {
     assert!(timings.of(Phase::Session).is_some());
     assert_eq!(read_on(&again).await, Ok(Data::Bool(true)));
 
-    // Device restart on the same port and store: state, home and access survive.
+    // Device restart on the same port and store: state, home and access survive. [IM-84] the
+    // reference device keeps its resumption tickets, not its sessions: the controller resumes.
     again.close();
     drop(again);
     device.shutdown().await;
