@@ -1,10 +1,12 @@
 //! `orbit device run`: a reference device on QUIC with its store, advertised on the local
 //! network while it accepts pairing, and under a per-home name once paired (the SDK's
-//! device runtime keeps the advertisements).
+//! device runtime keeps the advertisements). While it runs, lines on stdin are the device's
+//! local controls (`button`, `status`); `orbit device reset` factory-resets a stopped one.
 
 use crate::CliResult;
 use orbit_cli::output::Format;
 use orbit_core::crypto::SystemRandom;
+use orbit_core::pairing::DEFAULT_WINDOW_DURATION;
 use orbit_devices::Kind;
 use orbit_discovery::DiscoveryConfig;
 use orbit_sdk::device::{Device, DeviceConfig, DeviceIdentity};
@@ -13,6 +15,7 @@ use serde_json::json;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tokio::sync::mpsc;
 
 /// A serial number for a newly manufactured reference device.
 fn serial() -> u64 {
@@ -20,6 +23,11 @@ fn serial() -> u64 {
     let mut b = [0u8; 4];
     let _ = SystemRandom::new().fill(&mut b);
     u64::from(u32::from_be_bytes(b))
+}
+
+/// The store directory of `kind` under `home` unless one is given.
+fn store_dir(kind: Kind, store: Option<PathBuf>, home: &Path) -> PathBuf {
+    store.unwrap_or_else(|| home.join(format!("device-{}", kind.name())))
 }
 
 /// Runs `kind` until Ctrl-C.
@@ -30,7 +38,7 @@ pub(crate) async fn run(
     home: &Path,
     format: Format,
 ) -> CliResult {
-    let dir = store.unwrap_or_else(|| home.join(format!("device-{}", kind.name())));
+    let dir = store_dir(kind, store, home);
     let store = Arc::new(FileStore::open(&dir)?);
     let device = Device::open(
         store,
@@ -55,27 +63,161 @@ pub(crate) async fn run(
             "{}",
             json!({"kind": kind.name(), "listen": addr.to_string(), "qr": qr, "manual_code": manual,
                    "store": dir.display().to_string(), "pairing_window_open": device.is_pairing_window_open(),
+                   "pairing_locked_out": device.is_pairing_locked_out(),
+                   "failed_pairing_attempts": device.failed_pairing_attempts(),
                    "homes": device.homes().len()})
         ),
         Format::Human => {
             println!("orbit {} device listening on quic://{addr}", kind.name());
             println!("  state in {}", dir.display());
             if device.is_pairing_window_open() {
-                println!("  setup code (QR): {qr}");
-                println!("  manual code:     {manual}");
-                if let Some(drawing) = crate::qr::draw(&qr) {
-                    println!("{drawing}");
-                }
-                println!("  pair with: orbit pair {qr} quic://{addr}");
+                print_setup_code(&qr, &manual, addr);
+            } else if device.is_pairing_locked_out() {
+                println!("  pairing is locked out after too many failed attempts [PAIR-27]");
             } else {
                 println!(
                     "  paired with {} home(s); the pairing window is closed",
                     device.homes().len()
                 );
             }
+            println!(
+                "  type `button` and Enter to press the pairing button, `status` for the state"
+            );
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    let mut controls = local_controls();
+    let mut stdin_open = true;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            line = controls.recv(), if stdin_open => match line {
+                Some(line) => control(&device, line.trim(), format, &qr, &manual, addr),
+                // No terminal (a service, a closed pipe): the device runs on without controls.
+                None => stdin_open = false,
+            },
+        }
+    }
     device.shutdown().await;
+    Ok(())
+}
+
+fn print_setup_code(qr: &str, manual: &str, addr: SocketAddr) {
+    println!("  setup code (QR): {qr}");
+    println!("  manual code:     {manual}");
+    if let Some(drawing) = crate::qr::draw(qr) {
+        println!("{drawing}");
+    }
+    println!("  pair with: orbit pair {qr} quic://{addr}");
+}
+
+/// Lines typed on stdin, read on a thread of their own (stdin blocks).
+fn local_controls() -> mpsc::Receiver<String> {
+    let (send, recv) = mpsc::channel(4);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if send.blocking_send(line).is_err() {
+                break;
+            }
+        }
+    });
+    recv
+}
+
+/// One local control: `button` is the device's pairing button, a local user action that opens
+/// the window and ends a lock-out [PAIR-31]; `status` prints the pairing state.
+fn control(
+    device: &Device,
+    command: &str,
+    format: Format,
+    qr: &str,
+    manual: &str,
+    addr: SocketAddr,
+) {
+    let result = match command {
+        "" => return,
+        "button" => device
+            .open_pairing_window(DEFAULT_WINDOW_DURATION)
+            .map(|()| "button"),
+        "status" => Ok("status"),
+        other => {
+            eprintln!("orbit: unknown device control {other:?}; type `button` or `status`");
+            return;
+        }
+    };
+    match (result, format) {
+        (Ok(event), Format::Json) => println!(
+            "{}",
+            json!({"event": event, "pairing_window_open": device.is_pairing_window_open(),
+                   "pairing_locked_out": device.is_pairing_locked_out(),
+                   "failed_pairing_attempts": device.failed_pairing_attempts(),
+                   "homes": device.homes().len()})
+        ),
+        (Ok(event), Format::Human) => {
+            if event == "button" {
+                println!(
+                    "pairing window open for {} min",
+                    DEFAULT_WINDOW_DURATION.as_secs() / 60
+                );
+                print_setup_code(qr, manual, addr);
+            } else {
+                println!(
+                    "pairing window {}; {} failed pairing attempt(s){}; {} home(s)",
+                    if device.is_pairing_window_open() {
+                        "open"
+                    } else {
+                        "closed"
+                    },
+                    device.failed_pairing_attempts(),
+                    if device.is_pairing_locked_out() {
+                        ", locked out"
+                    } else {
+                        ""
+                    },
+                    device.homes().len()
+                );
+            }
+        }
+        (Err(e), _) => eprintln!("orbit: error: the pairing window did not open: {e}"),
+    }
+}
+
+/// `orbit device reset`: factory-resets the stopped device kept in the store [PAIR-32].
+pub(crate) fn reset(kind: Kind, store: Option<PathBuf>, home: &Path, format: Format) -> CliResult {
+    let dir = store_dir(kind, store, home);
+    if !dir.exists() {
+        return Err(format!("no {} device is kept in {}", kind.name(), dir.display()).into());
+    }
+    // A running device holds the store's lock: opening fails with "in use" rather than
+    // changing its state under it.
+    let store = FileStore::open(&dir)?;
+    let report = orbit_sdk::device::factory_reset(&store)?;
+    match (format, report) {
+        (Format::Json, r) => println!(
+            "{}",
+            json!({"store": dir.display().to_string(), "reset": r.is_some(),
+                   "homes_removed": r.map_or(0, |r| r.homes_removed),
+                   "failed_attempts_cleared": r.map_or(0, |r| r.failed_attempts),
+                   "was_locked_out": r.is_some_and(|r| r.was_locked_out)})
+        ),
+        (Format::Human, Some(r)) => println!(
+            "factory reset of the {} device in {}: {} home(s) removed, {} failed pairing \
+             attempt(s) cleared{}; its setup code is unchanged",
+            kind.name(),
+            dir.display(),
+            r.homes_removed,
+            r.failed_attempts,
+            if r.was_locked_out {
+                ", lock-out lifted"
+            } else {
+                ""
+            }
+        ),
+        (Format::Human, None) => println!(
+            "the {} device in {} was never started; nothing to reset",
+            kind.name(),
+            dir.display()
+        ),
+    }
     Ok(())
 }

@@ -124,7 +124,8 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum DeviceCommand {
-    /// Run a reference device and print its setup code.
+    /// Run a reference device and print its setup code. While it runs, type `button` and
+    /// Enter to press its pairing button (opens the pairing window, ends a lock-out).
     Run {
         /// Which device.
         #[arg(long, value_parser = clap::value_parser!(orbit_devices::Kind))]
@@ -132,6 +133,16 @@ enum DeviceCommand {
         /// UDP address to listen on.
         #[arg(long, default_value = "0.0.0.0:5541")]
         listen: std::net::SocketAddr,
+        /// Where the device keeps its state [default: <home>/device-<kind>].
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
+    /// Factory-reset a stopped reference device: forget its homes, access control, values,
+    /// failed pairing attempts and lock-out; keep its identity and setup code.
+    Reset {
+        /// Which device.
+        #[arg(long, value_parser = clap::value_parser!(orbit_devices::Kind))]
+        kind: orbit_devices::Kind,
         /// Where the device keeps its state [default: <home>/device-<kind>].
         #[arg(long)]
         store: Option<PathBuf>,
@@ -200,6 +211,9 @@ fn main() -> ExitCode {
                         store,
                     },
             } => device_run::run(kind, listen, store, &home, format).await,
+            Command::Device {
+                command: DeviceCommand::Reset { kind, store },
+            } => device_run::reset(kind, store, &home, format),
             Command::Demo => demo::run(format).await,
             other => commands::run(other, &home, format).await,
         }

@@ -48,7 +48,8 @@ statuses! {
     INVALID_PARAMETER = 0x0008, "invalid-parameter";
     /// SPAKE2+ key confirmation failed (wrong passcode or tampering).
     PAKE_CONFIRMATION_FAILED = 0x0101, "pake-confirmation-failed";
-    /// The device refuses pairing attempts for now (failed-attempt limit reached).
+    /// The device refuses pairing attempts until the pairing window is opened on purpose, on
+    /// the device or by an administrator (failed-attempt limit reached, `[PAIR-31]`).
     PAIRING_LOCKED_OUT = 0x0102, "pairing-locked-out";
     /// The device's pairing window is closed.
     PAIRING_WINDOW_CLOSED = 0x0103, "pairing-window-closed";
@@ -66,6 +67,9 @@ statuses! {
     DOWNGRADE_DETECTED = 0x0109, "downgrade-detected";
     /// The device already belongs to the maximum number of homes.
     HOMES_FULL = 0x010a, "homes-full";
+    /// The device refuses pairing requests until the back-off after a failed attempt ends;
+    /// the status gives the seconds left `[PAIR-26]` `[PAIR-35]`.
+    PAIRING_BACKOFF = 0x0113, "pairing-backoff";
     /// A protected message failed authentication.
     DECRYPT_FAILED = 0x0201, "decrypt-failed";
     /// A protected message was a replay or too old for the replay window.

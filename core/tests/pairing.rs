@@ -15,8 +15,8 @@ use orbit_core::pairing::{
     backoff_after, Controller, Device, ExpectPake1, ExpectPake2, ExpectPake3,
     ExpectPbkdfParamResponse, MessageType, PairingError, PairingKeys, PairingRole, PairingStatus,
     PairingWindow, Pake1, Pake2, Pake3, PasscodeVerifier, PbkdfParamRequest, PbkdfParamResponse,
-    PbkdfParams, WindowState, DEFAULT_WINDOW_DURATION, HANDSHAKE_TIMEOUT, MAX_FAILED_ATTEMPTS,
-    MAX_WINDOW_DURATION, MIN_WINDOW_DURATION,
+    PbkdfParams, WindowState, DEFAULT_WINDOW_DURATION, DEVICE_STEP_TIMEOUT, HANDSHAKE_TIMEOUT,
+    MAX_FAILED_ATTEMPTS, MAX_WINDOW_DURATION, MIN_WINDOW_DURATION,
 };
 use orbit_core::spake2plus::ShareKind;
 use orbit_core::status::Status;
@@ -290,7 +290,13 @@ fn limiter_backs_off_then_locks_out() {
         let early = now + wait - Duration::from_millis(1);
         let err = b.respond(&req, early).unwrap_err();
         assert_eq!(err, PairingError::BackingOff { until: now + wait });
-        assert_eq!(err.status(), Status::BUSY);
+        // [PAIR-26] [PAIR-35] its own status, with the seconds left rounded up.
+        assert_eq!(err.status(), Status::PAIRING_BACKOFF);
+        assert_eq!(err.retry_after(early), Some(1));
+        assert_eq!(
+            err.status_message_at(now).unwrap().retry_after,
+            Some(1 << (k - 1))
+        );
         now += wait;
     }
     assert_eq!(b.window.state(now), WindowState::LockedOut);
@@ -301,10 +307,7 @@ fn limiter_backs_off_then_locks_out() {
     assert_eq!(err, PairingError::LockedOut);
     assert_eq!(
         err.status_message().unwrap().to_bytes(),
-        PairingStatus {
-            status: Status::PAIRING_LOCKED_OUT
-        }
-        .to_bytes()
+        PairingStatus::new(Status::PAIRING_LOCKED_OUT).to_bytes()
     );
     // The ten attempts fit in one default window: 1 + 2 + ... + 256 s < 15 min.
     assert!(now - t0 < DEFAULT_WINDOW_DURATION);
@@ -377,57 +380,70 @@ fn handshake_in_progress_outlives_window() {
     assert_keys_match(&ck, &dk);
 }
 
-// [PAIR-24] [PAIR-25] [PAIR-28] one handshake at a time; a stalled handshake frees the slot at
-// its deadline, and counts as an attempt only if Pake2 was sent, even when the driver dropped
-// its state.
+// [PAIR-24] [PAIR-25] [PAIR-33] [PAIR-34] one handshake at a time; a stalled handshake frees
+// the slot at the device's deadline and counts as an attempt, before or after Pake2, even when
+// the driver dropped its state; a handshake abandoned before Pake2 does not count.
 #[test]
 fn one_handshake_at_a_time_and_stalls_time_out() {
     let t0 = Instant::now();
     let mut b = Bench::new(t0, 7);
     let (_, req1) = b.request(controller(PASSCODE), t0);
     let (stalled, _) = b.respond(&req1, t0).unwrap();
-    assert_eq!(stalled.deadline(), t0 + HANDSHAKE_TIMEOUT);
-    assert_eq!(b.window.poll_timeout(), Some(t0 + HANDSHAKE_TIMEOUT + TICK));
+    assert_eq!(stalled.deadline(), t0 + DEVICE_STEP_TIMEOUT);
+    assert_eq!(
+        b.window.poll_timeout(),
+        Some(t0 + DEVICE_STEP_TIMEOUT + TICK)
+    );
     assert!(b.window.handshake_in_progress(t0));
     let (_, req2) = b.request(controller(PASSCODE), t0);
     let err = b.respond(&req2, t0 + secs(1)).unwrap_err();
-    assert_eq!(err, PairingError::Busy);
+    assert_eq!(
+        err,
+        PairingError::Busy {
+            until: t0 + DEVICE_STEP_TIMEOUT + TICK
+        }
+    );
     assert_eq!(err.status(), Status::BUSY);
+    // [PAIR-35] the slot frees within the 9 s left to the stalled handshake's deadline.
+    assert_eq!(err.retry_after(t0 + secs(1)), Some(10));
     drop(stalled); // the driver forgot it
 
-    // Just after the deadline the slot frees [LIMIT-3]; no attempt was made (no Pake2).
-    b.window.handle_timeout(t0 + HANDSHAKE_TIMEOUT);
-    assert!(b.window.handshake_in_progress(t0 + HANDSHAKE_TIMEOUT));
-    let t1 = t0 + HANDSHAKE_TIMEOUT + TICK;
+    // Just after the deadline the slot frees [LIMIT-3], and the stall is a failed attempt
+    // even before Pake2 [PAIR-34].
+    b.window.handle_timeout(t0 + DEVICE_STEP_TIMEOUT);
+    assert!(b.window.handshake_in_progress(t0 + DEVICE_STEP_TIMEOUT));
+    assert_eq!(b.window.failed_attempts(), 0);
+    let t1 = t0 + DEVICE_STEP_TIMEOUT + TICK;
     b.window.handle_timeout(t1);
     assert!(!b.window.handshake_in_progress(t1));
-    assert_eq!(b.window.failed_attempts(), 0);
+    assert_eq!(b.window.failed_attempts(), 1);
+    let t1 = t1 + backoff_after(1);
 
     // Stall after Pake2 (an attacker checking confirmV offline): counted once the deadline
     // has passed.
     let (_, _, d) = b.run_to_pake3(controller(PASSCODE), t1);
     let deadline = d.deadline();
-    assert_eq!(deadline, t1 + HANDSHAKE_TIMEOUT);
+    assert_eq!(deadline, t1 + DEVICE_STEP_TIMEOUT);
     drop(d);
     b.window.handle_timeout(deadline - Duration::from_millis(1));
-    assert_eq!(b.window.failed_attempts(), 0);
+    assert_eq!(b.window.failed_attempts(), 1);
     b.window.handle_timeout(deadline);
-    assert_eq!(b.window.failed_attempts(), 0);
+    assert_eq!(b.window.failed_attempts(), 1);
     let late = deadline + TICK;
     b.window.handle_timeout(late);
-    assert_eq!(b.window.failed_attempts(), 1);
-    assert_eq!(b.window.backoff_until(late), Some(late + secs(1)));
+    assert_eq!(b.window.failed_attempts(), 2);
+    assert_eq!(b.window.backoff_until(late), Some(late + secs(2)));
 
     // Abandoning after Pake2 counts at once; before Pake2 it does not.
-    let t2 = late + secs(1);
+    let t2 = late + secs(2);
     let (_, _, d) = b.run_to_pake3(controller(PASSCODE), t2);
     d.abandon(&mut b.window, t2);
-    assert_eq!(b.window.failed_attempts(), 2);
-    let t3 = t2 + secs(2);
+    assert_eq!(b.window.failed_attempts(), 3);
+    let t3 = t2 + secs(4);
     let (_, req) = b.request(controller(PASSCODE), t3);
     let (d, _) = b.respond(&req, t3).unwrap();
     d.abandon(&mut b.window, t3);
-    assert_eq!(b.window.failed_attempts(), 2);
+    assert_eq!(b.window.failed_attempts(), 3);
     assert!(b.respond(&req, t3).is_ok());
 }
 
@@ -472,16 +488,28 @@ fn messages_exactly_at_the_deadline_are_processed() {
     // The request arrives exactly when the window closes: accepted.
     let (c, req) = b.request(controller(PASSCODE), closes);
     let (d, resp) = b.respond(&req, closes).unwrap();
-    // Each following message arrives exactly at the receiving state's deadline.
-    let at = c.deadline();
-    assert_eq!(at, closes + HANDSHAKE_TIMEOUT);
+    // The controller's states accept a message exactly at their deadline [PAIR-28] (this
+    // run then goes no further: the device's shorter deadline [PAIR-33] has passed).
+    let (late_c, late_req) = b.request(controller(PASSCODE), closes);
+    assert_eq!(late_c.deadline(), closes + HANDSHAKE_TIMEOUT);
+    let mut other = Bench::new(closes, 90);
+    other.window.open(closes, MIN_WINDOW_DURATION).unwrap();
+    let (late_d, late_resp) = other.respond(&late_req, closes).unwrap();
+    assert!(late_c
+        .handle(&late_resp, &mut b.rng, closes + HANDSHAKE_TIMEOUT)
+        .is_ok());
+    drop(late_d);
+    // Each following message arrives exactly at the receiving state's deadline: the device's
+    // (10 s after its previous message, [PAIR-33]) for Pake1 and Pake3.
+    let at = d.deadline();
+    assert_eq!(at, closes + DEVICE_STEP_TIMEOUT);
     let (c, pake1) = c.handle(&resp, &mut b.rng, at).unwrap();
-    assert_eq!(d.deadline(), at);
     let (d, pake2) = d
         .handle(&mut b.window, &pake1.to_bytes(), &mut b.rng, at)
         .unwrap();
-    let at = c.deadline();
-    assert_eq!(at, d.deadline());
+    assert_eq!(c.deadline(), at + HANDSHAKE_TIMEOUT);
+    let at = d.deadline();
+    assert_eq!(at, c.deadline() - HANDSHAKE_TIMEOUT + DEVICE_STEP_TIMEOUT);
     let (ck, pake3) = c.handle(&pake2.to_bytes(), at).unwrap();
     let dk = d.handle(&mut b.window, &pake3.to_bytes(), at).unwrap();
     assert_keys_match(&ck, &dk);
@@ -863,7 +891,7 @@ proptest! {
         round_trip(&Pake1 { share_p: point })?;
         round_trip(&Pake2 { share_v: point, confirm_v: confirm })?;
         round_trip(&Pake3 { confirm_p: confirm })?;
-        round_trip(&PairingStatus { status: Status(status) })?;
+        round_trip(&PairingStatus::new(Status(status)))?;
     }
 
     // [PAIR-3] every decoder is total on arbitrary bytes.
@@ -1113,7 +1141,7 @@ fn failed_attempts_survive_reboot() {
     let (_, req) = b.request(controller(PASSCODE), boot);
     assert_eq!(
         b.respond(&req, boot).unwrap_err().status(),
-        Status::BUSY,
+        Status::PAIRING_BACKOFF,
         "the back-off still applies"
     );
     now = boot + backoff_after(3);

@@ -32,7 +32,9 @@ pub struct Requester {
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[non_exhaustive]
 pub enum NodeEvent {
-    /// An administrator opened a pairing window `[ACL-10]`.
+    /// An administrator opened a pairing window `[ACL-10]`: the driver opens it as a
+    /// deliberate opening (lifting a lock-out, `[PAIR-31]`), as the node already answered
+    /// success `[ACL-11]`.
     OpenPairingWindow {
         /// How long it stays open.
         duration: Duration,

@@ -83,7 +83,8 @@ impl DeviceNode {
         Ok(())
     }
 
-    /// Commands of the root endpoint's capabilities (administration) `[ACL-9]`, `[ACL-10]`.
+    /// Commands of the root endpoint's capabilities (administration) `[ACL-9]`, `[ACL-10]`,
+    /// `[ACL-11]`.
     pub(crate) fn invoke_root(
         &mut self,
         _from: &Requester,
@@ -105,10 +106,19 @@ impl DeviceNode {
                     .field(0)
                     .and_then(Data::as_u64)
                     .ok_or(Status::INVALID_DATA_TYPE)?;
+                let duration = Duration::from_secs(secs);
+                // [ACL-11] success only for a window the driver will open: the schema's range
+                // is the window's own, checked again here so the two cannot drift apart.
+                if !(crate::pairing::MIN_WINDOW_DURATION..=crate::pairing::MAX_WINDOW_DURATION)
+                    .contains(&duration)
+                {
+                    return Err(Status::CONSTRAINT_ERROR);
+                }
+                // A deliberate opening: it opens a locked-out window too, lifting the lock-out
+                // [PAIR-31], so success is the truth in every state but an open window.
                 self.store.set(window_open, Data::Bool(true))?;
-                self.node_events.push_back(NodeEvent::OpenPairingWindow {
-                    duration: Duration::from_secs(secs),
-                });
+                self.node_events
+                    .push_back(NodeEvent::OpenPairingWindow { duration });
             }
             commands::CLOSE_PAIRING_WINDOW => {
                 self.store.set(window_open, Data::Bool(false))?;

@@ -20,9 +20,7 @@ use std::time::Instant;
 pub(crate) fn expect(message: &[u8], expected: MessageType) -> Result<Value, PairingError> {
     let (found, value) = parse(message)?;
     if found == MessageType::STATUS {
-        return Err(PairingError::PeerStatus(
-            PairingStatus::from_value(value)?.status,
-        ));
+        return Err(PairingError::from_peer(PairingStatus::from_value(value)?));
     }
     if found != expected {
         return Err(PairingError::UnexpectedMessage { expected, found });
@@ -130,7 +128,7 @@ impl std::fmt::Debug for ExpectPake1 {
 }
 
 impl ExpectPake1 {
-    /// When this state gives up `[PAIR-28]`.
+    /// When this state gives up: 10 s after the device's previous message `[PAIR-33]`.
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
@@ -175,10 +173,16 @@ impl ExpectPake1 {
         ))
     }
 
-    /// Gives the handshake up (the transport closed). It had not reached Pake2, so it is
-    /// not counted as an attempt.
+    /// Gives the handshake up (the transport closed, the peer sent a status). It had not
+    /// reached Pake2, so it is not counted as an attempt `[PAIR-25]`.
     pub fn abandon(self, window: &mut PairingWindow, now: Instant) {
         window.end(self.slot, now, Outcome::Failure);
+    }
+
+    /// Ends the handshake because Pake1 did not come by [`ExpectPake1::deadline`]: a stall
+    /// counts as a failed attempt even before Pake2 `[PAIR-34]`.
+    pub fn time_out(self, window: &mut PairingWindow, now: Instant) {
+        window.end(self.slot, now, Outcome::Stalled);
     }
 }
 
@@ -200,7 +204,7 @@ impl std::fmt::Debug for ExpectPake3 {
 }
 
 impl ExpectPake3 {
-    /// When this state gives up `[PAIR-28]`.
+    /// When this state gives up: 10 s after the device's previous message `[PAIR-33]`.
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
@@ -234,5 +238,11 @@ impl ExpectPake3 {
     /// attempt `[PAIR-25]`.
     pub fn abandon(self, window: &mut PairingWindow, now: Instant) {
         window.end(self.slot, now, Outcome::Failure);
+    }
+
+    /// Ends the handshake because Pake3 did not come by [`ExpectPake3::deadline`]: a failed
+    /// attempt `[PAIR-34]`.
+    pub fn time_out(self, window: &mut PairingWindow, now: Instant) {
+        window.end(self.slot, now, Outcome::Stalled);
     }
 }

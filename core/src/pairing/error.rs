@@ -25,8 +25,17 @@ pub enum PairingError {
         found: MessageType,
     },
     /// `[PAIR-22]` the peer ended the handshake with a status message.
-    #[error("the peer ended pairing with status {0}")]
+    #[error("{}", refusal_text(*.0, None))]
     PeerStatus(Status),
+    /// `[PAIR-35]` the device refused with `busy` or `pairing-backoff` and said when a new
+    /// request can succeed.
+    #[error("{}", refusal_text(*.status, Some(*.retry_after)))]
+    PeerRefused {
+        /// The status the device sent.
+        status: Status,
+        /// How long to wait before the next request `[PAIR-36]`.
+        retry_after: Duration,
+    },
     /// `[PAIR-5]` the response does not echo this controller's random: it answers another
     /// request.
     #[error("the PBKDF parameter response answers another request (controller random differs)")]
@@ -61,12 +70,20 @@ pub enum PairingError {
     /// `[PAIR-23]` the device's pairing window is not open.
     #[error("the device's pairing window is closed")]
     WindowClosed,
-    /// `[PAIR-27]` too many failed attempts: the window stays closed until the user reopens it.
-    #[error("pairing locked out after too many failed attempts; reopen the pairing window")]
+    /// `[PAIR-27]` too many failed attempts: the window stays closed until it is opened on
+    /// purpose `[PAIR-31]`.
+    #[error(
+        "pairing locked out after too many failed attempts; open the pairing window on the \
+         device or as an administrator"
+    )]
     LockedOut,
-    /// `[PAIR-24]` another pairing handshake is in progress.
-    #[error("another pairing handshake is in progress")]
-    Busy,
+    /// `[PAIR-24]` another pairing handshake is in progress; its slot frees by `until` at the
+    /// latest `[PAIR-33]`.
+    #[error("another pairing handshake is in progress (until {until:?} at the latest)")]
+    Busy {
+        /// When the handshake in progress reaches its deadline.
+        until: Instant,
+    },
     /// `[PAIR-26]` the device refuses new handshakes until the back-off after a failure ends.
     #[error("pairing is backing off after a failed attempt until {until:?}")]
     BackingOff {
@@ -112,7 +129,7 @@ impl PairingError {
             PairingError::UnexpectedMessage { .. } | PairingError::ResponseMismatch => {
                 Status::UNEXPECTED_MESSAGE
             }
-            PairingError::PeerStatus(s) => *s,
+            PairingError::PeerStatus(s) | PairingError::PeerRefused { status: s, .. } => *s,
             PairingError::Version(e) => e.status(),
             PairingError::PbkdfOutOfBounds { .. } | PairingError::InvalidWindowDuration { .. } => {
                 Status::INVALID_PARAMETER
@@ -123,7 +140,8 @@ impl PairingError {
             PairingError::ConfirmationFailed => Status::PAKE_CONFIRMATION_FAILED,
             PairingError::WindowClosed => Status::PAIRING_WINDOW_CLOSED,
             PairingError::LockedOut => Status::PAIRING_LOCKED_OUT,
-            PairingError::Busy | PairingError::BackingOff { .. } => Status::BUSY,
+            PairingError::Busy { .. } => Status::BUSY,
+            PairingError::BackingOff { .. } => Status::PAIRING_BACKOFF,
             PairingError::Timeout { .. } => Status::TIMEOUT,
             PairingError::Crypto(_) => Status::FAILURE,
             PairingError::Spake2Plus(e) => e.status(),
@@ -134,10 +152,60 @@ impl PairingError {
     /// the handshake itself (a status message is never answered `[PAIR-22]`).
     pub fn status_message(&self) -> Option<PairingStatus> {
         match self {
-            PairingError::PeerStatus(_) => None,
-            other => Some(PairingStatus {
-                status: other.status(),
-            }),
+            PairingError::PeerStatus(_) | PairingError::PeerRefused { .. } => None,
+            other => Some(PairingStatus::new(other.status())),
         }
+    }
+
+    /// [`PairingError::status_message`] as a device sends it at `now`: a refusal for `busy`
+    /// or `pairing-backoff` says in how many seconds its cause ends `[PAIR-35]`.
+    pub fn status_message_at(&self, now: Instant) -> Option<PairingStatus> {
+        let mut message = self.status_message()?;
+        message.retry_after = self.retry_after(now);
+        Some(message)
+    }
+
+    /// `[PAIR-35]` the retry-after of a device's refusal at `now`, in seconds.
+    pub fn retry_after(&self, now: Instant) -> Option<u32> {
+        match self {
+            PairingError::Busy { until } | PairingError::BackingOff { until } => {
+                Some(super::window::retry_after_secs(*until, now))
+            }
+            _ => None,
+        }
+    }
+
+    /// `[PAIR-35]` the error a controller reports for a device's `pairing-status`.
+    pub(crate) fn from_peer(status: PairingStatus) -> Self {
+        match status.retry_after {
+            Some(secs) => PairingError::PeerRefused {
+                status: status.status,
+                retry_after: Duration::from_secs(secs.into()),
+            },
+            None => PairingError::PeerStatus(status.status),
+        }
+    }
+}
+
+/// `[PAIR-36]` what a refusal means to the user and what to do about it.
+fn refusal_text(status: Status, retry_after: Option<Duration>) -> String {
+    let retry = retry_after.map_or_else(String::new, |d| format!("; retry in {} s", d.as_secs()));
+    match status {
+        Status::BUSY => format!("the device is busy with another pairing{retry}"),
+        Status::PAIRING_BACKOFF => {
+            format!(
+                "the device is waiting after a failed pairing attempt (wrong setup code?){retry}"
+            )
+        }
+        Status::PAIRING_LOCKED_OUT => format!(
+            "the device is locked out after {} failed pairing attempts; press its pairing \
+             button (or factory-reset it), or ask an administrator of one of its homes to \
+             open its pairing window",
+            super::window::MAX_FAILED_ATTEMPTS
+        ),
+        Status::PAIRING_WINDOW_CLOSED => {
+            "the device's pairing window is closed; open it on the device".to_owned()
+        }
+        other => format!("the peer ended pairing with status {other}{retry}"),
     }
 }

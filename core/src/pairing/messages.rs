@@ -318,27 +318,57 @@ impl CborMessage for Pake3 {
 }
 
 /// Ends a pairing handshake with a status code `[PAIR-22]`. Not authenticated; it carries
-/// the code and nothing else `[STATUS-3]`.
+/// the code and, for a device's `busy` or `pairing-backoff`, when to retry, and nothing else
+/// `[STATUS-3]` `[PAIR-35]`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct PairingStatus {
     /// Why the sender ended the handshake.
     pub status: Status,
+    /// `[PAIR-35]` seconds (`1..=3600`) until the refusal's cause ends: only with `busy` or
+    /// `pairing-backoff` from a device.
+    pub retry_after: Option<u32>,
+}
+
+impl PairingStatus {
+    /// A status without a retry-after.
+    pub fn new(status: Status) -> Self {
+        PairingStatus {
+            status,
+            retry_after: None,
+        }
+    }
 }
 
 const STATUS_CODE: u64 = 1;
+const STATUS_RETRY_AFTER: u64 = 2;
 
 impl CborMessage for PairingStatus {
     fn to_value(&self) -> Value {
         MapBuilder::new()
             .put(KEY_TYPE, MessageType::STATUS.0)
             .put(STATUS_CODE, self.status.0)
+            .opt(STATUS_RETRY_AFTER, self.retry_after)
             .build()
     }
 
     fn from_value(value: Value) -> Result<Self, CodecError> {
         let mut m = open(value, MessageType::STATUS)?;
+        let status = Status(m.uint_as(STATUS_CODE)?);
+        // [PAIR-35] 1..=3600 seconds, as the CDDL says.
+        let retry_after = match m.opt_uint(STATUS_RETRY_AFTER)? {
+            None => None,
+            Some(s) if (1..=u64::from(super::window::MAX_RETRY_AFTER_SECS)).contains(&s) => {
+                u32::try_from(s).ok()
+            }
+            Some(_) => {
+                return Err(CodecError::OutOfRange {
+                    key: STATUS_RETRY_AFTER,
+                })
+            }
+        };
         Ok(PairingStatus {
-            status: Status(m.uint_as(STATUS_CODE)?),
+            status,
+            retry_after,
         })
     }
 

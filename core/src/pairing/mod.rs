@@ -70,7 +70,8 @@
 //!
 //! A device driver keeps at most one [`ExpectPake1`] / [`ExpectPake3`], wakes at
 //! [`PairingWindow::poll_timeout`] and calls [`PairingWindow::handle_timeout`]; when a
-//! transition fails it sends `error.status_message()` if there is one.
+//! transition fails it sends `error.status_message_at(now)` if there is one (a refusal for
+//! `busy` or `pairing-backoff` then says when to retry, `[PAIR-35]`).
 
 mod controller;
 mod device;
@@ -93,7 +94,7 @@ pub use messages::{
 };
 pub use params::{PasscodeVerifier, PbkdfParams, PBKDF_ITERATIONS, PBKDF_SALT_LEN};
 pub use window::{
-    backoff_after, PairingWindow, WindowState, BACKOFF_BASE, DEFAULT_WINDOW_DURATION,
-    HANDSHAKE_TIMEOUT, MAX_CONCURRENT_HANDSHAKES, MAX_FAILED_ATTEMPTS, MAX_WINDOW_DURATION,
-    MIN_WINDOW_DURATION,
+    backoff_after, retry_after_secs, PairingWindow, WindowState, BACKOFF_BASE,
+    DEFAULT_WINDOW_DURATION, DEVICE_STEP_TIMEOUT, HANDSHAKE_TIMEOUT, MAX_CONCURRENT_HANDSHAKES,
+    MAX_FAILED_ATTEMPTS, MAX_RETRY_AFTER_SECS, MAX_WINDOW_DURATION, MIN_WINDOW_DURATION,
 };

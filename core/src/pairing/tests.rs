@@ -128,10 +128,7 @@ fn compute() -> serde_json::Value {
     assert_eq!(internals.confirm_v, p2.confirm_v);
     assert_eq!(internals.confirm_p, p3.confirm_p);
 
-    let failure = PairingStatus {
-        status: Status::PAKE_CONFIRMATION_FAILED,
-    }
-    .to_bytes();
+    let failure = PairingStatus::new(Status::PAKE_CONFIRMATION_FAILED).to_bytes();
 
     json!({
         "description": "A full Orbit v1 pairing (spec/v1/04-pairing.md): controller and device each draw from their own SeededRandom (crypto::SeededRandom: block i = SHA-256(SHA-256(\"orbit seeded random\" || seed as 8 bytes big-endian) || i as 8 bytes big-endian)); each party first draws its 32-byte handshake random, then its SPAKE2+ scalar (x or y, rejection-sampled). The salt is the first 32 bytes of SeededRandom(salt_seed). All hex is lowercase; points are SEC1 uncompressed; scalars 32-byte big-endian.",

@@ -15,8 +15,13 @@ pub const MAX_WINDOW_DURATION: Duration = Duration::from_secs(15 * 60);
 pub const MAX_FAILED_ATTEMPTS: u32 = 10;
 /// `[PAIR-26]` the back-off after the first failed attempt; it doubles with each failure.
 pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
-/// `[PAIR-28]` how long either side waits for the next message of a handshake.
+/// `[PAIR-28]` how long the controller waits for the next message of a handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// `[PAIR-33]` how long the device waits for the next message of a handshake: shorter than
+/// the controller's, so a silent peer holds the single slot `[PAIR-24]` only briefly.
+pub const DEVICE_STEP_TIMEOUT: Duration = Duration::from_secs(10);
+/// `[PAIR-35]` the largest retry-after a `pairing-status` carries.
+pub const MAX_RETRY_AFTER_SECS: u32 = 3600;
 /// `[PAIR-24]` how many pairing handshakes a device runs at once.
 pub const MAX_CONCURRENT_HANDSHAKES: usize = 1;
 
@@ -29,9 +34,26 @@ pub fn backoff_after(failures: u32) -> Duration {
     }
 }
 
-/// `[PAIR-28]` the deadline of a state entered at `now`.
+/// `[PAIR-28]` the deadline of a controller state entered at `now`.
 pub(crate) fn deadline_after(now: Instant) -> Instant {
     now.checked_add(HANDSHAKE_TIMEOUT).unwrap_or(now)
+}
+
+/// `[PAIR-33]` the deadline of a device state entered at `now`.
+fn device_deadline_after(now: Instant) -> Instant {
+    now.checked_add(DEVICE_STEP_TIMEOUT).unwrap_or(now)
+}
+
+/// `[PAIR-35]` the retry-after for a refusal whose cause ends at `until`: whole seconds,
+/// rounded up, at least 1 and at most [`MAX_RETRY_AFTER_SECS`].
+pub fn retry_after_secs(until: Instant, now: Instant) -> u32 {
+    let left = until.saturating_duration_since(now);
+    let secs = left
+        .as_secs()
+        .saturating_add(u64::from(left.subsec_nanos() > 0));
+    u32::try_from(secs)
+        .unwrap_or(u32::MAX)
+        .clamp(1, MAX_RETRY_AFTER_SECS)
 }
 
 /// `[LIMIT-3]` whether `deadline` has passed at `now`: a message arriving exactly at the
@@ -91,7 +113,11 @@ struct Active {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
     Success,
+    /// Ended by either side or the transport: an attempt only once Pake2 was sent
+    /// `[PAIR-25]`.
     Failure,
+    /// The device's deadline passed: always an attempt `[PAIR-34]`.
+    Stalled,
 }
 
 /// A device's pairing window and attempt limiter. One per device; every device-side
@@ -155,11 +181,13 @@ impl PairingWindow {
         }
     }
 
-    /// `[PAIR-23]` opens the window at `now` for `duration` (3 to 15 minutes) on an explicit
-    /// local user action (a button, a menu). This resets the failed-attempt count and the
-    /// back-off `[PAIR-27]` and abandons a handshake in progress.
+    /// `[PAIR-31]` a deliberate opening: opens the window at `now` for `duration` (3 to 15
+    /// minutes) on a local user action (a button, a menu) or an administrator's
+    /// `open-pairing-window` `[ACL-10]`. This lifts a lock-out, resets the failed-attempt count
+    /// and the back-off `[PAIR-27]` and abandons a handshake in progress. On an invalid
+    /// duration nothing changes.
     ///
-    /// A factory-new device that opens its window because it was powered up uses
+    /// A device without a home that opens its window because it was powered up uses
     /// [`PairingWindow::open_at_power_up`] instead, which resets nothing.
     pub fn open(&mut self, now: Instant, duration: Duration) -> Result<(), PairingError> {
         let closes_at = closing_time(now, duration)?;
@@ -190,9 +218,12 @@ impl PairingWindow {
     }
 
     /// Closes the window now (user action, or commissioning finished) and abandons a
-    /// handshake in progress.
+    /// handshake in progress. A locked-out window stays locked out: closing does not end a
+    /// lock-out `[PAIR-31]`.
     pub fn close(&mut self) {
-        self.state = WindowState::Closed;
+        if self.state != WindowState::LockedOut {
+            self.state = WindowState::Closed;
+        }
         self.active = None;
     }
 
@@ -204,7 +235,8 @@ impl PairingWindow {
         }
     }
 
-    /// `[PAIR-27]` failed attempts counted since the user last opened the window. A device
+    /// `[PAIR-27]` failed attempts counted since the count was last reset (a deliberate
+    /// opening, a successful pairing or a factory reset). A device
     /// persists this (with [`PairingWindow::is_locked_out`]) whenever it changes, that is
     /// after every transition that ends a handshake, and passes it to
     /// [`PairingWindow::restore`] at power-up.
@@ -243,14 +275,20 @@ impl PairingWindow {
         due.map(first_instant_after)
     }
 
-    /// Applies everything due at `now`: a stalled handshake ends (a failed attempt if Pake2
-    /// was sent, `[PAIR-25]` `[PAIR-28]`), an elapsed window closes `[PAIR-23]`. A handshake
+    /// Applies everything due at `now`: a stalled handshake ends as a failed attempt
+    /// `[PAIR-33]` `[PAIR-34]`, an elapsed window closes `[PAIR-23]`. A handshake
     /// already in progress when the window elapses may still finish. Nothing is due at exactly
     /// a deadline or closing time, only after it `[LIMIT-3]`.
     pub fn handle_timeout(&mut self, now: Instant) {
         if let Some(active) = self.active {
             if passed(active.deadline, now) {
-                self.end(active.slot, now, Outcome::Failure);
+                // The attempt failed when its deadline passed, however late the driver
+                // noticed: the back-off runs from then [PAIR-26].
+                self.end(
+                    active.slot,
+                    first_instant_after(active.deadline),
+                    Outcome::Stalled,
+                );
             }
         }
         if let WindowState::Open { closes_at } = self.state {
@@ -270,15 +308,18 @@ impl PairingWindow {
                 return Err(PairingError::WindowClosed)
             }
         }
-        if self.active.is_some() {
-            return Err(PairingError::Busy);
+        if let Some(active) = self.active {
+            // [PAIR-35] the slot frees at the latest at the handshake's deadline.
+            return Err(PairingError::Busy {
+                until: first_instant_after(active.deadline),
+            });
         }
         if let Some(until) = self.backoff_until(now) {
             return Err(PairingError::BackingOff { until });
         }
         let slot = Slot(self.next_slot);
         self.next_slot = self.next_slot.wrapping_add(1);
-        let deadline = deadline_after(now);
+        let deadline = device_deadline_after(now);
         self.active = Some(Active {
             slot,
             deadline,
@@ -288,7 +329,7 @@ impl PairingWindow {
     }
 
     /// Checks that `slot` still holds the window at `now`; a handshake past its deadline
-    /// ends here (counted per `[PAIR-25]`). A message at exactly the deadline is still
+    /// ends here, as a failed attempt `[PAIR-34]`. A message at exactly the deadline is still
     /// processed `[LIMIT-3]`.
     pub(crate) fn check(&mut self, slot: Slot, now: Instant) -> Result<(), PairingError> {
         let active = match self.active {
@@ -297,7 +338,7 @@ impl PairingWindow {
             _ => return Err(PairingError::WindowClosed),
         };
         if passed(active.deadline, now) {
-            self.end(slot, now, Outcome::Failure);
+            self.end(slot, first_instant_after(active.deadline), Outcome::Stalled);
             return Err(PairingError::Timeout {
                 deadline: active.deadline,
             });
@@ -308,7 +349,7 @@ impl PairingWindow {
     /// `[PAIR-25]` Pake2 is being sent: from now on the handshake is an attempt. Returns the
     /// new deadline.
     pub(crate) fn pake2_sent(&mut self, slot: Slot, now: Instant) -> Instant {
-        let deadline = deadline_after(now);
+        let deadline = device_deadline_after(now);
         if let Some(a) = self.active.as_mut().filter(|a| a.slot == slot) {
             a.pake2_sent = true;
             a.deadline = deadline;
@@ -316,26 +357,36 @@ impl PairingWindow {
         deadline
     }
 
-    /// Ends the handshake in `slot`. A failure after Pake2 is a failed attempt: it starts the
-    /// back-off `[PAIR-26]` or, at the limit, locks the window `[PAIR-27]`. A success closes
-    /// the window to new handshakes `[PAIR-29]`.
+    /// Ends the handshake in `slot`. A failure after Pake2, or a stall at any step, is a
+    /// failed attempt: it starts the back-off `[PAIR-26]` or, at the limit, locks the window
+    /// `[PAIR-27]` `[PAIR-34]`. A success closes the window to new handshakes `[PAIR-29]` and
+    /// resets the count and the back-off `[PAIR-27]`.
     pub(crate) fn end(&mut self, slot: Slot, now: Instant, outcome: Outcome) {
         let Some(active) = self.active.filter(|a| a.slot == slot) else {
             return;
         };
         self.active = None;
         match outcome {
-            Outcome::Success => self.state = WindowState::Paired,
-            Outcome::Failure if active.pake2_sent => {
-                self.failures = self.failures.saturating_add(1);
-                if self.failures >= MAX_FAILED_ATTEMPTS {
-                    self.state = WindowState::LockedOut;
-                    self.backoff_until = None;
-                } else {
-                    self.backoff_until = now.checked_add(backoff_after(self.failures));
-                }
+            Outcome::Success => {
+                self.state = WindowState::Paired;
+                self.failures = 0;
+                self.backoff_until = None;
             }
+            Outcome::Stalled => self.count_failure(now),
+            Outcome::Failure if active.pake2_sent => self.count_failure(now),
             Outcome::Failure => {}
+        }
+    }
+
+    /// One more failed attempt at `now`: back-off `[PAIR-26]`, or lock-out at the limit
+    /// `[PAIR-27]`.
+    fn count_failure(&mut self, now: Instant) {
+        self.failures = self.failures.saturating_add(1);
+        if self.failures >= MAX_FAILED_ATTEMPTS {
+            self.state = WindowState::LockedOut;
+            self.backoff_until = None;
+        } else {
+            self.backoff_until = now.checked_add(backoff_after(self.failures));
         }
     }
 }

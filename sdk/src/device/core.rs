@@ -420,11 +420,21 @@ impl DeviceCore {
         while let Some(event) = self.node.poll_event() {
             match event {
                 NodeEvent::OpenPairingWindow { duration } => {
-                    // A remote administrator opens the window for another home [ACL-10]; only
-                    // a local user action resets the failure count or lifts a lock-out
-                    // [PAIR-27], so this open keeps both.
-                    if let Err(e) = self.window.open_at_power_up(now, duration) {
-                        tracing::warn!(error = %e, "pairing window not opened");
+                    // An administrator opens the window for another home [ACL-10]: a
+                    // deliberate opening, which lifts a lock-out and resets the count
+                    // [PAIR-31]; the new count must reach the store [PAIR-27]. The node
+                    // checked the duration against the same bounds before answering success,
+                    // so this cannot fail [ACL-11].
+                    let before = (self.window.failed_attempts(), self.window.is_locked_out());
+                    match self.window.open(now, duration) {
+                        Ok(()) => {
+                            if (self.window.failed_attempts(), self.window.is_locked_out())
+                                != before
+                            {
+                                effects.persist = true;
+                            }
+                        }
+                        Err(e) => tracing::error!(error = %e, "pairing window not opened"),
                     }
                 }
                 NodeEvent::ClosePairingWindow => self.window.close(),

@@ -6,7 +6,7 @@ use super::core::{unix_now, RouteId};
 use super::runner::Shared;
 use super::DeviceError;
 use orbit_core::codec::CborMessage;
-use orbit_core::pairing::Device as PairingResponder;
+use orbit_core::pairing::{Device as PairingResponder, PairingStatus};
 use orbit_core::session::{encode_status, Now, Responder, SessionId, Sigma1Outcome};
 use orbit_core::status::Status;
 use orbit_core::version::SUPPORTED;
@@ -42,17 +42,17 @@ pub(crate) async fn serve_pairing(
     // The window may have closed (paired, locked out) or counted a failure: its attribute
     // follows at once [PAIR-29].
     shared.lock().sync_window_attribute(Instant::now());
-    // [PAIR-30] say why the handshake ended, unless the controller ended it with a status.
+    // [PAIR-30] say why the handshake ended, unless the controller ended it with a status;
+    // a refusal for busy or back-off says when to retry [PAIR-35].
     let status = match &result {
         Ok(()) => None,
-        Err(DeviceError::Pairing(e)) => e.status_message().map(|m| m.status),
-        Err(DeviceError::HandshakeTimeout) => Some(Status::TIMEOUT),
-        Err(DeviceError::TooManySessions(_)) => Some(Status::BUSY),
-        Err(DeviceError::Crypto(_)) => Some(Status::FAILURE),
+        Err(DeviceError::Pairing(e)) => e.status_message_at(Instant::now()),
+        Err(DeviceError::HandshakeTimeout) => Some(PairingStatus::new(Status::TIMEOUT)),
+        Err(DeviceError::TooManySessions(_)) => Some(PairingStatus::new(Status::BUSY)),
+        Err(DeviceError::Crypto(_)) => Some(PairingStatus::new(Status::FAILURE)),
         Err(_) => None,
     };
-    if let Some(status) = status {
-        let message = orbit_core::pairing::PairingStatus { status };
+    if let Some(message) = status {
         let _ = ex.send_frame(FrameKind::PAIRING, &message.to_bytes()).await;
     }
     let _ = ex.finish();
@@ -81,6 +81,13 @@ async fn pairing_steps(
     }
     let pake1 = match next_frame(ex, FrameKind::PAIRING, state.deadline()).await {
         Ok(p) => p,
+        Err(DeviceError::HandshakeTimeout) => {
+            // A silent controller held the only slot until the deadline: a failed attempt,
+            // which starts the back-off and must survive a restart [PAIR-34], [PAIR-27].
+            state.time_out(&mut shared.lock().window, Instant::now());
+            shared.persist();
+            return Err(DeviceError::HandshakeTimeout);
+        }
         Err(e) => {
             // The controller went away before pake1: nothing was tried on the passcode.
             state.abandon(&mut shared.lock().window, Instant::now());
@@ -103,6 +110,12 @@ async fn pairing_steps(
         let mut core = shared.lock();
         let keys = match pake3 {
             Ok(pake3) => state.handle(&mut core.window, &pake3, Instant::now()),
+            Err(DeviceError::HandshakeTimeout) => {
+                state.time_out(&mut core.window, Instant::now());
+                drop(core);
+                shared.persist();
+                return Err(DeviceError::HandshakeTimeout);
+            }
             Err(e) => {
                 state.abandon(&mut core.window, Instant::now());
                 drop(core);

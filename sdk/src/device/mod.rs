@@ -6,10 +6,14 @@ mod core;
 mod error;
 mod handshakes;
 mod identity;
+#[cfg(test)]
+mod lockout_tests;
 mod persist;
+mod reset;
 mod runner;
 
 pub use error::DeviceError;
 pub use identity::{DeviceIdentity, PBKDF2_ITERATIONS};
 pub use persist::{DeviceState, DEVICE_RECORD};
+pub use reset::{factory_reset, FactoryReset};
 pub use runner::{Device, DeviceConfig};

@@ -148,6 +148,37 @@ impl DeviceState {
         }
     }
 
+    /// `[PAIR-32]` the state after a factory reset: the attestation identity, setup code and
+    /// verifier stay; homes, access control, resumption tickets, persistent values (back to
+    /// their defaults at the next start), the failed-attempt count and the lock-out go.
+    /// Each field is named so that a field added later needs a decision here.
+    pub(crate) fn factory_reset(self) -> Self {
+        DeviceState {
+            chain: self.chain,
+            attestation_key: self.attestation_key,
+            setup_qr: self.setup_qr,
+            pbkdf_iterations: self.pbkdf_iterations,
+            pbkdf_salt: self.pbkdf_salt,
+            verifier: self.verifier,
+            pairing_failures: 0,
+            pairing_locked: false,
+            homes: Vec::new(),
+            acl: Vec::new(),
+            values: Vec::new(),
+            tickets: Vec::new(),
+        }
+    }
+
+    /// How many homes this state holds.
+    pub fn home_count(&self) -> usize {
+        self.homes.len()
+    }
+
+    /// `[PAIR-27]` the persisted failed-attempt count and whether pairing is locked out.
+    pub fn pairing_failures(&self) -> (u32, bool) {
+        (self.pairing_failures, self.pairing_locked)
+    }
+
     /// The resumption tickets this state holds (unreadable ones are dropped: the
     /// controller then runs a full handshake).
     pub(crate) fn tickets(&self, now_unix: u64) -> TicketStore {

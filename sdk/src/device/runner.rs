@@ -293,15 +293,25 @@ impl Device {
         &self.setup
     }
 
-    /// Opens the pairing window for `duration` (a button press on the device).
+    /// Opens the pairing window for `duration` (a button press on the device): a deliberate
+    /// opening, which lifts a lock-out and resets the failed-attempt count `[PAIR-31]`; the
+    /// reset is saved before this returns, so it survives a restart `[PAIR-27]`.
     pub fn open_pairing_window(&self, duration: Duration) -> Result<(), DeviceError> {
-        self.shared
-            .lock()
-            .window
-            .open(Instant::now(), duration)
-            .map_err(DeviceError::from)?;
+        {
+            let mut core = self.shared.lock();
+            core.window
+                .open(Instant::now(), duration)
+                .map_err(DeviceError::from)?;
+            core.sync_window_attribute(Instant::now());
+        }
+        self.shared.persist();
         self.shared.wake.notify_one();
         Ok(())
+    }
+
+    /// Whether ten failed attempts locked pairing out until a deliberate opening `[PAIR-27]`.
+    pub fn is_pairing_locked_out(&self) -> bool {
+        self.shared.lock().window.is_locked_out()
     }
 
     /// Failed pairing attempts counted in the current window (kept across restarts,
