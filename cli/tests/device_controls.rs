@@ -110,7 +110,7 @@ fn fails(home: &Path, args: &[&str]) -> String {
     err
 }
 
-// [PAIR-31] [PAIR-32] the button opens the window of a paired device; a running device's
+// [PAIR-31] [PAIR-32] an administrator and the button open the window of a paired device; a running device's
 // store cannot be reset under it; a stopped one is reset to factory-new (no home, window open at
 // power-up) with the same setup code, and pairs again.
 #[test]
@@ -129,6 +129,18 @@ fn button_and_factory_reset_of_a_device_process() {
     assert_eq!(status["event"], "status");
     assert_eq!(status["homes"], 1);
     assert_eq!(status["pairing_window_open"], false);
+    // [ACL-10] [ACL-11] an administrator opens the window as the README shows; a second
+    // open while it is open is refused with busy, not a false success.
+    let open = [
+        "invoke",
+        "lamp",
+        "0/administration/open-pairing-window",
+        r#"{"timeout-seconds": 300}"#,
+    ];
+    ok_json(&home, &open);
+    assert_eq!(device.control("status")["pairing_window_open"], true);
+    let e = fails(&home, &open);
+    assert!(e.contains("busy"), "{e}");
     let pressed = device.control("button");
     assert_eq!(pressed["event"], "button");
     assert_eq!(pressed["pairing_window_open"], true);
