@@ -73,7 +73,10 @@ pub(crate) async fn run(
             if device.is_pairing_window_open() {
                 print_setup_code(&qr, &manual, addr);
             } else if device.is_pairing_locked_out() {
-                println!("  pairing is locked out after too many failed attempts [PAIR-27]");
+                println!(
+                    "  pairing is locked out after {} failed attempts; type `button` to open the window",
+                    device.failed_pairing_attempts()
+                );
             } else {
                 println!(
                     "  paired with {} home(s); the pairing window is closed",
