@@ -1,4 +1,4 @@
-//! The connection budget of a server, as a sans-IO policy ([QUIC-40] to [QUIC-44]).
+//! The connection budget of a server, as a sans-IO policy ([QUIC-40] to [QUIC-43]).
 //!
 //! A server's connections are of two standings. A connection is *unauthenticated* from its
 //! arrival until an Orbit session is established or used on it; it is then *authenticated*,

@@ -80,6 +80,7 @@ impl Default for QuicConfig {
             keep_alive_interval: Some(Duration::from_secs(10)),
             handshake_timeout: Duration::from_secs(10),
             stall_timeout: Duration::from_secs(10),
+            // [LIMIT-10] the connection budget's defaults.
             max_connections: 32,
             max_unauthenticated: 16,
             unauthenticated_deadline: Duration::from_secs(10),

@@ -17,7 +17,7 @@ use crate::Role;
 /// Dropping the last clone closes the connection at once, which may discard frames already
 /// sent but not yet delivered: a side that has answered keeps a clone until the peer is done
 /// (for example until [`Link::closed`] or [`Link::accept_exchange`] returns). On a server, a
-/// link holds a place in the connection budget ([QUIC-40] to [QUIC-44]) until its last clone
+/// link holds a place in the connection budget ([QUIC-40] to [QUIC-43]) until its last clone
 /// is dropped or the server closes it to make room: an unauthenticated place until
 /// [`Link::authenticate`], an authenticated one after.
 ///

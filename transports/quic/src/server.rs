@@ -1,4 +1,4 @@
-//! [`Server`]: the device's endpoint, with its connection budget ([QUIC-40] to [QUIC-44]) and
+//! [`Server`]: the device's endpoint, with its connection budget ([QUIC-40] to [QUIC-43]) and
 //! handshake limit ([QUIC-18]).
 
 use std::net::SocketAddr;

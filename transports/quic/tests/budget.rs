@@ -159,3 +159,20 @@ async fn a_full_authenticated_budget_gives_way_idle_first_then_over_reserve() {
     assert_eq!(server.connection_counts(), (4, 0));
     drop(open);
 }
+
+#[test]
+fn the_budget_defaults_are_those_of_the_limits() {
+    // [LIMIT-10]: the unauthenticated budget is smaller than the authenticated one and its
+    // deadline at most 30 s.
+    let cfg = QuicConfig::default();
+    assert_eq!(
+        (
+            cfg.max_connections,
+            cfg.max_unauthenticated,
+            cfg.reserved_per_home
+        ),
+        (32, 16, 4)
+    );
+    assert_eq!(cfg.unauthenticated_deadline, Duration::from_secs(10));
+    assert!(cfg.max_unauthenticated < cfg.max_connections);
+}
