@@ -119,10 +119,13 @@ async fn run_attack(addr: SocketAddr, attack: Attack, stop: Instant) -> usize {
     opened
 }
 
-/// Connects and reads until `stop`; returns (successes, requests).
-async fn honest(phone: &Controller, stop: Instant) -> (u32, u32) {
-    let (mut ok, mut total) = (0, 0);
+/// Connects and reads until `stop`; returns (successes, requests) and the most connections
+/// the device held (authenticated, unauthenticated) between requests.
+async fn honest(phone: &Controller, device: &Device, stop: Instant) -> (u32, u32, (usize, usize)) {
+    let (mut ok, mut total, mut most) = (0, 0, (0, 0));
     while Instant::now() < stop {
+        let (a, u) = device.connection_counts();
+        most = (most.0.max(a), most.1.max(u));
         total += 1;
         let request = async {
             let (conn, _) = phone
@@ -138,7 +141,7 @@ async fn honest(phone: &Controller, stop: Instant) -> (u32, u32) {
             Err(_) => eprintln!("honest request timed out"),
         }
     }
-    (ok, total)
+    (ok, total, most)
 }
 
 async fn paired_lamp() -> (Device, Controller) {
@@ -173,13 +176,13 @@ async fn an_honest_controller_is_served_during_each_attack() {
         let attacking = tokio::spawn(run_attack(addr, attack, stop));
         // Let the attack fill the device first.
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let (ok, total) = honest(&phone, stop).await;
+        let (ok, total, (authenticated, unauthenticated)) = honest(&phone, &device, stop).await;
         let opened = attacking.await.unwrap();
-        let (authenticated, unauthenticated) = device.connection_counts();
         let rate = f64::from(ok) / f64::from(total.max(1));
         eprintln!(
             "attack {attack:?}: {opened} attacking connections, honest {ok}/{total} = {:.2} %, \
-             device holds {authenticated} authenticated / {unauthenticated} unauthenticated",
+             device held at most {authenticated} authenticated / {unauthenticated} \
+             unauthenticated",
             rate * 100.0
         );
         results.lock().unwrap().push((attack, ok, total, rate));

@@ -140,21 +140,19 @@ async fn accept_loop(
         tokio::spawn(async move {
             let arrived = tokio::time::Instant::now();
             let timeout = cfg.handshake_timeout;
-            // Dropping `connecting` (on timeout or eviction) abandons the connection.
-            let result = tokio::select! {
-                r = tokio::time::timeout(timeout, connecting) => match r {
-                    Err(_) => Err(QuicError::HandshakeTimeout { addr, timeout }),
-                    Ok(Err(e)) => Err(handshake_error(e, addr)),
-                    Ok(Ok(conn)) => check_alpn(&conn, addr).and_then(|()| {
-                        if !table.established(&activity, &conn) {
-                            conn.close(ErrorCode::SERVER_BUSY.to_varint(), b"evicted");
-                            return Err(QuicError::Refused { addr });
-                        }
-                        tracing::debug!(conn = conn.stable_id(), %addr, "accepted");
-                        Ok(Link::new(conn, Role::Server, cfg.stall_timeout, Some(slot)))
-                    }),
-                },
-                () = activity.evicted() => Err(QuicError::Refused { addr }),
+            // Dropping `connecting` on timeout abandons the connection.
+            let result = match tokio::time::timeout(timeout, connecting).await {
+                Err(_) => Err(QuicError::HandshakeTimeout { addr, timeout }),
+                Ok(Err(e)) => Err(handshake_error(e, addr)),
+                Ok(Ok(conn)) => check_alpn(&conn, addr).and_then(|()| {
+                    // [QUIC-41] evicted during its handshake: closed now, as busy.
+                    if !table.established(&activity, &conn) {
+                        conn.close(ErrorCode::SERVER_BUSY.to_varint(), b"evicted");
+                        return Err(QuicError::Refused { addr });
+                    }
+                    tracing::debug!(conn = conn.stable_id(), %addr, "accepted");
+                    Ok(Link::new(conn, Role::Server, cfg.stall_timeout, Some(slot)))
+                }),
             };
             drop(handshaking);
             if let Err(e) = &result {

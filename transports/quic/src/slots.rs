@@ -10,8 +10,6 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Notify;
-
 use crate::budget::{self, Decision, Limits, SlotId, Standing, View};
 use crate::code::ErrorCode;
 
@@ -27,17 +25,10 @@ pub(crate) struct Activity {
     last_active: AtomicU64,
     reports: AtomicBool,
     authenticated: AtomicBool,
-    /// Wakes the handshake of a connection evicted before it was established.
-    evicted: Notify,
     table: Weak<Table>,
 }
 
 impl Activity {
-    /// Waits until the connection is evicted while still in its QUIC handshake.
-    pub(crate) async fn evicted(&self) {
-        self.evicted.notified().await;
-    }
-
     /// The connection has subscription reports to carry: it is never idle again.
     pub(crate) fn carries_reports(&self) {
         self.reports.store(true, Ordering::Relaxed);
@@ -159,9 +150,12 @@ impl Table {
     fn evict(entries: &mut HashMap<SlotId, Entry>, victim: SlotId) {
         if let Some(e) = entries.remove(&victim) {
             tracing::debug!(slot = victim, "evicted to make room");
-            match &e.conn {
-                Some(conn) => conn.close(ErrorCode::SERVER_BUSY.to_varint(), b"evicted"),
-                None => e.activity.evicted.notify_one(),
+            // A connection still in its QUIC handshake is closed, with the same code, by its
+            // handshake task when the handshake ends ([`Table::established`]): abandoning
+            // the handshake instead would close it without a code its client could read as
+            // busy.
+            if let Some(conn) = &e.conn {
+                conn.close(ErrorCode::SERVER_BUSY.to_varint(), b"evicted");
             }
         }
     }
@@ -183,7 +177,6 @@ impl Table {
             last_active: AtomicU64::new(0),
             reports: AtomicBool::new(false),
             authenticated: AtomicBool::new(false),
-            evicted: Notify::new(),
             table: Arc::downgrade(self),
         });
         activity.touch();
