@@ -216,3 +216,41 @@ async fn a_busy_device_is_reported_busy_not_looked_for_elsewhere() {
     assert!(err.to_string().contains("busy"), "{err}");
     drop(busy);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_short_commands_on_a_default_device() {
+    // [QUIC-41], [QUIC-42], [QUIC-45]: far more short commands at once than the device has
+    // places (32 authenticated, 16 unauthenticated): each gets in, waiting its turn as busy.
+    let device = lamp().await;
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let phone = Arc::new(paired(&device, store).await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..200 {
+        let phone = phone.clone();
+        tasks.spawn(async move {
+            let (conn, _) = phone.connect("lamp", None).await?;
+            let (attrs, _) = conn
+                .read(ReadRequest {
+                    attributes: vec![on().path()],
+                    ..Default::default()
+                })
+                .await?;
+            Ok::<_, orbit_sdk::controller::ControllerError>(attrs[0].result.clone())
+        });
+    }
+    let mut failed = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        match r.unwrap() {
+            Ok(value) => assert_eq!(value, Ok(Data::Bool(false))),
+            Err(e) => failed.push(e.to_string()),
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of 200 failed: {:?}",
+        failed.len(),
+        failed.first()
+    );
+    let (authenticated, unauthenticated) = device.connection_counts();
+    assert!(authenticated <= 32 && unauthenticated <= 16);
+}
