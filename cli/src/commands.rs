@@ -37,12 +37,14 @@ fn attribute_paths(
         .collect()
 }
 
-/// The controller under `home`, connected to `device` (found again by discovery if it moved).
+/// The controller under `home` (kept in `opened`, to be closed on the way out), connected to
+/// `device` (found again by discovery if it moved).
 async fn connected(
+    opened: &mut Option<Controller>,
     home: &Path,
     device: &str,
 ) -> Result<orbit_sdk::controller::DeviceConnection, Box<dyn std::error::Error + Send + Sync>> {
-    let c = controller(home).await?;
+    let c: &Controller = opened.insert(controller(home).await?);
     let (conn, _) = c
         .connect_or_locate(device, DiscoveryConfig::default())
         .await?;
@@ -87,8 +89,24 @@ pub(crate) fn timings_json(timings: &Timings) -> serde_json::Value {
     )
 }
 
-/// Runs one controller command.
+/// Runs one controller command. Whatever its outcome, the controller's connections are closed
+/// and the devices told before the process exits, so that none holds a connection for a
+/// command that is over `[QUIC-44]`.
 pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliResult {
+    let mut opened = None;
+    let result = run_command(command, home, format, &mut opened).await;
+    if let Some(c) = opened {
+        c.close().await;
+    }
+    result
+}
+
+async fn run_command(
+    command: Command,
+    home: &Path,
+    format: Format,
+    opened: &mut Option<Controller>,
+) -> CliResult {
     match command {
         Command::Discover { timeout } => {
             let waited = Duration::from_secs(timeout);
@@ -123,7 +141,7 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
             Ok(())
         }
         Command::Pair { code, addr, name } => {
-            let c = controller(home).await?;
+            let c: &Controller = opened.insert(controller(home).await?);
             let target = match addr {
                 Some(a) => resolve(&a)?,
                 None => {
@@ -150,7 +168,7 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
             Ok(())
         }
         Command::Devices => {
-            let c = controller(home).await?;
+            let c: &Controller = opened.insert(controller(home).await?);
             let devices = c.devices();
             match format {
                 Format::Json => println!(
@@ -187,7 +205,7 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
             Ok(())
         }
         Command::Describe { device } => {
-            let conn = connected(home, &device).await?;
+            let conn = connected(opened, home, &device).await?;
             let (descriptor, _): (Descriptor, _) = conn.describe().await?;
             print_descriptor(format, &descriptor);
             conn.close();
@@ -195,7 +213,7 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
         }
         Command::Read { device, paths } => {
             let attributes = attribute_paths(&paths)?;
-            let conn = connected(home, &device).await?;
+            let conn = connected(opened, home, &device).await?;
             let (attrs, events) = conn
                 .read(ReadRequest {
                     attributes,
@@ -214,7 +232,7 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
         } => {
             let (attr, schema) = concrete_attribute(&path)?;
             let data = parse_value(&value, schema.map(|s| &s.ty))?;
-            let conn = connected(home, &device).await?;
+            let conn = connected(opened, home, &device).await?;
             let request = WriteRequest::new(vec![(attr, data)]);
             let statuses = conn
                 .write(if timed { request.timed() } else { request })
@@ -238,7 +256,7 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
             let (cmd, schema) = command_path(&path)?;
             let data = parse_args(args.as_deref(), schema.map(|s| s.args.as_slice()))?;
             let timed = timed || schema.is_some_and(|s| s.timed);
-            let conn = connected(home, &device).await?;
+            let conn = connected(opened, home, &device).await?;
             let result = conn.invoke(cmd, data, timed).await?;
             conn.close();
             match result {
@@ -257,7 +275,7 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
             count,
         } => {
             let attributes = attribute_paths(&paths)?;
-            let conn = connected(home, &device).await?;
+            let conn = connected(opened, home, &device).await?;
             let mut sub = conn
                 .subscribe(SubscribeRequest {
                     attributes,
@@ -290,7 +308,7 @@ pub(crate) async fn run(command: Command, home: &Path, format: Format) -> CliRes
             Ok(())
         }
         Command::Unpair { device, force } => {
-            let c = controller(home).await?;
+            let c: &Controller = opened.insert(controller(home).await?);
             c.unpair(&device, force).await?;
             match format {
                 Format::Human => println!("unpaired {device}"),

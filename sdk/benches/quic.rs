@@ -452,8 +452,13 @@ fn raw_client(cfg: &QuicConfig) -> quinn::Endpoint {
 /// An orbit-quic server that answers each exchange's first frame with `answer(payload)`, then
 /// finishes and reads the client's end, as the device runtime does.
 fn frame_server(answer: impl Fn(&[u8]) -> Vec<u8> + Clone + Send + Sync + 'static) -> SocketAddr {
-    let server =
-        orbit_quic::Server::bind("127.0.0.1:0".parse().unwrap(), QuicConfig::default()).unwrap();
+    // No Orbit sessions here: the connection budget's deadline for unauthenticated
+    // connections ([QUIC-40]) would end a long run.
+    let cfg = QuicConfig {
+        unauthenticated_deadline: Duration::from_secs(24 * 3600),
+        ..QuicConfig::default()
+    };
+    let server = orbit_quic::Server::bind("127.0.0.1:0".parse().unwrap(), cfg).unwrap();
     let addr = server.local_addr().unwrap();
     tokio::spawn(async move {
         while let Some(Ok(link)) = server.accept().await {
@@ -1192,8 +1197,12 @@ mod child {
     }
 
     fn capped(capacity: usize) -> QuicConfig {
+        // The link server's connections never authenticate: their budget and deadline
+        // ([QUIC-40], [QUIC-41]) are raised to the capacity measured.
         QuicConfig {
             max_connections: capacity,
+            max_unauthenticated: capacity,
+            unauthenticated_deadline: Duration::from_secs(24 * 3600),
             max_handshakes: 64,
             ..QuicConfig::default()
         }

@@ -320,6 +320,9 @@ impl Drop for DeviceConnection {
         for t in &self.tasks {
             t.abort();
         }
+        // [QUIC-44] the device learns at once that the connection is over, whatever path
+        // dropped it (an error, a cancelled task), rather than by its idle timeout.
+        self.link.close(orbit_quic::ErrorCode::NO_ERROR, "bye");
     }
 }
 

@@ -94,14 +94,16 @@ impl Controller {
     }
 
     /// Connects to `name` at its last address and, if that fails at the connect step (the
-    /// device moved), finds it by its operational advertisement and connects there.
+    /// device moved), finds it by its operational advertisement and connects there. A device
+    /// that answered busy is where it was said to be: that error is returned as it is, not
+    /// hidden behind a search elsewhere `[DISC-18]`.
     pub async fn connect_or_locate(
         &self,
         name: &str,
         config: DiscoveryConfig,
     ) -> Result<(super::DeviceConnection, super::Timings), ControllerError> {
         match self.connect(name, None).await {
-            Err(e) if e.phase == Phase::Connect => {
+            Err(e) if worth_locating(&e) => {
                 match self
                     .locate(name, config, orbit_discovery::DEFAULT_BROWSE_TIMEOUT)
                     .await?
@@ -112,5 +114,46 @@ impl Controller {
             }
             other => other,
         }
+    }
+}
+
+/// Whether a failed connection to the stored address is a reason to look for the device
+/// elsewhere: it failed at the connect step, and not because the device said it is busy
+/// `[DISC-18]`, `[QUIC-45]`.
+fn worth_locating(e: &ControllerError) -> bool {
+    e.phase == Phase::Connect && !super::is_busy(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orbit_quic::{ErrorCode, QuicError};
+
+    fn at_connect(e: QuicError) -> ControllerError {
+        ControllerError::new(Phase::Connect, Cause::Transport(e))
+    }
+
+    #[test]
+    fn busy_is_not_a_reason_to_look_elsewhere() {
+        // [DISC-18], [QUIC-45]
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 5541));
+        assert!(!worth_locating(&at_connect(QuicError::Refused { addr })));
+        assert!(!worth_locating(&at_connect(QuicError::ClosedByPeer {
+            code: ErrorCode::SERVER_BUSY,
+            reason: "evicted".into(),
+        })));
+        // A device that does not answer may have moved.
+        assert!(worth_locating(&at_connect(QuicError::HandshakeTimeout {
+            addr,
+            timeout: Duration::from_secs(10),
+        })));
+        assert!(worth_locating(&at_connect(QuicError::ConnectionLost {
+            reason: "unreachable".into(),
+        })));
+        // A failure after the connection is not about the address.
+        assert!(!worth_locating(&ControllerError::new(
+            Phase::Session,
+            Cause::Transport(QuicError::TimedOut)
+        )));
     }
 }

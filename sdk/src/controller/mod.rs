@@ -28,6 +28,10 @@ use state::ControllerState;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// The longest [`Controller::close`] waits for the devices to be told: the close is sent at
+/// once, and a device that does not acknowledge it in this time learns it at its next packet.
+pub const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How often [`Controller::connect`] tries again when the device says it is busy.
 const BUSY_RETRIES: u32 = 20;
 
@@ -38,7 +42,8 @@ fn is_busy(e: &ControllerError) -> bool {
         Cause::Session(orbit_core::session::SessionError::PeerStatus(s)) => {
             *s == orbit_core::status::Status::BUSY
         }
-        Cause::Transport(orbit_quic::QuicError::Refused { .. }) => true,
+        // [QUIC-41], [QUIC-42]: refused, or closed to make room for another connection.
+        Cause::Transport(e) => e.is_busy(),
         _ => false,
     }
 }
@@ -426,7 +431,11 @@ impl Controller {
                     link.close(orbit_quic::ErrorCode::NO_ERROR, "retry");
                     busy_pause(attempt, &mut rng).await;
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    // [QUIC-44] the device is told at once, not by its idle timeout.
+                    link.close(orbit_quic::ErrorCode::NO_ERROR, "handshake failed");
+                    return Err(e);
+                }
             }
         };
         let connection = DeviceConnection::new(link, established)?;
@@ -456,6 +465,15 @@ impl Controller {
         }
         timings.time(Phase::Store, async { self.save() }).await?;
         Ok((connection, timings))
+    }
+
+    /// Closes every connection of this controller and waits (at most [`CLOSE_WAIT`]) until
+    /// each device has been told, so that none keeps a connection for a controller that is
+    /// gone `[QUIC-44]`. Call it before the process exits, whatever the outcome of the work
+    /// before; the controller can connect again afterwards only through a new `Controller`.
+    pub async fn close(&self) {
+        self.quic.close();
+        let _ = tokio::time::timeout(CLOSE_WAIT, self.quic.wait_idle()).await;
     }
 
     /// Opens the device's pairing window for `duration` (180 to 900 s) so that a controller

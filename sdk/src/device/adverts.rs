@@ -9,7 +9,35 @@ use orbit_core::setup::SetupPayload;
 use orbit_discovery::{
     operational_instance_id, AdvertHandle, Advertiser, Commissionable, Operational, PairingHint,
 };
+use orbit_discovery::{DiscoveryConfig, NetworkScope};
 use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+/// The discovery configuration a device listening on `listen` advertises with: only addresses
+/// it accepts connections on `[DISC-17]`. A device bound to every interface (`0.0.0.0`, `::`)
+/// advertises as configured; one bound to one address advertises that address alone, and
+/// `None` when the configuration allows only other addresses (advertising those would send
+/// controllers where nothing listens).
+pub(crate) fn advertised(listen: IpAddr, configured: &DiscoveryConfig) -> Option<DiscoveryConfig> {
+    if listen.is_unspecified() {
+        return Some(configured.clone());
+    }
+    let only_listen = if listen == IpAddr::V4(Ipv4Addr::LOCALHOST) {
+        NetworkScope::LoopbackOnly
+    } else {
+        NetworkScope::Addresses(vec![listen])
+    };
+    let scope = match &configured.scope {
+        NetworkScope::AllInterfaces => only_listen,
+        NetworkScope::LoopbackOnly if listen == IpAddr::V4(Ipv4Addr::LOCALHOST) => only_listen,
+        NetworkScope::Addresses(addrs) if addrs.contains(&listen) => only_listen,
+        _ => return None,
+    };
+    Some(DiscoveryConfig {
+        scope,
+        ..configured.clone()
+    })
+}
 
 /// What the device currently advertises.
 pub(crate) struct Adverts {
@@ -62,5 +90,55 @@ impl Adverts {
         }
         self.operational
             .retain(|h, _| identities.iter().any(|(_, home, _)| home == h));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn config(scope: NetworkScope) -> DiscoveryConfig {
+        DiscoveryConfig {
+            mdns_port: 5399,
+            scope,
+        }
+    }
+
+    #[test]
+    fn a_device_advertises_only_addresses_it_listens_on() {
+        // [DISC-17]
+        let any = config(NetworkScope::AllInterfaces);
+        let lan: IpAddr = "192.168.1.20".parse().unwrap();
+        let other: IpAddr = "10.0.0.7".parse().unwrap();
+        let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        // Bound to every interface: every interface's addresses.
+        assert_eq!(
+            advertised(IpAddr::V4(Ipv4Addr::UNSPECIFIED), &any),
+            Some(any.clone())
+        );
+        assert_eq!(advertised("::".parse().unwrap(), &any), Some(any.clone()));
+        // Bound to one address: that address alone.
+        assert_eq!(
+            advertised(loopback, &any).map(|c| c.scope),
+            Some(NetworkScope::LoopbackOnly)
+        );
+        assert_eq!(
+            advertised(lan, &any).map(|c| c.scope),
+            Some(NetworkScope::Addresses(vec![lan]))
+        );
+        let both = config(NetworkScope::Addresses(vec![lan, other]));
+        assert_eq!(
+            advertised(lan, &both).map(|c| c.scope),
+            Some(NetworkScope::Addresses(vec![lan]))
+        );
+        assert_eq!(advertised(lan, &both).map(|c| c.mdns_port), Some(5399));
+        // A configuration that allows only addresses the device does not listen on: nothing.
+        assert_eq!(advertised(loopback, &both), None);
+        assert_eq!(advertised(lan, &config(NetworkScope::LoopbackOnly)), None);
+        assert_eq!(
+            advertised(loopback, &config(NetworkScope::LoopbackOnly)).map(|c| c.scope),
+            Some(NetworkScope::LoopbackOnly)
+        );
     }
 }

@@ -51,6 +51,9 @@ pub(crate) struct Effects {
     pub(crate) persist: bool,
     /// The request opened a timed window: its follow-up comes on the same exchange.
     pub(crate) awaits_follow_up: bool,
+    /// A message opened in a session of this home (`Some(None)`: a PASE session): its
+    /// connection carries an Orbit session `[QUIC-40]`.
+    pub(crate) authenticated: Option<Option<HomeId>>,
 }
 
 /// Everything the device knows, guarded by the runner's mutex.
@@ -248,11 +251,13 @@ impl DeviceCore {
         let answers = match &mut session.purpose {
             Purpose::Operational(requester) => {
                 let requester = *requester;
+                effects.authenticated = Some(Some(requester.home));
                 let answer = self.node.answer(now, &requester, plain);
                 effects.awaits_follow_up = answer.awaits_follow_up;
                 answer.messages
             }
             Purpose::Commissioning(state) => {
+                effects.authenticated = Some(None);
                 let state = std::mem::replace(state, Commissioning::Finished);
                 let (next, reply) = self.commission(state, plain, now, effects)?;
                 let finished = matches!(next, Commissioning::Finished);

@@ -131,6 +131,8 @@ async fn pairing_steps(
     shared
         .lock()
         .add_pase_session(&keys, Instant::now(), route)?;
+    // [QUIC-40] the connection now carries a PASE session.
+    ex.authenticate(None);
     Ok(())
 }
 
@@ -221,6 +223,8 @@ async fn session_steps(
         }
     };
     shared.lock().add_operational_session(&established, route)?;
+    // [QUIC-40] the connection now carries a session of this home.
+    ex.authenticate(Some(established.peer.home_id));
     // The handshake issued or redeemed a ticket: keep the ticket store on disk so that
     // resumption survives a restart, and a redeemed ticket stays single-use [SESS-25].
     shared.persist();

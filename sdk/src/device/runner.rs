@@ -262,8 +262,20 @@ impl Device {
         let accept = tokio::spawn(accept_loop(shared.clone(), server.clone()));
         let timers = tokio::spawn(timer_loop(shared.clone()));
         let mut tasks = vec![accept, timers];
-        if let Some(discovery) = &config.discovery {
-            let port = server.local_addr()?.port();
+        let listening = server.local_addr()?;
+        // [DISC-17] advertise only the addresses the device listens on.
+        let discovery = config
+            .discovery
+            .as_ref()
+            .and_then(|d| match super::adverts::advertised(listening.ip(), d) {
+                Some(d) => Some(d),
+                None => {
+                    tracing::warn!(%listening, "not advertising: discovery is configured for addresses the device does not listen on");
+                    None
+                }
+            });
+        if let Some(discovery) = &discovery {
+            let port = listening.port();
             match orbit_discovery::Advertiser::with_config(discovery) {
                 Ok(a) => tasks.push(tokio::spawn(advert_loop(
                     shared.clone(),
@@ -371,6 +383,11 @@ impl Device {
             .collect()
     }
 
+    /// Connections the device holds now: `(authenticated, unauthenticated)` `[QUIC-40]`.
+    pub fn connection_counts(&self) -> (usize, usize) {
+        self.server.connection_counts()
+    }
+
     /// Open sessions (PASE and operational).
     pub fn session_count(&self) -> usize {
         self.shared.lock().session_count()
@@ -423,6 +440,8 @@ impl Route {
     /// rather than holding the device's memory: reports arrive in order or not at all [IM-1].
     fn send(&mut self, route: RouteId, bytes: Vec<u8>) {
         let (queue, _) = self.reports.get_or_insert_with(|| {
+            // [QUIC-42] a connection that carries reports is never idle.
+            self.link.carries_reports();
             let (queue, pending) = mpsc::channel(REPORT_QUEUE);
             (
                 queue,
@@ -624,7 +643,18 @@ async fn answer(
     ex: &mut Exchange,
     datagram: Vec<u8>,
 ) -> Result<Rest, DeviceError> {
-    let (answers, follow_up) = answer_datagram(shared, route, datagram);
+    let Answered {
+        answers,
+        follow_up,
+        authenticated,
+    } = answer_datagram(shared, route, datagram);
+    // [QUIC-40] a message that opened in a session makes its connection authenticated
+    // (an atomic load once it is).
+    if let Some(home) = authenticated {
+        if !ex.authenticate(home) {
+            return Err(DeviceError::Transport(orbit_quic::QuicError::LocallyClosed));
+        }
+    }
     send_answers(ex, answers).await?;
     if follow_up {
         return Ok(Rest::FollowUp);
@@ -665,13 +695,18 @@ async fn await_follow_up(
     }
 }
 
-/// Answers one protected message under the core's lock: the sealed answers, and whether the
-/// exchange awaits a follow-up.
-fn answer_datagram(
-    shared: &Shared,
-    route: RouteId,
-    datagram: Vec<u8>,
-) -> (Result<Vec<Vec<u8>>, DeviceError>, bool) {
+/// What answering one protected message gave.
+struct Answered {
+    /// The sealed answers.
+    answers: Result<Vec<Vec<u8>>, DeviceError>,
+    /// The exchange awaits a follow-up.
+    follow_up: bool,
+    /// The home of the session the message opened in (`Some(None)`: a PASE session).
+    authenticated: Option<Option<orbit_core::cert::HomeId>>,
+}
+
+/// Answers one protected message under the core's lock.
+fn answer_datagram(shared: &Shared, route: RouteId, datagram: Vec<u8>) -> Answered {
     let mut effects = Effects::default();
     let (answers, wake) = {
         let mut core = shared.lock();
@@ -684,8 +719,13 @@ fn answer_datagram(
         shared.wake.notify_one();
     }
     let follow_up = effects.awaits_follow_up;
+    let authenticated = effects.authenticated;
     shared.apply(effects);
-    (answers, follow_up)
+    Answered {
+        answers,
+        follow_up,
+        authenticated,
+    }
 }
 
 /// Sends the answers; a message that did not open ends the exchange instead, as message

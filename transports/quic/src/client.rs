@@ -71,6 +71,13 @@ impl Client {
         self.endpoint
             .close(crate::ErrorCode::NO_ERROR.to_varint(), b"client closing");
     }
+
+    /// Waits until every connection of this endpoint has finished closing, so that each
+    /// device has been told ([QUIC-44]). A process that exits without waiting may leave the
+    /// devices to find out by their idle timeout.
+    pub async fn wait_idle(&self) {
+        self.endpoint.wait_idle().await;
+    }
 }
 
 /// A failed handshake as an error: refusals and ALPN failures keep their own variants.

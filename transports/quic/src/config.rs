@@ -51,9 +51,19 @@ pub struct QuicConfig {
     /// from its opening to its end) before the stream is reset with `stalled` ([QUIC-17]).
     /// Default 10 s.
     pub stall_timeout: Duration,
-    /// Connections a server holds at once, counting those in their handshake ([QUIC-18]).
-    /// Default 32.
+    /// Authenticated connections (carrying an Orbit session) a server holds at once
+    /// ([QUIC-42]). Default 32.
     pub max_connections: usize,
+    /// Unauthenticated connections (no Orbit session yet, counting those in their QUIC
+    /// handshake) a server holds at once; an arrival beyond takes the oldest one's place
+    /// ([QUIC-41]). Default 16.
+    pub max_unauthenticated: usize,
+    /// Time from a connection's arrival within which an Orbit session must be established
+    /// on it, or it is closed ([QUIC-40]). Default 10 s.
+    pub unauthenticated_deadline: Duration,
+    /// Authenticated connections each home is sure to get when the budget is full
+    /// ([QUIC-43]). Default 4.
+    pub reserved_per_home: usize,
     /// Connections a server lets be in their QUIC handshake at once ([QUIC-18]). Default 8.
     pub max_handshakes: usize,
 }
@@ -70,7 +80,11 @@ impl Default for QuicConfig {
             keep_alive_interval: Some(Duration::from_secs(10)),
             handshake_timeout: Duration::from_secs(10),
             stall_timeout: Duration::from_secs(10),
+            // [LIMIT-10] the connection budget's defaults.
             max_connections: 32,
+            max_unauthenticated: 16,
+            unauthenticated_deadline: Duration::from_secs(10),
+            reserved_per_home: 4,
             max_handshakes: 8,
         }
     }

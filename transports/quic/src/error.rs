@@ -135,6 +135,17 @@ impl QuicError {
 
     /// Whether the connection ended cleanly: closed locally, or by the peer with
     /// [`ErrorCode::NO_ERROR`].
+    /// Whether the server turned the connection away only for want of room: it refused the
+    /// attempt ([QUIC-18], [QUIC-41]) or closed the connection to make room for another
+    /// ([QUIC-41], [QUIC-42]). Trying again shortly is the answer, not looking elsewhere.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            Self::Refused { .. } => true,
+            Self::ClosedByPeer { code, .. } => *code == ErrorCode::SERVER_BUSY,
+            _ => false,
+        }
+    }
+
     pub(crate) fn is_clean_close(&self) -> bool {
         match self {
             Self::LocallyClosed => true,

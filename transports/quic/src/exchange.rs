@@ -11,6 +11,7 @@ use crate::error::QuicError;
 use crate::frame::{
     encode_frame, FrameDecoder, FrameError, FrameKind, OwnedFrame, HEADER_LEN, MAX_FRAME_PAYLOAD,
 };
+use crate::slots::ExchangeGuard;
 
 /// Largest piece read from a stream at once: the decoder then never buffers more than two
 /// frames' worth.
@@ -185,11 +186,13 @@ pub(crate) fn local_reset_code(e: &QuicError) -> Option<ErrorCode> {
 pub struct Exchange {
     send: FrameSender,
     recv: FrameReceiver,
+    /// On a server, counts the exchange as open in its connection's budget ([QUIC-42]).
+    open: Option<ExchangeGuard>,
 }
 
 impl Exchange {
-    pub(crate) fn new(send: FrameSender, recv: FrameReceiver) -> Self {
-        Self { send, recv }
+    pub(crate) fn new(send: FrameSender, recv: FrameReceiver, open: Option<ExchangeGuard>) -> Self {
+        Self { send, recv, open }
     }
 
     /// Sends one frame.
@@ -252,6 +255,15 @@ impl Exchange {
     pub fn reset(&mut self, code: ErrorCode) {
         self.send.reset(code);
         self.recv.stop(code);
+    }
+
+    /// Says that an Orbit session of `home` was established or used on this exchange's
+    /// connection (server only); see [`Link::authenticate`](crate::Link::authenticate).
+    /// Cheap after the first call. On a client it does nothing and returns `true`.
+    pub fn authenticate(&self, home: Option<u64>) -> bool {
+        self.open
+            .as_ref()
+            .is_none_or(|g| g.activity().authenticate(home))
     }
 
     /// The two halves, to send and receive from different tasks.

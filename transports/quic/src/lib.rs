@@ -40,6 +40,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod budget;
 mod client;
 mod code;
 pub mod config;
@@ -48,6 +49,7 @@ mod exchange;
 pub mod frame;
 mod link;
 mod server;
+mod slots;
 mod verify;
 
 pub use client::Client;

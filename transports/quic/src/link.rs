@@ -4,12 +4,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::OwnedSemaphorePermit;
-
 use crate::code::ErrorCode;
 use crate::error::QuicError;
 use crate::exchange::{Exchange, FrameReceiver, FrameSender};
 use crate::frame::{encode_frame, FrameKind, OwnedFrame};
+use crate::slots::{ExchangeGuard, SlotGuard};
 use crate::Role;
 
 /// One QUIC connection. Cheap to clone; all clones share the connection, which closes when
@@ -18,8 +17,9 @@ use crate::Role;
 /// Dropping the last clone closes the connection at once, which may discard frames already
 /// sent but not yet delivered: a side that has answered keeps a clone until the peer is done
 /// (for example until [`Link::closed`] or [`Link::accept_exchange`] returns). On a server, a
-/// link holds one of [`QuicConfig::max_connections`](crate::QuicConfig::max_connections)
-/// slots until its connection has closed and its last clone is dropped.
+/// link holds a place in the connection budget ([QUIC-40] to [QUIC-43]) until its last clone
+/// is dropped or the server closes it to make room: an unauthenticated place until
+/// [`Link::authenticate`], an authenticated one after.
 ///
 /// A link only carries frames. Which Orbit session a protected message belongs to is decided
 /// by its session identifier, never by the link ([QUIC-20], [MSG-3]).
@@ -33,8 +33,8 @@ struct Inner {
     conn: quinn::Connection,
     role: Role,
     stall: Duration,
-    /// A server's slot in its connection limit, freed when the last clone is dropped.
-    _slot: Option<OwnedSemaphorePermit>,
+    /// A server's place in its connection budget, freed when the last clone is dropped.
+    slot: Option<SlotGuard>,
 }
 
 /// Counters of a link, for diagnostics.
@@ -56,15 +56,36 @@ impl Link {
         conn: quinn::Connection,
         role: Role,
         stall: Duration,
-        slot: Option<OwnedSemaphorePermit>,
+        slot: Option<SlotGuard>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 conn,
                 role,
                 stall,
-                _slot: slot,
+                slot,
             }),
+        }
+    }
+
+    /// Says that an Orbit session of `home` (`None`: a PASE session) was established or used
+    /// on this connection (server only): it moves from the unauthenticated budget to the
+    /// authenticated one, possibly in the place of an idle or over-reserve connection
+    /// ([QUIC-40], [QUIC-42], [QUIC-43]). Cheap after the first call, so it may be called on
+    /// every request. Returns `false` if the server has no place for it; the connection is
+    /// then closed with [`ErrorCode::SERVER_BUSY`].
+    pub fn authenticate(&self, home: Option<u64>) -> bool {
+        let Some(slot) = &self.inner.slot else {
+            return true;
+        };
+        slot.activity.authenticate(home)
+    }
+
+    /// Says that the connection carries subscription reports (server only): it is never
+    /// idle, so never closed to make room for another ([QUIC-42]).
+    pub fn carries_reports(&self) {
+        if let Some(slot) = &self.inner.slot {
+            slot.activity.carries_reports();
         }
     }
 
@@ -127,9 +148,16 @@ impl Link {
 
     fn exchange(&self, send: quinn::SendStream, recv: quinn::RecvStream) -> Exchange {
         let peer = self.peer();
+        // [QUIC-42] an open exchange makes the connection busy.
+        let guard = self
+            .inner
+            .slot
+            .as_ref()
+            .map(|s| ExchangeGuard::new(&s.activity));
         Exchange::new(
             FrameSender::new(send, peer),
             FrameReceiver::new(recv, self.inner.stall, peer),
+            guard,
         )
     }
 
