@@ -1,6 +1,11 @@
 //! The controller's home as the `orbit` command opens it: created only on purpose, and
 //! shared between commands that run at the same time (issue 11, items 9 and 10).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

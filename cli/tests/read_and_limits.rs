@@ -1,6 +1,11 @@
 //! What `orbit read`, `write` and `subscribe` say when a path fails or a request is over a
 //! limit (issue 11, items 11 and 12; [IM-110]).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

@@ -1,6 +1,11 @@
 //! The README's door lock example, run as written (issue 11, item 15): the lock is started
 //! with the PIN the example then unlocks with.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

@@ -1,6 +1,11 @@
 //! Setup codes kept off the command line, and not shown once a device is paired (issue 11,
 //! item 16).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

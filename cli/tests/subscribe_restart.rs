@@ -1,7 +1,12 @@
 //! `orbit subscribe` while its device is killed and started again (issue 11, item 14): the
 //! subscription is noticed lost within the keep-alive interval plus 10 s [IM-64], made again
 //! [IM-111], and reports continue on stdout.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

@@ -1,5 +1,10 @@
 //! `orbit unpair --force` of a device that cannot be reached (issue 11, item 13).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

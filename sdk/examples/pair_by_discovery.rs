@@ -18,6 +18,9 @@ use orbit_store::MemoryStore;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// How long a new device advertises before a round starts.
+const SETTLE: Duration = Duration::from_millis(1500);
+
 fn discovery() -> DiscoveryConfig {
     DiscoveryConfig {
         mdns_port: 20_000 + (std::process::id() % 20_000) as u16,
@@ -48,6 +51,9 @@ async fn pair_once(serial: u64, by_discovery: bool) -> Duration {
     let phone = Controller::open(Arc::new(MemoryStore::new()), QuicConfig::default())
         .await
         .unwrap();
+    // A device has been advertising for a while when someone scans its code: let its
+    // advertisement finish probing and announcing (about 1 s, RFC 6762 section 8) first.
+    tokio::time::sleep(SETTLE).await;
     let started = Instant::now();
     let target = if by_discovery {
         phone
