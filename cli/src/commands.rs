@@ -1,7 +1,8 @@
 //! The controller commands: discover, pair, devices, describe, read, write, invoke,
 //! subscribe, unpair.
 
-use crate::{CliResult, Command};
+use crate::home::{self, Access};
+use crate::{CliResult, Command, HomeCommand};
 use orbit_cli::output::{
     print_descriptor, print_invoke, print_reports, print_write, status_text, Format,
 };
@@ -12,20 +13,12 @@ use orbit_core::model::Descriptor;
 use orbit_discovery::{
     Browser, DeviceAddress, DiscoveryConfig, DiscoveryError, DEFAULT_BROWSE_TIMEOUT,
 };
-use orbit_quic::QuicConfig;
-use orbit_sdk::controller::{Controller, SubscriptionUpdate, Timings};
-use orbit_store::FileStore;
+use orbit_sdk::controller::{Controller, KeptUpdate, Timings, Unpaired};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Opens the controller kept under `home`.
-async fn controller(home: &Path) -> Result<Controller, Box<dyn std::error::Error + Send + Sync>> {
-    let store = FileStore::open(home.join("controller"))?;
-    Ok(Controller::open(Arc::new(store), QuicConfig::default()).await?)
-}
 
 /// The attribute paths typed on the command line.
 fn attribute_paths(
@@ -40,11 +33,11 @@ fn attribute_paths(
 /// The controller under `home` (kept in `opened`, to be closed on the way out), connected to
 /// `device` (found again by discovery if it moved).
 async fn connected(
-    opened: &mut Option<Controller>,
+    opened: &mut Option<Arc<Controller>>,
     home: &Path,
     device: &str,
 ) -> Result<orbit_sdk::controller::DeviceConnection, Box<dyn std::error::Error + Send + Sync>> {
-    let c: &Controller = opened.insert(controller(home).await?);
+    let c: &Arc<Controller> = opened.insert(home::open(home, Access::Opportunistic).await?);
     let (conn, _) = c
         .connect_or_locate(device, DiscoveryConfig::default())
         .await?;
@@ -105,7 +98,7 @@ async fn run_command(
     command: Command,
     home: &Path,
     format: Format,
-    opened: &mut Option<Controller>,
+    opened: &mut Option<Arc<Controller>>,
 ) -> CliResult {
     match command {
         Command::Discover { timeout } => {
@@ -140,8 +133,43 @@ async fn run_command(
             }
             Ok(())
         }
-        Command::Pair { code, addr, name } => {
-            let c: &Controller = opened.insert(controller(home).await?);
+        Command::Home {
+            command: HomeCommand::Create,
+        } => {
+            let c: &Arc<Controller> = opened.insert(home::create(home).await?);
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    json!({"home": home.display().to_string(), "home_id": format!("{:016x}", c.home_id())})
+                ),
+                Format::Human => println!(
+                    "created a new home {:016x} in {}",
+                    c.home_id(),
+                    home.display()
+                ),
+            }
+            Ok(())
+        }
+        Command::Pair {
+            code,
+            addr,
+            setup_code_file,
+            name,
+            replace,
+        } => {
+            // With --setup-code-file, a single positional argument is the address.
+            let (code, addr) = match (&setup_code_file, code, addr) {
+                (Some(_), Some(only), None) => (None, Some(only)),
+                (_, code, addr) => (code, addr),
+            };
+            let code =
+                crate::secret_input::setup_code(code.as_deref(), setup_code_file.as_deref())?;
+            // Refused before the home is created or the device touched.
+            if let Some(n) = &name {
+                orbit_sdk::controller::check_name(n)?;
+            }
+            let c: &Arc<Controller> =
+                opened.insert(home::open(home, Access::Write { create: true }).await?);
             let target = match addr {
                 Some(a) => resolve(&a)?,
                 None => {
@@ -149,7 +177,10 @@ async fn run_command(
                         .await?
                 }
             };
-            let paired = c.pair(&code, target, name.as_deref()).await?;
+            let paired = match (&name, replace) {
+                (Some(n), true) => c.pair_replacing(&code, target, n).await?,
+                _ => c.pair(&code, target, name.as_deref()).await?,
+            };
             match format {
                 Format::Json => println!(
                     "{}",
@@ -168,7 +199,7 @@ async fn run_command(
             Ok(())
         }
         Command::Devices => {
-            let c: &Controller = opened.insert(controller(home).await?);
+            let c: &Arc<Controller> = opened.insert(home::open(home, Access::Read).await?);
             let devices = c.devices();
             match format {
                 Format::Json => println!(
@@ -222,6 +253,13 @@ async fn run_command(
                 .await?;
             print_reports(format, &attrs, &events);
             conn.close();
+            // Every path's status is in the output; the exit status says whether all passed.
+            let failed = attrs.iter().filter(|a| a.result.is_err()).count();
+            if failed > 0 {
+                return Err(
+                    format!("{failed} of {} attribute(s) could not be read", attrs.len()).into(),
+                );
+            }
             Ok(())
         }
         Command::Write {
@@ -275,21 +313,26 @@ async fn run_command(
             count,
         } => {
             let attributes = attribute_paths(&paths)?;
-            let conn = connected(opened, home, &device).await?;
-            let mut sub = conn
-                .subscribe(SubscribeRequest {
-                    attributes,
-                    min_interval_s: min,
-                    max_interval_s: max,
-                    ..Default::default()
-                })
+            // Read-only: a subscription may run for days and must not hold the home's lock.
+            let c: &Arc<Controller> = opened.insert(home::open(home, Access::Read).await?);
+            let mut sub = c
+                .keep_subscription(
+                    &device,
+                    SubscribeRequest {
+                        attributes,
+                        min_interval_s: min,
+                        max_interval_s: max,
+                        ..Default::default()
+                    },
+                    Some(DiscoveryConfig::default()),
+                )
                 .await?;
             print_reports(format, &sub.initial.attributes, &sub.initial.events);
             let mut seen = 0usize;
             while count.is_none_or(|n| seen < n) {
                 tokio::select! {
-                    update = sub.updates.recv() => match update {
-                        Some(SubscriptionUpdate::Report(r)) => {
+                    update = sub.next() => match update {
+                        Some(KeptUpdate::Report(r)) => {
                             seen += 1;
                             if r.attributes.is_empty() && r.events.is_empty() && format == Format::Human {
                                 println!("(keep-alive)");
@@ -297,22 +340,45 @@ async fn run_command(
                                 print_reports(format, &r.attributes, &r.events);
                             }
                         }
-                        Some(SubscriptionUpdate::Lost) | None => {
-                            return Err("the subscription was lost: the device stopped reporting".into());
+                        Some(KeptUpdate::Resubscribed(r)) => {
+                            seen += 1;
+                            eprintln!("orbit: subscribed again to {device}; current values follow");
+                            print_reports(format, &r.attributes, &r.events);
                         }
+                        Some(KeptUpdate::Lost) => {
+                            eprintln!("orbit: lost the subscription to {device}; subscribing again");
+                        }
+                        Some(KeptUpdate::Retrying { attempt, error, retry_in }) => {
+                            eprintln!(
+                                "orbit: attempt {attempt} to subscribe again failed ({error}); next in {:.1} s",
+                                retry_in.as_secs_f64()
+                            );
+                        }
+                        Some(_) => {}
+                        None => return Err("the subscription ended".into()),
                     },
                     _ = tokio::signal::ctrl_c() => break,
                 }
             }
-            conn.close();
             Ok(())
         }
         Command::Unpair { device, force } => {
-            let c: &Controller = opened.insert(controller(home).await?);
-            c.unpair(&device, force).await?;
+            let c: &Arc<Controller> =
+                opened.insert(home::open(home, Access::Write { create: false }).await?);
+            let unpaired = c.unpair(&device, force).await?;
+            let from_device = unpaired == Unpaired::FromDevice;
             match format {
                 Format::Human => println!("unpaired {device}"),
-                Format::Json => println!("{}", json!({"unpaired": device})),
+                Format::Json => println!(
+                    "{}",
+                    json!({"unpaired": device, "removed_from_device": from_device})
+                ),
+            }
+            if let Unpaired::LocallyOnly { reason } = &unpaired {
+                eprintln!(
+                    "orbit: warning: {device} was forgotten here but still holds the home ({reason}); \
+                     reset it to pair it again"
+                );
             }
             Ok(())
         }

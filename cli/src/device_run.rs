@@ -35,14 +35,31 @@ pub(crate) async fn run(
     kind: Kind,
     listen: SocketAddr,
     store: Option<PathBuf>,
+    pin: Option<String>,
     home: &Path,
     format: Format,
 ) -> CliResult {
+    if pin.is_some() && kind != Kind::Lock {
+        return Err("--pin is for `--kind lock` only".into());
+    }
+    if let Some(p) = &pin {
+        if !(4..=8).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("--pin must be 4 to 8 digits".into());
+        }
+    }
     let dir = store_dir(kind, store, home);
     let store = Arc::new(FileStore::open(&dir)?);
+    let serial_name = format!("{}-1", kind.name());
     let device = Device::open(
         store,
-        |now| Ok(kind.build(now, &format!("{}-1", kind.name()))?),
+        |now| match &pin {
+            Some(p) => Ok(orbit_devices::lock::build_with_pin(
+                now,
+                &serial_name,
+                p.as_bytes(),
+            )?),
+            None => Ok(kind.build(now, &serial_name)?),
+        },
         || DeviceIdentity::development(kind.product_id(), serial(), orbit_sdk::unix_now()),
         DeviceConfig {
             listen,
@@ -59,17 +76,21 @@ pub(crate) async fn run(
         .to_manual_code(orbit_core::setup::ManualCodeForm::Short)
         .to_string();
     match format {
-        Format::Json => println!(
-            "{}",
-            json!({"kind": kind.name(), "listen": addr.to_string(), "qr": qr, "manual_code": manual,
+        Format::Json => {
+            let mut doc = json!({"kind": kind.name(), "listen": addr.to_string(),
                    "store": dir.display().to_string(), "pairing_window_open": device.is_pairing_window_open(),
                    "pairing_locked_out": device.is_pairing_locked_out(),
                    "failed_pairing_attempts": device.failed_pairing_attempts(),
-                   "homes": device.homes().len()})
-        ),
+                   "homes": device.homes().len(), "pin_required": pin.is_some()});
+            with_setup_code(&mut doc, &device, &qr, &manual);
+            println!("{doc}");
+        }
         Format::Human => {
             println!("orbit {} device listening on quic://{addr}", kind.name());
             println!("  state in {}", dir.display());
+            if pin.is_some() {
+                println!("  remote lock and unlock need the PIN set with --pin");
+            }
             if device.is_pairing_window_open() {
                 print_setup_code(&qr, &manual, addr);
             } else if device.is_pairing_locked_out() {
@@ -102,6 +123,15 @@ pub(crate) async fn run(
     }
     device.shutdown().await;
     Ok(())
+}
+
+/// Adds the setup code to a JSON state line while the pairing window is open: the code is a
+/// secret of the window, not shown for a paired device whose window is closed.
+fn with_setup_code(doc: &mut serde_json::Value, device: &Device, qr: &str, manual: &str) {
+    if let (true, Some(fields)) = (device.is_pairing_window_open(), doc.as_object_mut()) {
+        fields.insert("qr".into(), json!(qr));
+        fields.insert("manual_code".into(), json!(manual));
+    }
 }
 
 fn print_setup_code(qr: &str, manual: &str, addr: SocketAddr) {
@@ -149,13 +179,14 @@ fn control(
         }
     };
     match (result, format) {
-        (Ok(event), Format::Json) => println!(
-            "{}",
-            json!({"event": event, "pairing_window_open": device.is_pairing_window_open(),
+        (Ok(event), Format::Json) => {
+            let mut doc = json!({"event": event, "pairing_window_open": device.is_pairing_window_open(),
                    "pairing_locked_out": device.is_pairing_locked_out(),
                    "failed_pairing_attempts": device.failed_pairing_attempts(),
-                   "homes": device.homes().len()})
-        ),
+                   "homes": device.homes().len()});
+            with_setup_code(&mut doc, device, qr, manual);
+            println!("{doc}");
+        }
         (Ok(event), Format::Human) => {
             if event == "button" {
                 println!(

@@ -2,6 +2,7 @@
 //! The command itself is `src/main.rs`.
 #![forbid(unsafe_code)]
 
+pub mod capped;
 pub mod output;
 pub mod paths;
 pub mod values;

@@ -5,7 +5,9 @@
 mod commands;
 mod demo;
 mod device_run;
+mod home;
 mod qr;
+mod secret_input;
 
 use clap::{Parser, Subcommand};
 use orbit_cli::output::Format;
@@ -42,16 +44,31 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         timeout: u64,
     },
-    /// Pair with a device from its setup code (QR string or manual code).
+    /// Manage the controller's home (its root key and paired devices).
+    Home {
+        #[command(subcommand)]
+        command: HomeCommand,
+    },
+    /// Pair with a device from its setup code (QR string or manual code). The first pairing
+    /// creates the home if there is none (said on stderr).
     Pair {
-        /// The setup code: `OB1:...` or the 11 digits of the manual code.
-        code: String,
+        /// The setup code: `OB1:...` or the 11 digits of the manual code; `-` reads it from
+        /// stdin (an argument is visible to other local users while the command runs).
+        code: Option<String>,
         /// The device's address (`quic://host:port` or `host:port`); found by discovery when
         /// left out.
         addr: Option<String>,
-        /// A name for the device (default: vendor-product-serial).
+        /// Read the setup code from this file instead of the command line.
+        #[arg(long, value_name = "FILE")]
+        setup_code_file: Option<PathBuf>,
+        /// A name for the device (default: vendor-product-serial): at most 64 characters, no
+        /// control characters, not a node ID, and not the name of another paired device.
         #[arg(long)]
         name: Option<String>,
+        /// Forget the paired device already called `--name` (it keeps the home until it is
+        /// reset or unpaired by node ID).
+        #[arg(long, requires = "name")]
+        replace: bool,
     },
     /// List the paired devices.
     Devices,
@@ -123,6 +140,12 @@ enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+enum HomeCommand {
+    /// Create a new home (a new root key) under --home; refused if one is there.
+    Create,
+}
+
+#[derive(Subcommand, Debug)]
 enum DeviceCommand {
     /// Run a reference device and print its setup code. While it runs, type `button` and
     /// Enter to press its pairing button (opens the pairing window, ends a lock-out).
@@ -136,6 +159,10 @@ enum DeviceCommand {
         /// Where the device keeps its state [default: <home>/device-<kind>].
         #[arg(long)]
         store: Option<PathBuf>,
+        /// The lock's PIN for remote lock and unlock (4 to 8 digits; `--kind lock` only),
+        /// then required by `unlock-door` and `lock-door`. Set each time the device starts.
+        #[arg(long)]
+        pin: Option<String>,
     },
     /// Factory-reset a stopped reference device: forget its homes, access control, values,
     /// failed pairing attempts and lock-out; keep its identity and setup code.
@@ -209,8 +236,9 @@ fn main() -> ExitCode {
                         kind,
                         listen,
                         store,
+                        pin,
                     },
-            } => device_run::run(kind, listen, store, &home, format).await,
+            } => device_run::run(kind, listen, store, pin, &home, format).await,
             Command::Device {
                 command: DeviceCommand::Reset { kind, store },
             } => device_run::reset(kind, store, &home, format),

@@ -15,10 +15,10 @@ use thiserror::Error;
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum PathError {
     /// Not of the form `ENDPOINT/CAPABILITY/ITEM`.
-    #[error("{0:?} is not a path: use ENDPOINT/CAPABILITY/ITEM, for example 1/on-off/on")]
+    #[error("{:?} is not a path: use ENDPOINT/CAPABILITY/ITEM, for example 1/on-off/on", crate::capped::capped(.0))]
     Shape(String),
     /// A part is neither a number in range, a known name, nor `*`.
-    #[error("{part:?} is not a valid {what}")]
+    #[error("{:?} is not a valid {what}", crate::capped::capped(.part))]
     Part {
         /// The part as typed.
         part: String,
@@ -26,10 +26,10 @@ pub enum PathError {
         what: &'static str,
     },
     /// A wildcard where the operation needs one concrete item.
-    #[error("{0:?} must name one endpoint, capability and item (no *)")]
+    #[error("{:?} must name one endpoint, capability and item (no *)", crate::capped::capped(.0))]
     NotConcrete(String),
     /// The capability has no item of that name.
-    #[error("capability {capability} has no {what} called {name:?}")]
+    #[error("capability {capability} has no {what} called {:?}", crate::capped::capped(.name))]
     UnknownItem {
         /// The capability's name.
         capability: String,

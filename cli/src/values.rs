@@ -21,7 +21,7 @@ pub enum ValueError {
         got: String,
     },
     /// A name the schema does not define.
-    #[error("{name:?} is not one of: {allowed}")]
+    #[error("{:?} is not one of: {allowed}", crate::capped::capped(.name))]
     UnknownName {
         /// The name given.
         name: String,
@@ -29,14 +29,14 @@ pub enum ValueError {
         allowed: String,
     },
     /// Bad hex after `hex:`.
-    #[error("bad hex in {0:?}")]
+    #[error("bad hex in {:?}", crate::capped::capped(.0))]
     Hex(String),
 }
 
 fn type_error(expected: &str, got: &Json) -> ValueError {
     ValueError::Type {
         expected: expected.to_owned(),
-        got: got.to_string(),
+        got: crate::capped::capped(&got.to_string()),
     }
 }
 

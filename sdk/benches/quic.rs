@@ -1214,7 +1214,7 @@ mod child {
         OrbitServer(Device),
         RawClient(quinn::Endpoint, SocketAddr, Vec<quinn::Connection>),
         LinkClient(orbit_quic::Client, SocketAddr, Vec<orbit_quic::Link>),
-        OrbitClient(Controller, Vec<DeviceConnection>),
+        OrbitClient(Box<Controller>, Vec<DeviceConnection>),
     }
 
     impl Node {
@@ -1299,7 +1299,7 @@ mod child {
                     paired.connection.close();
                     let (c, _) = phone.connect("lamp", None).await.unwrap();
                     c.close();
-                    Node::OrbitClient(phone, Vec::new())
+                    Node::OrbitClient(Box::new(phone), Vec::new())
                 }
                 other => panic!("unknown role {other}"),
             }

@@ -68,6 +68,13 @@ pub enum StoreError {
         /// The store's directory.
         path: PathBuf,
     },
+    /// The store was opened read-only ([`FileStore::open_read_only`](crate::FileStore::open_read_only))
+    /// and cannot save or remove.
+    #[error("store {} is open read-only", path.display())]
+    ReadOnly {
+        /// The store's directory.
+        path: PathBuf,
+    },
     /// A record is larger than [`MAX_RECORD_LEN`](crate::MAX_RECORD_LEN).
     #[error("record {key} is {len} bytes, more than the limit of {max}")]
     TooLarge {

@@ -18,6 +18,8 @@ const RECORD_SUFFIX: &str = ".orbs";
 const TEMP_SUFFIX: &str = ".tmp";
 /// The lock file's name.
 const LOCK_NAME: &str = ".lock";
+/// How often [`FileStore::open_waiting`] tries the lock again.
+const LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 /// How many temporary file names a save tries before giving up.
 const TEMP_ATTEMPTS: u32 = 64;
 
@@ -58,12 +60,18 @@ const TEMP_ATTEMPTS: u32 = 64;
 /// `.lock` file on Unix); it can be shared between threads. The lock is released when the
 /// store is dropped or the process dies. Its descriptor is close-on-exec, but a child process
 /// forked at that moment shares it until it execs, so a reopen racing a concurrent `fork` can
-/// briefly see [`StoreError::Locked`].
+/// briefly see [`StoreError::Locked`]. [`FileStore::open_waiting`] waits for the lock instead
+/// of failing at once.
+///
+/// [`FileStore::open_read_only`] opens without the lock, for readers that must not wait for a
+/// long-running writer: every save is an atomic rename, so a reader sees each record whole
+/// (old or new) at any instant. A read-only store refuses to save or remove
+/// ([`StoreError::ReadOnly`]).
 #[derive(Debug)]
 pub struct FileStore {
     dir: PathBuf,
-    /// Held for the store's lifetime; closing it releases the lock.
-    _lock: File,
+    /// Held for the store's lifetime; closing it releases the lock. `None` when read-only.
+    lock: Option<File>,
     next_temp: AtomicU64,
 }
 
@@ -103,11 +111,68 @@ impl FileStore {
         let lock = lock_dir(&dir)?;
         let store = Self {
             dir,
-            _lock: lock,
+            lock: Some(lock),
             next_temp: AtomicU64::new(0),
         };
         store.remove_leftovers()?;
         Ok(store)
+    }
+
+    /// [`FileStore::open`], waiting up to `timeout` while another store holds the directory:
+    /// `waiting` is called once, when the first attempt finds it locked (to tell the user),
+    /// and [`StoreError::Locked`] is returned if it is still locked at the deadline.
+    pub fn open_waiting(
+        dir: impl AsRef<Path>,
+        timeout: std::time::Duration,
+        waiting: impl FnOnce(),
+    ) -> Result<Self, StoreError> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut waiting = Some(waiting);
+        loop {
+            match Self::open(dir.as_ref()) {
+                Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                    if let Some(tell) = waiting.take() {
+                        tell();
+                    }
+                    std::thread::sleep(LOCK_POLL);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Opens the existing store in `dir` for reading only, without taking its lock (so
+    /// alongside a writer). The directory must exist and pass the same ownership and mode
+    /// checks as [`FileStore::open`]; saves and removes fail with [`StoreError::ReadOnly`].
+    pub fn open_read_only(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let dir = dir.as_ref().to_owned();
+        let meta = fs::symlink_metadata(&dir).map_err(io_err(IoOp::Metadata, &dir))?;
+        if !meta.is_dir() {
+            return Err(StoreError::Permissions {
+                path: dir,
+                problem: PermissionProblem::NotADirectory,
+            });
+        }
+        check_private(&dir, &meta)?;
+        Ok(Self {
+            dir,
+            lock: None,
+            next_temp: AtomicU64::new(0),
+        })
+    }
+
+    /// Whether this store was opened with [`FileStore::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.lock.is_none()
+    }
+
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.is_read_only() {
+            return Err(StoreError::ReadOnly {
+                path: self.dir.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// The store's directory.
@@ -229,6 +294,7 @@ impl Store for FileStore {
     }
 
     fn save(&self, key: &RecordKey, bytes: &[u8]) -> Result<(), StoreError> {
+        self.writable()?;
         let mut file_bytes = Zeroizing::new(Vec::new());
         envelope::encode_into(key, bytes, &mut file_bytes)?;
         let (temp, mut file) = self.create_temp(key)?;
@@ -249,6 +315,7 @@ impl Store for FileStore {
     }
 
     fn remove(&self, key: &RecordKey) -> Result<bool, StoreError> {
+        self.writable()?;
         let path = self.record_path(key);
         match fs::remove_file(&path) {
             Ok(()) => {

@@ -4,11 +4,12 @@
 
 use super::error::{Cause, ControllerError, InPhase, Phase};
 use super::handshakes::ANSWER_TIMEOUT;
+use super::limits;
 use orbit_core::interaction::{
     AttributeReport, Client, ClientEvent, CommandPath, EventRecord, PathStatus, ReadRequest,
     SubscribeRequest, WriteRequest,
 };
-use orbit_core::model::{Data, Descriptor};
+use orbit_core::model::{Data, Descriptor, DeviceLimits};
 use orbit_core::protect::Protector;
 use orbit_core::session::Established;
 use orbit_core::status::Status;
@@ -67,6 +68,9 @@ pub struct DeviceConnection {
     session: Established,
     /// The ticket the device issued with this session, as the store keeps it.
     ticket: Option<super::state::StoredTicket>,
+    /// The limits from the device's descriptor, once known, to check requests against
+    /// before sending them `[IM-110]`.
+    device_limits: Mutex<Option<DeviceLimits>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -119,6 +123,7 @@ impl DeviceConnection {
             shared,
             session,
             ticket,
+            device_limits: Mutex::new(None),
             tasks: vec![reports, timers],
         })
     }
@@ -131,6 +136,20 @@ impl DeviceConnection {
     /// The device's address.
     pub fn remote_address(&self) -> SocketAddr {
         self.link.remote_address()
+    }
+
+    /// Remembers the device's limits (from its descriptor) for checking requests.
+    pub(crate) fn set_device_limits(&self, limits: DeviceLimits) {
+        *self.device_limits.lock().unwrap_or_else(|p| p.into_inner()) = Some(limits);
+    }
+
+    fn device_limits(&self) -> Option<DeviceLimits> {
+        *self.device_limits.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Checks a request of `count` paths against the limits known `[IM-110]`.
+    fn check_paths(&self, count: usize) -> Result<(), ControllerError> {
+        limits::check_paths(count, self.device_limits().as_ref()).in_phase(Phase::Request)
     }
 
     /// The ticket for resuming this session later, if the device issued one.
@@ -194,6 +213,9 @@ impl DeviceConnection {
             let mut guard = self.shared.lock();
             let inner = &mut *guard;
             let plain = build(&mut inner.client, Instant::now());
+            // [IM-110] a request over [IM-4]'s size is refused here, naming the limit; the
+            // client's entry for it expires with its request timeout.
+            limits::check_size(plain.len()).in_phase(Phase::Request)?;
             seal(&mut inner.protector, &plain).in_phase(Phase::Session)?
         };
         match tokio::time::timeout(ANSWER_TIMEOUT, self.exchange(first, follow_up)).await {
@@ -216,6 +238,7 @@ impl DeviceConnection {
             } => {
                 let d = Descriptor::verify(&descriptor, &signature, &self.session.peer.public_key)
                     .map_err(|e| ControllerError::new(Phase::Describe, Cause::Descriptor(e)))?;
+                self.set_device_limits(d.limits);
                 Ok((d, descriptor))
             }
             other => Err(unexpected(other)),
@@ -227,6 +250,7 @@ impl DeviceConnection {
         &self,
         request: ReadRequest,
     ) -> Result<(Vec<AttributeReport>, Vec<EventRecord>), ControllerError> {
+        self.check_paths(request.attributes.len() + request.events.len())?;
         match self.run(|c, now| c.read(now, request).1, false).await? {
             ClientEvent::ReadDone {
                 attributes, events, ..
@@ -237,6 +261,7 @@ impl DeviceConnection {
 
     /// Writes attributes; one status per entry `[IM-22]`.
     pub async fn write(&self, request: WriteRequest) -> Result<Vec<PathStatus>, ControllerError> {
+        self.check_paths(request.writes.len())?;
         let timed = request.timed;
         match self.run(|c, now| c.write(now, request).1, timed).await? {
             ClientEvent::Written { statuses, .. } => Ok(statuses),
@@ -265,6 +290,8 @@ impl DeviceConnection {
         &self,
         request: SubscribeRequest,
     ) -> Result<Subscription, ControllerError> {
+        limits::check_intervals(&request).in_phase(Phase::Request)?;
+        self.check_paths(request.attributes.len() + request.events.len())?;
         match self
             .run(|c, now| c.subscribe(now, request).1, false)
             .await?

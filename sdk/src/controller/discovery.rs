@@ -36,7 +36,7 @@ impl Controller {
 
     /// The address of the device whose setup code is `code`: the first device accepting
     /// pairing whose discriminator matches (12 bits from a QR code, the upper 4 from a manual
-    /// code). Finding none is a [`Phase::Discovery`] error whose message suggests the direct
+    /// code), as soon as its advertisement resolves `[DISC-23]`. Finding none within `timeout` is a [`Phase::Discovery`] error whose message suggests the direct
     /// address form `[DISC-14]`.
     pub async fn find_by_setup_code(
         &self,
@@ -48,14 +48,18 @@ impl Controller {
             SetupCode::Qr(p) => DiscriminatorFilter::Long(p.discriminator),
             SetupCode::Manual(m) => DiscriminatorFilter::Short(m.short_discriminator),
         };
-        let found = blocking(move || {
-            Browser::with_config(&config)?.browse_commissionable(Some(filter), timeout)
-        })
-        .await?;
+        // [DISC-23] the first matching advert ends the wait.
+        let found =
+            blocking(move || Browser::with_config(&config)?.find_commissionable(filter, timeout))
+                .await?;
         found
-            .iter()
-            .flat_map(|f| f.addresses.iter().copied())
-            .next()
+            .and_then(|f| {
+                f.addresses
+                    .iter()
+                    .copied()
+                    .find(SocketAddr::is_ipv4)
+                    .or_else(|| f.addresses.first().copied())
+            })
             .ok_or_else(|| {
                 ControllerError::new(
                     Phase::Discovery,

@@ -17,6 +17,9 @@ use thiserror::Error;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Phase {
+    /// Checking the caller's input before anything is sent: a device name, a request against
+    /// the limits the controller knows.
+    Request,
     /// Reading the setup code.
     SetupCode,
     /// Finding the device's address.
@@ -40,6 +43,7 @@ pub enum Phase {
 impl fmt::Display for Phase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Phase::Request => "request",
             Phase::SetupCode => "setup code",
             Phase::Discovery => "discovery",
             Phase::Connect => "connect",
@@ -115,6 +119,18 @@ pub enum Cause {
     /// a controller).
     #[error("this controller was admitted into the home and does not hold its root key")]
     NotAdministrator,
+    /// A device name is refused.
+    #[error(transparent)]
+    Name(#[from] super::names::NameError),
+    /// A request exceeds a limit, checked before it is sent.
+    #[error(transparent)]
+    Limit(#[from] super::limits::LimitError),
+    /// There is no home in the store (the caller asked not to create one).
+    #[error("no home: the store holds no controller state")]
+    NoHome,
+    /// The controller was opened read-only and cannot store this change.
+    #[error("the controller was opened read-only and cannot store this")]
+    ReadOnly,
     /// Nothing answered at the addresses tried.
     #[error("{0}")]
     NotFound(String),

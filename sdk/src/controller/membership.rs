@@ -92,6 +92,7 @@ impl Controller {
         node: NodeId,
         privilege: Privilege,
     ) -> Result<Admission, ControllerError> {
+        self.writable()?;
         let public_key = PublicKey::from_slice(&request.public_key).in_phase(Phase::InstallHome)?;
         let taken =
             node == super::CONTROLLER_NODE || self.lock().devices.iter().any(|d| d.node_id == node);

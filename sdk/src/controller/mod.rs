@@ -4,16 +4,22 @@ mod connection;
 mod discovery;
 mod error;
 mod handshakes;
+mod limits;
 mod membership;
+mod names;
 mod state;
 mod timings;
+mod watch;
 
 pub use connection::{DeviceConnection, Subscription, SubscriptionReport, SubscriptionUpdate};
 pub use error::{Cause, ControllerError, Phase};
 pub use handshakes::ANSWER_TIMEOUT;
+pub use limits::{LimitError, MAX_INTERVAL_S};
 pub use membership::{Admission, JoinRequest, PendingJoin};
+pub use names::{check_name, NameError, MAX_NAME_CHARS};
 pub use state::{PairedDevice, CONTROLLER_NODE, CONTROLLER_RECORD, FIRST_DEVICE_NODE};
 pub use timings::{PhaseTiming, Timings};
+pub use watch::{KeptSubscription, KeptUpdate, RESUBSCRIBE_FIRST_PAUSE, RESUBSCRIBE_MAX_PAUSE};
 
 use error::InPhase;
 use orbit_core::attest::{TrustStore, VendorAuthority};
@@ -126,6 +132,10 @@ pub struct Controller {
     /// Held for a whole pairing or admission: each issues certificates from the home's
     /// authority and assigns a node ID, which must not interleave.
     issuing: tokio::sync::Mutex<()>,
+    /// False for a controller opened with [`Controller::open_read_only`]: it keeps changes
+    /// in memory only, and never offers the stored resumption ticket (using it would make
+    /// the stored one stale, since tickets are single-use `[SESS-24]`).
+    persist: bool,
 }
 
 impl std::fmt::Debug for Controller {
@@ -143,6 +153,42 @@ fn record() -> Result<RecordKey, ControllerError> {
 }
 
 impl Controller {
+    /// Whether `store` holds a controller's home.
+    pub fn has_home(store: &dyn Store) -> Result<bool, ControllerError> {
+        Ok(store.load(&record()?).in_phase(Phase::Store)?.is_some())
+    }
+
+    fn load(store: &dyn Store) -> Result<ControllerState, ControllerError> {
+        let loaded: Option<ControllerState> =
+            orbit_store::load_doc(store, &record()?).in_phase(Phase::Store)?;
+        loaded.ok_or_else(|| ControllerError::new(Phase::Store, Cause::NoHome))
+    }
+
+    /// Opens the controller kept in `store`, which must hold a home ([`Cause::NoHome`]
+    /// otherwise): unlike [`Controller::open`], a wrong store never silently becomes a new
+    /// home with a new root key.
+    pub async fn open_existing(
+        store: Arc<dyn Store>,
+        quic: QuicConfig,
+    ) -> Result<Self, ControllerError> {
+        let state = Controller::load(store.as_ref())?;
+        Controller::build(store, quic, state)
+    }
+
+    /// Opens the controller kept in `store` for use beside another handle that writes it
+    /// (another process holding the store's lock): it reads the state once and never saves.
+    /// Changes (a device's new address, a new ticket) stay in memory, and connections run a
+    /// full session handshake rather than use the stored ticket, which stays the writer's.
+    pub async fn open_read_only(
+        store: Arc<dyn Store>,
+        quic: QuicConfig,
+    ) -> Result<Self, ControllerError> {
+        let state = Controller::load(store.as_ref())?;
+        let mut c = Controller::build(store, quic, state)?;
+        c.persist = false;
+        Ok(c)
+    }
+
     /// Opens the controller kept in `store`, or creates a new home there. Trusts the
     /// development vendor root `[ATT-7]` (a production app adds its vendors' roots).
     pub async fn open(store: Arc<dyn Store>, quic: QuicConfig) -> Result<Self, ControllerError> {
@@ -177,6 +223,14 @@ impl Controller {
         state: ControllerState,
     ) -> Result<Self, ControllerError> {
         orbit_store::save_doc(store.as_ref(), &record()?, &state).in_phase(Phase::Store)?;
+        Controller::build(store, quic, state)
+    }
+
+    fn build(
+        store: Arc<dyn Store>,
+        quic: QuicConfig,
+        state: ControllerState,
+    ) -> Result<Self, ControllerError> {
         let mut trust = TrustStore::new();
         trust
             .add_root(VendorAuthority::development().root().clone())
@@ -190,6 +244,7 @@ impl Controller {
             trust,
             saving: Mutex::new(()),
             issuing: tokio::sync::Mutex::new(()),
+            persist: true,
         })
     }
 
@@ -197,7 +252,19 @@ impl Controller {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Refuses what must be stored (a pairing, an unpairing) on a read-only controller.
+    fn writable(&self) -> Result<(), ControllerError> {
+        if self.persist {
+            Ok(())
+        } else {
+            Err(ControllerError::new(Phase::Store, Cause::ReadOnly))
+        }
+    }
+
     fn save(&self) -> Result<(), ControllerError> {
+        if !self.persist {
+            return Ok(());
+        }
         let _in_order = self.saving.lock().unwrap_or_else(|p| p.into_inner());
         let state = self.lock().clone();
         orbit_store::save_doc(self.store.as_ref(), &record()?, &state).in_phase(Phase::Store)
@@ -261,15 +328,46 @@ impl Controller {
 
     /// Pairs with the device at `addr` whose setup code is `code`, commissions it into the
     /// home as a new node, opens a session, fetches its descriptor, and stores it as `name`.
+    ///
+    /// `name` must pass [`check_name`] and be free: a name in use is refused before the
+    /// device is touched ([`NameError::InUse`]), since replacing the record would lose the
+    /// device it names while that device still holds the home. Without `name`, the device is
+    /// called `vendor-product-serial` (with a `-2`, `-3`... suffix if that is taken).
     pub async fn pair(
         &self,
         code: &str,
         addr: SocketAddr,
         name: Option<&str>,
     ) -> Result<Paired, ControllerError> {
+        self.pair_inner(code, addr, name, false).await
+    }
+
+    /// [`Controller::pair`], but a device already called `name` is forgotten (its record is
+    /// replaced once the new device is commissioned). The forgotten device still holds the
+    /// home until it is reset or unpaired by node ID.
+    pub async fn pair_replacing(
+        &self,
+        code: &str,
+        addr: SocketAddr,
+        name: &str,
+    ) -> Result<Paired, ControllerError> {
+        self.pair_inner(code, addr, Some(name), true).await
+    }
+
+    async fn pair_inner(
+        &self,
+        code: &str,
+        addr: SocketAddr,
+        name: Option<&str>,
+        replace: bool,
+    ) -> Result<Paired, ControllerError> {
         // Only the holder of the home's root key can install the home on a device; say so
         // before touching the device.
+        self.writable()?;
         self.lock().authority().in_phase(Phase::InstallHome)?;
+        if let Some(name) = name {
+            names::choose(&self.lock(), Some(name), "", replace)?;
+        }
         let mut timings = Timings::default();
         let code = timings
             .time(Phase::SetupCode, async { SetupCode::parse(code) })
@@ -314,13 +412,14 @@ impl Controller {
         // steps below leaves a device the controller knows (and can unpair), and its node ID
         // is never handed out again.
         let attested = &commissioned.device.attested;
+        let default_name = format!(
+            "{:04x}-{:04x}-{}",
+            attested.vendor_id, attested.product_id, attested.serial
+        );
+        // Chosen again under the lock: another pairing may have taken the name meanwhile.
+        let chosen = names::choose(&self.lock(), name, &default_name, replace);
         let mut device = PairedDevice {
-            name: name.map(str::to_owned).unwrap_or_else(|| {
-                format!(
-                    "{:04x}-{:04x}-{}",
-                    attested.vendor_id, attested.product_id, attested.serial
-                )
-            }),
+            name: chosen.unwrap_or_else(|_| format!("{default_name}-{node_id:x}")),
             node_id,
             vendor_id: attested.vendor_id,
             product_id: attested.product_id,
@@ -333,7 +432,7 @@ impl Controller {
             let mut state = self.lock();
             state.set_authority(&authority);
             state.next_device_node = node_id.saturating_add(1);
-            if let Some(i) = state.find(&device.name) {
+            if let Some(i) = state.devices.iter().position(|d| d.name == device.name) {
                 state.devices.remove(i);
             }
             state.devices.push(device.clone());
@@ -393,7 +492,11 @@ impl Controller {
                 )
             })?;
         let membership = self.lock().membership().in_phase(Phase::Session)?;
-        let mut ticket = device.ticket.as_ref().and_then(|t| t.to_ticket());
+        let mut ticket = device
+            .ticket
+            .as_ref()
+            .filter(|_| self.persist)
+            .and_then(|t| t.to_ticket());
         let mut rng = SystemRandom::new();
         let mut attempt = 0u32;
         // A device at its limit of connections or handshakes in progress refuses with busy
@@ -439,6 +542,9 @@ impl Controller {
             }
         };
         let connection = DeviceConnection::new(link, established)?;
+        if let Some(limits) = self.cached_descriptor(name).map(|d| d.limits) {
+            connection.set_device_limits(limits);
+        }
         // [DM-45] after a full (not resumed) handshake the cached descriptor is fetched again:
         // the device may have been updated or reset since.
         let descriptor = if connection.resumed() {
@@ -500,37 +606,81 @@ impl Controller {
     }
 
     /// Removes the home from the device (administration `remove-home`, `[ACL-9]`) and forgets
-    /// the device. The device must be reachable; `force` forgets it even if not.
-    pub async fn unpair(&self, name: &str, force: bool) -> Result<(), ControllerError> {
-        let home = self.home_id();
-        let outcome = match self.connect(name, None).await {
-            Ok((conn, _)) => {
-                let path = CommandPath::new(
-                    EndpointId::ROOT,
-                    std_caps::administration::ID,
-                    std_caps::administration::commands::REMOVE_HOME,
-                );
-                let args = Data::Struct(vec![(0, Data::Uint(home))]);
-                match conn.invoke(path, args, false).await {
-                    Ok(Ok(_)) => Ok(()),
-                    Ok(Err(status)) => {
-                        Err(ControllerError::new(Phase::Session, Cause::Status(status)))
-                    }
-                    // The device drops the session as it leaves the home; no answer is fine.
-                    Err(e) if matches!(e.cause, Cause::Cut | Cause::Transport(_)) => Ok(()),
-                    Err(e) => Err(e),
-                }
+    /// the device. The device must be reachable; with `force`, the device is given
+    /// [`FORCED_UNPAIR_WAIT`] to answer and is forgotten whatever happens
+    /// ([`Unpaired::LocallyOnly`] says it still holds the home).
+    pub async fn unpair(&self, name: &str, force: bool) -> Result<Unpaired, ControllerError> {
+        self.writable()?;
+        if self.record(name).is_none() {
+            return Err(ControllerError::new(
+                Phase::Discovery,
+                Cause::NotFound(format!("no paired device called {name:?}")),
+            ));
+        }
+        let attempt = self.remove_home_from(name);
+        let outcome = if force {
+            match tokio::time::timeout(FORCED_UNPAIR_WAIT, attempt).await {
+                Ok(r) => r,
+                Err(_) => Err(ControllerError::new(
+                    Phase::Connect,
+                    Cause::Timeout(FORCED_UNPAIR_WAIT),
+                )),
             }
-            Err(e) => Err(e),
+        } else {
+            attempt.await
         };
-        if outcome.is_ok() || force {
+        let unpaired = match outcome {
+            Ok(()) => Unpaired::FromDevice,
+            Err(e) if force => Unpaired::LocallyOnly {
+                reason: e.to_string(),
+            },
+            Err(e) => return Err(e),
+        };
+        {
             let mut state = self.lock();
             if let Some(i) = state.find(name) {
                 state.devices.remove(i);
             }
-            drop(state);
-            self.save()?;
         }
-        outcome
+        self.save()?;
+        Ok(unpaired)
     }
+
+    /// Asks the device `name` to remove this home `[ACL-9]`.
+    async fn remove_home_from(&self, name: &str) -> Result<(), ControllerError> {
+        let home = self.home_id();
+        let (conn, _) = self.connect(name, None).await?;
+        let path = CommandPath::new(
+            EndpointId::ROOT,
+            std_caps::administration::ID,
+            std_caps::administration::commands::REMOVE_HOME,
+        );
+        let args = Data::Struct(vec![(0, Data::Uint(home))]);
+        let result = match conn.invoke(path, args, false).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(status)) => Err(ControllerError::new(Phase::Session, Cause::Status(status))),
+            // The device drops the session as it leaves the home; no answer is fine.
+            Err(e) if matches!(e.cause, Cause::Cut | Cause::Transport(_)) => Ok(()),
+            Err(e) => Err(e),
+        };
+        conn.close();
+        result
+    }
+}
+
+/// How long [`Controller::unpair`] with `force` waits for the device before forgetting it.
+pub const FORCED_UNPAIR_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What [`Controller::unpair`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unpaired {
+    /// The device removed the home, and the controller forgot the device.
+    FromDevice,
+    /// The device did not remove the home (unreachable, or it refused), and the controller
+    /// forgot it anyway (`force`): the device still holds the home until it is reset.
+    LocallyOnly {
+        /// Why the device did not remove the home.
+        reason: String,
+    },
 }

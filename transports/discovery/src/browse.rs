@@ -118,6 +118,34 @@ impl Browser {
         Ok(found.into_values().collect())
     }
 
+    /// The first commissionable device that passes `filter` and resolves with an address,
+    /// as soon as it answers, or `None` after `timeout` `[DISC-23]`. Pairing from a setup code
+    /// needs one device, so it does not wait out the window that
+    /// [`Browser::browse_commissionable`] listens for to list them all.
+    pub fn find_commissionable(
+        &self,
+        filter: DiscriminatorFilter,
+        timeout: Duration,
+    ) -> Result<Option<FoundDevice<Commissionable>>, DiscoveryError> {
+        let ty = match filter {
+            DiscriminatorFilter::Long(d) => format!("{}._sub.{SERVICE_TYPE}", long_subtype(d)),
+            DiscriminatorFilter::Short(_) => SERVICE_TYPE.to_owned(),
+        };
+        let mut hit = None;
+        self.browse(&ty, timeout, |event| match event {
+            Seen::Resolved(device) => {
+                let device: FoundDevice<Commissionable> = device;
+                if filter.matches(device.record.discriminator) && !device.addresses.is_empty() {
+                    hit = Some(device);
+                    return true;
+                }
+                false
+            }
+            Seen::Removed(_) => false,
+        })?;
+        Ok(hit)
+    }
+
     /// The operational instance `instance` ([`crate::operational_instance_id`]), as soon as it
     /// answers, or `None` after `timeout` `[DISC-12]`.
     pub fn find_operational(

@@ -179,3 +179,49 @@ fn advertise_and_browse_on_loopback() {
         }
     );
 }
+
+#[test]
+fn finding_one_device_returns_at_its_first_advert() {
+    // [DISC-23] the browse ends when the device of the setup code answers: with a timeout of
+    // ten minutes, only an early return lets this test finish.
+    let mdns_port = test_mdns_port(7);
+    if let Err(reason) = loopback_multicast(mdns_port + 1) {
+        println!("SKIPPED finding_one_device_returns_at_its_first_advert: {reason}");
+        return;
+    }
+    let advertiser = Advertiser::with_config(&config(mdns_port)).unwrap();
+    let record = Commissionable {
+        instance: InstanceId::from_bytes([0xc1, 1, 2, 3, 4, 5, 6, 7]),
+        discriminator: Discriminator::new(0x9ab).unwrap(),
+        vendor_id: VendorId(0xFFF1),
+        product_id: ProductId(0x8001),
+        pairing_hint: PairingHint::POWER_UP,
+        versions: SUPPORTED,
+    };
+    let _handle = advertiser.advertise_commissionable(&record, 5543).unwrap();
+    let browser = Browser::with_config(&config(mdns_port)).unwrap();
+    let forever = Duration::from_secs(600);
+    let found = browser
+        .find_commissionable(DiscriminatorFilter::Long(record.discriminator), forever)
+        .unwrap()
+        .expect("found");
+    assert_eq!(found.record, record);
+    assert_eq!(
+        found.addresses,
+        vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 5543)]
+    );
+    let short = ShortDiscriminator::new(0x9).unwrap();
+    let found = browser
+        .find_commissionable(DiscriminatorFilter::Short(short), forever)
+        .unwrap()
+        .expect("found by the short discriminator");
+    assert_eq!(found.record, record);
+    // None matching: nothing, after the timeout.
+    let none = browser
+        .find_commissionable(
+            DiscriminatorFilter::Long(Discriminator::new(1).unwrap()),
+            Duration::from_millis(300),
+        )
+        .unwrap();
+    assert!(none.is_none());
+}
