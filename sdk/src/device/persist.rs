@@ -67,6 +67,11 @@ pub struct DeviceState {
     /// (secret, like keys).
     #[serde(default)]
     tickets: Vec<StoredTicket>,
+    /// The end (exclusive) of the block of event numbers the device may use: after a
+    /// restart it continues from here, so event numbers only grow `[IM-50]`. 0 in a state
+    /// saved before this field existed.
+    #[serde(default)]
+    pub(crate) event_numbers_end: u64,
 }
 
 impl std::fmt::Debug for DeviceState {
@@ -145,6 +150,11 @@ impl DeviceState {
                 .map(|(a, v)| (a.endpoint.0, a.capability.0, a.attribute.0, cbor(&v)))
                 .collect(),
             tickets: tickets.iter().map(StoredTicket::from_ticket).collect(),
+            // [IM-50] a new block when the current one runs low, else the current one (the
+            // node's next number is below it, as the current block was stored before use).
+            event_numbers_end: node
+                .event_number_reservation()
+                .unwrap_or_else(|| node.event_numbers_end()),
         }
     }
 
@@ -267,6 +277,8 @@ impl DeviceState {
             .map(|b| AclEntry::from_data(&data(b)?).ok_or(DeviceError::CorruptState("acl entry")))
             .collect::<Result<Vec<_>, _>>()?;
         node.restore_access_control(entries);
+        // [IM-50] numbers below the stored block end may have been used before the restart.
+        node.continue_event_numbers(self.event_numbers_end);
         for (ep, cap, attr, bytes) in &self.values {
             let path =
                 ConcreteAttribute::new(EndpointId(*ep), CapabilityId(*cap), AttributeId(*attr));
