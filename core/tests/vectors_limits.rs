@@ -48,7 +48,7 @@ fn tstr(len: usize) -> Vec<u8> {
 
 /// One byte string whose encoding is exactly `n` bytes, if one exists.
 fn bstr_of_size(n: usize) -> Option<Vec<u8>> {
-    (0..n).map(|len| bstr(len)).find(|b| b.len() == n)
+    (0..n).map(bstr).find(|b| b.len() == n)
 }
 
 /// An array of byte strings (each at most `max_string` long) whose encoding is exactly
