@@ -197,7 +197,7 @@ impl DeviceNode {
         Ok(node)
     }
 
-    /// Records basic-information's `start-up` event, which the root endpoint's descriptor
+    /// Records basic-information's `start-up` event `[DM-47]`, which the root endpoint's descriptor
     /// lists: once each time the device starts, with the firmware version that started.
     /// A device restored from a store continues its event numbers afterwards
     /// ([`DeviceNode::continue_event_numbers`]), which renumbers this event `[IM-50]`.
