@@ -160,7 +160,8 @@ impl DeviceState {
 
     /// `[PAIR-32]` the state after a factory reset: the attestation identity, setup code and
     /// verifier stay; homes, access control, resumption tickets, persistent values (back to
-    /// their defaults at the next start), the failed-attempt count and the lock-out go.
+    /// their defaults at the next start), the failed-attempt count and the lock-out go, and
+    /// event numbers start again at 1.
     /// Each field is named so that a field added later needs a decision here.
     pub(crate) fn factory_reset(self) -> Self {
         DeviceState {
@@ -176,6 +177,9 @@ impl DeviceState {
             acl: Vec::new(),
             values: Vec::new(),
             tickets: Vec::new(),
+            // [IM-50] event numbers restart at 1 only on a factory reset, which also removes
+            // every home (so no controller holds an event_min of this device any more).
+            event_numbers_end: 0,
         }
     }
 
