@@ -5,7 +5,7 @@
 
 use crate::commands::timings_json;
 use crate::CliResult;
-use orbit_cli::output::{print_descriptor, print_reports, Format};
+use orbit_cli::output::{outcome_text, print_descriptor, print_reports, status_text, Format};
 use orbit_core::interaction::{AttributePath, CommandPath, ConcreteAttribute, ReadRequest};
 use orbit_core::interaction::{SubscribeRequest, WriteRequest};
 use orbit_core::model::std_caps::{door_lock, level, on_off, thermostat};
@@ -195,7 +195,7 @@ pub(crate) async fn run(format: Format) -> CliResult {
             false,
         )
         .await?
-        .map_err(|s| format!("lamp on refused: {s:?}"))?;
+        .map_err(|s| format!("lamp on refused: {}", status_text(s)))?;
     lamp_conn
         .invoke(
             CommandPath::new(ep, level::ID, level::commands::MOVE_TO_LEVEL),
@@ -203,7 +203,7 @@ pub(crate) async fn run(format: Format) -> CliResult {
             false,
         )
         .await?
-        .map_err(|s| format!("move-to-level refused: {s:?}"))?;
+        .map_err(|s| format!("move-to-level refused: {}", status_text(s)))?;
     say(format, "lamp: on, level 128");
     let t_conn = conn(Kind::Thermostat)?;
     let heat = ConcreteAttribute::new(
@@ -217,8 +217,10 @@ pub(crate) async fn run(format: Format) -> CliResult {
     say(
         format,
         format!(
-            "thermostat: heating setpoint 21.50 °C -> {:?}",
-            statuses.first().map(|s| s.status)
+            "thermostat: heating setpoint 21.50 °C -> {}",
+            statuses
+                .first()
+                .map_or_else(|| "no status".to_owned(), |s| status_text(s.status))
         ),
     );
     let lock_conn = conn(Kind::Lock)?;
@@ -236,7 +238,7 @@ pub(crate) async fn run(format: Format) -> CliResult {
         .await?;
     say(
         format,
-        format!("lock: unlock with a wrong PIN -> {:?}", wrong.err()),
+        format!("lock: unlock with a wrong PIN -> {}", outcome_text(&wrong)),
     );
     let right = lock_conn
         .invoke(
@@ -255,7 +257,7 @@ pub(crate) async fn run(format: Format) -> CliResult {
     let sensor_dev = device_of(Kind::Sensor)?;
     sensor_dev
         .with_node(|node, now| sensor::set_readings(node, now, 2215, 4350, 87))
-        .map_err(|s| format!("sensor readings refused: {s:?}"))?;
+        .map_err(|s| format!("sensor readings refused: {}", status_text(s)))?;
     let (attrs, _) = conn(Kind::Sensor)?
         .read(ReadRequest {
             attributes: vec![AttributePath::endpoint(EndpointId(sensor::ENDPOINT))],
@@ -273,7 +275,7 @@ pub(crate) async fn run(format: Format) -> CliResult {
         .await?;
     device_of(Kind::Strip)?
         .with_node(|node, now| strip::set_power(node, now, 2, 60_500))
-        .map_err(|s| format!("power refused: {s:?}"))?;
+        .map_err(|s| format!("power refused: {}", status_text(s)))?;
     let (attrs, _) = strip_conn
         .read(ReadRequest {
             attributes: vec![AttributePath {
@@ -307,7 +309,7 @@ pub(crate) async fn run(format: Format) -> CliResult {
     let lamp_dev = device_of(Kind::Lamp)?;
     lamp_dev
         .update(ep, |ctx| ctx.set(on_off::ID, on_off::attributes::ON, false))
-        .map_err(|s| format!("lamp switch refused: {s:?}"))?;
+        .map_err(|s| format!("lamp switch refused: {}", status_text(s)))?;
     say(format, "the lamp's own button switched it off; report:");
     match tokio::time::timeout(Duration::from_secs(5), sub.updates.recv()).await {
         Ok(Some(SubscriptionUpdate::Report(r))) => print_reports(format, &r.attributes, &r.events),

@@ -25,6 +25,25 @@ pub fn status_text(s: Status) -> String {
         .unwrap_or_else(|| format!("{:#06x}", s.0))
 }
 
+/// The outcome of a command as the CLI prints it: `success`, or the status by name
+/// ([`status_text`]).
+pub fn outcome_text<T>(result: &Result<T, Status>) -> String {
+    match result {
+        Ok(_) => status_text(Status::SUCCESS),
+        Err(s) => status_text(*s),
+    }
+}
+
+/// The heading line of an endpoint in a printed descriptor: its number, then its label
+/// when it has one (no trailing space for the root endpoint, which has none).
+pub fn endpoint_heading(id: u16, label: &str) -> String {
+    if label.is_empty() {
+        format!("  endpoint {id}")
+    } else {
+        format!("  endpoint {id} {label}")
+    }
+}
+
 /// The value of an attribute report as JSON (with names from the registry).
 pub fn attribute_json(a: &AttributeReport) -> Json {
     let ty = Registry::standard()
@@ -186,9 +205,14 @@ pub fn print_descriptor(format: Format, d: &Descriptor) {
             );
             for e in j["endpoints"].as_array().into_iter().flatten() {
                 println!(
-                    "  endpoint {} {}",
-                    e["id"],
-                    e["label"].as_str().unwrap_or_default()
+                    "{}",
+                    endpoint_heading(
+                        e["id"]
+                            .as_u64()
+                            .and_then(|i| u16::try_from(i).ok())
+                            .unwrap_or_default(),
+                        e["label"].as_str().unwrap_or_default()
+                    )
                 );
                 for c in e["capabilities"].as_array().into_iter().flatten() {
                     let list = |k: &str| {
@@ -225,5 +249,29 @@ pub fn print_descriptor(format: Format, d: &Descriptor) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{endpoint_heading, outcome_text, status_text};
+    use orbit_core::status::Status;
+
+    // `orbit demo` and the other commands print statuses by their spec names, never in Rust's
+    // debug form.
+    #[test]
+    fn statuses_print_by_name() {
+        assert_eq!(outcome_text(&Ok::<(), Status>(())), "success");
+        assert_eq!(
+            outcome_text(&Err::<(), Status>(Status::ACCESS_DENIED)),
+            "access-denied"
+        );
+        assert_eq!(status_text(Status::SUCCESS), "success");
+    }
+
+    #[test]
+    fn endpoint_headings_have_no_trailing_space() {
+        assert_eq!(endpoint_heading(0, ""), "  endpoint 0");
+        assert_eq!(endpoint_heading(1, "socket 1"), "  endpoint 1 socket 1");
     }
 }

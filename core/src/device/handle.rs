@@ -71,6 +71,11 @@ impl DeviceNode {
             }
         };
         let exchange = env.exchange;
+        if exchange == 0 {
+            // [IM-101] exchange 0 belongs to subscription reports: a request carrying it is
+            // malformed, answered on exchange 0 and not acted on.
+            return vec![status_message(0, Status::INVALID_MESSAGE)];
+        }
         let out = match env.message {
             Message::DescribeRequest => vec![self.describe(from, exchange)],
             Message::ReadRequest(r) => self.read(from, exchange, r),
@@ -639,25 +644,21 @@ pub(crate) fn status_message(exchange: u32, status: Status) -> Vec<u8> {
     .to_bytes()
 }
 
-/// The exchange of a message that failed to decode, and whether its type is one this version
-/// knows.
+/// The exchange of a message that failed to decode, read from its prefix `[IM-100]`, and
+/// whether its type is one this version knows (an unknown type is told only of a message that
+/// is otherwise valid CBOR of the profile `[IM-2]`).
 fn peek(bytes: &[u8]) -> (u32, bool) {
+    let exchange = crate::interaction::exchange_of_prefix(bytes);
     let Ok(value) = decode_value(bytes, &IM_LIMITS) else {
-        return (0, true);
+        return (exchange, true);
     };
     let Ok(mut m) = MapReader::new(value) else {
-        return (0, true);
+        return (exchange, true);
     };
     let known = m
         .opt_uint(0)
         .ok()
         .flatten()
         .is_none_or(|t| (1..=13).contains(&t));
-    let exchange = m
-        .opt_uint(1)
-        .ok()
-        .flatten()
-        .and_then(|e| u32::try_from(e).ok())
-        .unwrap_or(0);
     (exchange, known)
 }

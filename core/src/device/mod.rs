@@ -33,7 +33,7 @@ mod subscription;
 pub use acl::{AccessControl, AclEntry, Target};
 pub use behavior::{Behavior, Context, Passive};
 pub use builder::{BuildError, DeviceBuilder, DeviceInfo, Endpoint, DEFAULT_LIMITS};
-pub use events::{EventLog, DEFAULT_EVENT_BUFFER};
+pub use events::{EventLog, DEFAULT_EVENT_BUFFER, EVENT_NUMBER_BLOCK};
 pub use handle::{Answer, MAX_TIMED_TIMEOUT_MS};
 pub use node::{DeviceNode, NodeEvent, Outgoing, Requester};
 pub use store::AttributeStore;

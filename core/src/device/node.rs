@@ -193,7 +193,25 @@ impl DeviceNode {
                 .map_err(|_| BuildError::InvalidInitialValue(attr))?;
         }
         node.store.take_changed();
+        node.record_start_up(now);
         Ok(node)
+    }
+
+    /// Records basic-information's `start-up` event `[DM-47]`, which the root endpoint's descriptor
+    /// lists: once each time the device starts, with the firmware version that started.
+    /// A device restored from a store continues its event numbers afterwards
+    /// ([`DeviceNode::continue_event_numbers`]), which renumbers this event `[IM-50]`.
+    fn record_start_up(&mut self, now: Instant) {
+        use std_caps::basic_information::{events, ID};
+        let firmware = Data::Struct(vec![(
+            events::start_up_fields::FIRMWARE_VERSION.0,
+            Data::Text(self.info.firmware_version.clone()),
+        )]);
+        // The root endpoint always has the event, and init_root already held the firmware
+        // version to the same text type, so this cannot fail.
+        let _ = self.update(now, EndpointId::ROOT, |ctx| {
+            ctx.emit(ID, events::START_UP, firmware)
+        });
     }
 
     fn init_root(&mut self) -> Result<(), BuildError> {
@@ -313,12 +331,18 @@ impl DeviceNode {
     }
 
     /// The current values of the attributes marked `persistent` in their schema, which a
-    /// device keeps across restarts `[DM-12]` (the root endpoint's access control and homes
-    /// are persisted through [`DeviceNode::access_control`] instead).
+    /// device keeps across restarts `[DM-12]`, on every endpoint, the root's `node-label`
+    /// included (the access control list is persisted through
+    /// [`DeviceNode::access_control`] instead, as entries the node keeps in step with it).
     pub fn persistent_values(&self) -> Vec<(ConcreteAttribute, Data)> {
+        let acl = ConcreteAttribute::new(
+            EndpointId::ROOT,
+            std_caps::access_control::ID,
+            std_caps::access_control::attributes::ACL,
+        );
         self.store
             .iter()
-            .filter(|(a, _)| a.endpoint != EndpointId::ROOT)
+            .filter(|(a, _)| **a != acl)
             .filter(|(a, _)| {
                 self.store
                     .schema(a.endpoint, a.capability)
@@ -368,10 +392,34 @@ impl DeviceNode {
         self.node_events.pop_front()
     }
 
-    /// The number the next event will get (persist it to keep numbers unique across restarts
-    /// `[IM-50]`).
+    /// The number the next event will get.
     pub fn next_event_number(&self) -> u64 {
         self.events.next_number()
+    }
+
+    /// The end of a new block of event numbers the driver must persist, or `None` while the
+    /// block it last persisted has numbers enough `[IM-50]`. Once the end is stored, the
+    /// driver calls [`DeviceNode::event_numbers_reserved`]; after a restart it passes the
+    /// stored end to [`DeviceNode::continue_event_numbers`].
+    pub fn event_number_reservation(&self) -> Option<u64> {
+        self.events.reservation_wanted()
+    }
+
+    /// The end (exclusive) of the block of event numbers the driver last stored `[IM-50]`.
+    pub fn event_numbers_end(&self) -> u64 {
+        self.events.reserved_end()
+    }
+
+    /// The driver stored `end` as the end of the reserved block of event numbers `[IM-50]`.
+    pub fn event_numbers_reserved(&mut self, end: u64) {
+        self.events.reserved(end);
+    }
+
+    /// At start-up, before serving: continues event numbering from the block end a previous
+    /// run persisted, so numbers only grow across restarts `[IM-50]` (the start-up event
+    /// already recorded is renumbered from it).
+    pub fn continue_event_numbers(&mut self, persisted_end: u64) {
+        self.events.continue_from(persisted_end);
     }
 
     /// The limits the device enforces.

@@ -7,6 +7,7 @@
 mod client;
 mod message;
 mod path;
+mod prefix;
 mod report;
 pub(crate) mod wire;
 
@@ -18,4 +19,5 @@ pub use message::{
     SubscribeResponse, WriteRequest, IM_LIMITS,
 };
 pub use path::{AttributePath, CommandPath, ConcreteAttribute, EventPath};
+pub use prefix::exchange_of_prefix;
 pub use report::{AttributeReport, EventRecord, PathStatus};

@@ -125,7 +125,7 @@ pub(crate) fn open_session(home: &mut Home, phone: &HomeMembership, now: Instant
     }
 }
 
-fn clone_membership(m: &HomeMembership) -> HomeMembership {
+pub(crate) fn clone_membership(m: &HomeMembership) -> HomeMembership {
     HomeMembership {
         root: m.root.clone(),
         cert: m.cert.clone(),

@@ -451,6 +451,10 @@ impl DeviceCore {
             }
         }
         self.sync_window_attribute(now);
+        // [IM-50] the block of event numbers runs low: store the end of the next one.
+        if self.node.event_number_reservation().is_some() {
+            effects.persist = true;
+        }
         let revision = self.node.state_revision();
         if revision != self.checked_revision {
             self.checked_revision = revision;
@@ -492,5 +496,7 @@ impl DeviceCore {
     pub(crate) fn mark_saved_at(&mut self, revision: u64, state: &super::persist::DeviceState) {
         self.saved_fingerprint = state.fingerprint();
         self.checked_revision = revision;
+        // [IM-50] numbers below the stored block end may be used from now on.
+        self.node.event_numbers_reserved(state.event_numbers_end);
     }
 }

@@ -67,6 +67,11 @@ pub struct DeviceState {
     /// (secret, like keys).
     #[serde(default)]
     tickets: Vec<StoredTicket>,
+    /// The end (exclusive) of the block of event numbers the device may use: after a
+    /// restart it continues from here, so event numbers only grow `[IM-50]`. 0 in a state
+    /// saved before this field existed.
+    #[serde(default)]
+    pub(crate) event_numbers_end: u64,
 }
 
 impl std::fmt::Debug for DeviceState {
@@ -145,12 +150,18 @@ impl DeviceState {
                 .map(|(a, v)| (a.endpoint.0, a.capability.0, a.attribute.0, cbor(&v)))
                 .collect(),
             tickets: tickets.iter().map(StoredTicket::from_ticket).collect(),
+            // [IM-50] a new block when the current one runs low, else the current one (the
+            // node's next number is below it, as the current block was stored before use).
+            event_numbers_end: node
+                .event_number_reservation()
+                .unwrap_or_else(|| node.event_numbers_end()),
         }
     }
 
     /// `[PAIR-32]` the state after a factory reset: the attestation identity, setup code and
     /// verifier stay; homes, access control, resumption tickets, persistent values (back to
-    /// their defaults at the next start), the failed-attempt count and the lock-out go.
+    /// their defaults at the next start), the failed-attempt count and the lock-out go, and
+    /// event numbers start again at 1.
     /// Each field is named so that a field added later needs a decision here.
     pub(crate) fn factory_reset(self) -> Self {
         DeviceState {
@@ -166,6 +177,9 @@ impl DeviceState {
             acl: Vec::new(),
             values: Vec::new(),
             tickets: Vec::new(),
+            // [IM-50] event numbers restart at 1 only on a factory reset, which also removes
+            // every home (so no controller holds an event_min of this device any more).
+            event_numbers_end: 0,
         }
     }
 
@@ -267,6 +281,8 @@ impl DeviceState {
             .map(|b| AclEntry::from_data(&data(b)?).ok_or(DeviceError::CorruptState("acl entry")))
             .collect::<Result<Vec<_>, _>>()?;
         node.restore_access_control(entries);
+        // [IM-50] numbers below the stored block end may have been used before the restart.
+        node.continue_event_numbers(self.event_numbers_end);
         for (ep, cap, attr, bytes) in &self.values {
             let path =
                 ConcreteAttribute::new(EndpointId(*ep), CapabilityId(*cap), AttributeId(*attr));

@@ -393,10 +393,13 @@ impl Device {
         self.shared.lock().session_count()
     }
 
-    /// Stops serving: closes every connection and the endpoint, and waits until the port is
-    /// free again.
+    /// Stops serving: saves the device state a last time (changes since the last save, such
+    /// as a value set from the device side a moment ago, would otherwise wait for the next
+    /// timer), closes every connection and the endpoint, and waits until the port is free
+    /// again.
     pub async fn shutdown(mut self) {
         self.stop();
+        self.shared.persist();
         self.shared.routes().clear();
         self.server.close();
         self.server.wait_idle().await;
