@@ -20,7 +20,8 @@ use orbit_quic::{Client, FrameKind, QuicConfig};
 use orbit_sdk::controller::Cause;
 use std::time::{Duration, Instant};
 
-// [PAIR-33] [PAIR-34] [PAIR-35] [PAIR-36] the stall is bounded by the device's 10 s deadline,
+// [PAIR-33] [PAIR-34] [PAIR-35] [PAIR-36] [QUIC-40] the stall is bounded by the device's 10 s deadline
+// (the connection's own unauthenticated deadline waits for the handshake, so the stall is counted),
 // the honest controller meanwhile gets busy with a retry-after no longer than that and a
 // message that says so, the silent peer gets `timeout`, the stall counts as a failed attempt,
 // and once its back-off is over the honest controller pairs (which resets the count).

@@ -75,6 +75,9 @@ async fn pairing_steps(
         };
         responder.handle_request(&mut core.window, &first, id, &mut core.rng, Instant::now())?
     };
+    // The handshake holds the pairing slot: its step deadlines bound it and count a stall
+    // [PAIR-33], [PAIR-34], so the connection's own deadline waits for it [QUIC-40].
+    let _deferral = ex.defer_deadline();
     if let Err(e) = ex.send_frame(FrameKind::PAIRING, &reply.to_bytes()).await {
         state.abandon(&mut shared.lock().window, Instant::now());
         return Err(e.into());

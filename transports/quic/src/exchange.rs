@@ -266,6 +266,15 @@ impl Exchange {
             .is_none_or(|g| g.activity().authenticate(home))
     }
 
+    /// Defers the unauthenticated deadline of this exchange's connection ([QUIC-40]) while
+    /// the returned guard lives: a device holds it for a pairing handshake, whose own step
+    /// deadlines bound it ([PAIR-33]). `None` on a client.
+    pub fn defer_deadline(&self) -> Option<crate::slots::DeadlineDeferral> {
+        self.open
+            .as_ref()
+            .map(|g| g.activity_arc().defer_deadline())
+    }
+
     /// The two halves, to send and receive from different tasks.
     pub fn into_parts(self) -> (FrameSender, FrameReceiver) {
         (self.send, self.recv)

@@ -60,6 +60,7 @@ pub use exchange::{Exchange, FrameReceiver, FrameSender};
 pub use frame::{FrameError, FrameKind, OwnedFrame};
 pub use link::{Link, LinkStats};
 pub use server::Server;
+pub use slots::DeadlineDeferral;
 
 /// Which side of a connection a node is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

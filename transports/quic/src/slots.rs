@@ -25,6 +25,10 @@ pub(crate) struct Activity {
     last_active: AtomicU64,
     reports: AtomicBool,
     authenticated: AtomicBool,
+    /// A pairing handshake is in progress: [QUIC-40]'s deadline waits for it to end.
+    deadline_deferred: AtomicBool,
+    /// [QUIC-40]'s deadline passed while it was deferred.
+    deadline_passed: AtomicBool,
     table: Weak<Table>,
 }
 
@@ -46,9 +50,56 @@ impl Activity {
         }
     }
 
+    /// Defers [QUIC-40]'s deadline until the returned guard is dropped.
+    pub(crate) fn defer_deadline(self: &Arc<Self>) -> DeadlineDeferral {
+        self.deadline_deferred.store(true, Ordering::Release);
+        DeadlineDeferral {
+            activity: self.clone(),
+        }
+    }
+
     fn touch(&self) {
         let nanos = u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.last_active.store(nanos, Ordering::Relaxed);
+    }
+}
+
+/// How long a connection whose [QUIC-40] deadline passed during a pairing handshake stays open
+/// after the handshake, to deliver its final status.
+const DEFERRED_CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Keeps [QUIC-40]'s deadline from closing a connection while a pairing handshake runs on it;
+/// when dropped after the deadline passed, the connection is expired then.
+#[derive(Debug)]
+pub struct DeadlineDeferral {
+    activity: Arc<Activity>,
+}
+
+impl Drop for DeadlineDeferral {
+    fn drop(&mut self) {
+        self.activity
+            .deadline_deferred
+            .store(false, Ordering::Release);
+        if !self.activity.deadline_passed.load(Ordering::Acquire) {
+            return;
+        }
+        // The handshake's last frame (its status) is still on its way: closing now would
+        // discard it, so the connection gets a short grace to deliver it.
+        let activity = self.activity.clone();
+        let expire = move || {
+            if let Some(table) = activity.table.upgrade() {
+                table.expire(&activity);
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    tokio::time::sleep(DEFERRED_CLOSE_GRACE).await;
+                    expire();
+                });
+            }
+            Err(_) => expire(),
+        }
     }
 }
 
@@ -74,6 +125,10 @@ pub(crate) struct ExchangeGuard {
 
 impl ExchangeGuard {
     pub(crate) fn activity(&self) -> &Activity {
+        &self.activity
+    }
+
+    pub(crate) fn activity_arc(&self) -> &Arc<Activity> {
         &self.activity
     }
 
@@ -177,6 +232,8 @@ impl Table {
             last_active: AtomicU64::new(0),
             reports: AtomicBool::new(false),
             authenticated: AtomicBool::new(false),
+            deadline_deferred: AtomicBool::new(false),
+            deadline_passed: AtomicBool::new(false),
             table: Arc::downgrade(self),
         });
         activity.touch();
@@ -238,6 +295,12 @@ impl Table {
             return;
         };
         if matches!(e.standing, Standing::Unauthenticated { .. }) {
+            // A pairing handshake in progress is bounded by its own deadlines and its stall
+            // counted [PAIR-33], [PAIR-34]; closing under it would end it uncounted.
+            activity.deadline_passed.store(true, Ordering::Release);
+            if activity.deadline_deferred.load(Ordering::Acquire) {
+                return;
+            }
             if let Some(conn) = &e.conn {
                 tracing::debug!(slot = activity.id, "no Orbit session in time; closed");
                 conn.close(ErrorCode::LIMIT_EXCEEDED.to_varint(), b"no session in time");
