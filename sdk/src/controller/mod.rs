@@ -1,7 +1,11 @@
 //! The controller: a home, the devices paired into it, and connections to them.
 
+#[cfg(test)]
+mod commissioning_stream_tests;
 mod connection;
 mod discovery;
+#[cfg(test)]
+mod early_request_tests;
 mod error;
 mod handshakes;
 mod limits;
@@ -440,14 +444,20 @@ impl Controller {
         self.save()?;
         drop(_issuing);
         let membership = self.lock().membership().in_phase(Phase::Session)?;
-        let established = timings
+        let (established, end) = timings
             .time(
                 Phase::Session,
                 handshakes::open_session(&link, &membership, node_id, None, &mut rng),
             )
             .await?;
         let connection = DeviceConnection::new(link, established)?;
-        let (_, descriptor) = timings.time(Phase::Describe, connection.describe()).await?;
+        // The describe goes out right after sigma3, saving a round trip [SESS-13], [SESS-39].
+        let (_, descriptor) = timings
+            .time(
+                Phase::Describe,
+                handshakes::with_verdict(end, connection.describe()),
+            )
+            .await?;
         device.descriptor = Some(descriptor);
         device.ticket = connection.stored_ticket();
         {
@@ -501,7 +511,7 @@ impl Controller {
         let mut attempt = 0u32;
         // A device at its limit of connections or handshakes in progress refuses with busy
         // ([QUIC-18], [SESS-34]); that is a reason to try again shortly, not to give up.
-        let (link, established) = loop {
+        let (link, established, end) = loop {
             attempt += 1;
             let link = timings
                 .time(Phase::Connect, async {
@@ -529,7 +539,7 @@ impl Controller {
                 )
                 .await;
             match session {
-                Ok(s) => break (link, s),
+                Ok((s, end)) => break (link, s, end),
                 Err(e) if attempt < BUSY_RETRIES && is_busy(&e) => {
                     link.close(orbit_quic::ErrorCode::NO_ERROR, "retry");
                     busy_pause(attempt, &mut rng).await;
@@ -546,13 +556,18 @@ impl Controller {
             connection.set_device_limits(limits);
         }
         // [DM-45] after a full (not resumed) handshake the cached descriptor is fetched again:
-        // the device may have been updated or reset since.
+        // the device may have been updated or reset since. It goes out right after sigma3
+        // [SESS-13]; a resumed handshake's end came with sigma2-resume.
         let descriptor = if connection.resumed() {
+            timings.time(Phase::Session, end.verdict()).await?;
             None
         } else {
             Some(
                 timings
-                    .time(Phase::Describe, connection.describe())
+                    .time(
+                        Phase::Describe,
+                        handshakes::with_verdict(end, connection.describe()),
+                    )
                     .await?
                     .1,
             )
