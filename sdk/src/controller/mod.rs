@@ -11,6 +11,8 @@ mod handshakes;
 mod limits;
 mod membership;
 mod names;
+#[cfg(test)]
+mod report_route_tests;
 mod state;
 mod timings;
 mod watch;
