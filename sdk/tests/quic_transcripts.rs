@@ -179,6 +179,7 @@ fn to_json(exchanges: &[Exchange]) -> String {
     let mut j = String::new();
     j.push_str("{\n");
     j.push_str("  \"description\": \"How the reference controller and device use QUIC streams for each kind of Orbit exchange (16-quic.md, [QUIC-6], [QUIC-22], [QUIC-23], [QUIC-7], [MSG-21]). Recorded over loopback by sdk/tests/quic_transcripts.rs and checked by it. For each stream ('bidi N': the controller's N-th exchange on the connection; 'uni N': the device's N-th device-initiated message), each side's events in that side's order: 'send frame kind K' (K: 1 pairing, 2 session, 3 protected), 'recv frame kind K', 'finish' (FIN after its last frame), 'recv end' (the peer's FIN read), 'stop: CODE' (STOP_SENDING sent), 'reset: CODE' (RESET_STREAM sent), 'stopped by peer: CODE', 'reset by peer: CODE'. Events of the two sides are not ordered relative to each other.\",\n");
+    j.push_str("  \"generated_by\": \"sdk/tests/quic_transcripts.rs\",\n");
     j.push_str("  \"exchanges\": [\n");
     for (i, x) in exchanges.iter().enumerate() {
         let _ = writeln!(j, "    {{");
