@@ -13,6 +13,8 @@ mod membership;
 mod names;
 #[cfg(test)]
 mod report_route_tests;
+#[cfg(test)]
+mod sigma3_timeout_tests;
 mod state;
 mod timings;
 mod watch;
