@@ -515,7 +515,7 @@ impl Controller {
         let mut attempt = 0u32;
         // A device at its limit of connections or handshakes in progress refuses with busy
         // ([QUIC-18], [SESS-34]); that is a reason to try again shortly, not to give up.
-        let (link, established, end) = loop {
+        let (connection, descriptor) = loop {
             attempt += 1;
             let link = timings
                 .time(Phase::Connect, async {
@@ -542,39 +542,52 @@ impl Controller {
                     ),
                 )
                 .await;
-            match session {
-                Ok((s, end)) => break (link, s, end),
+            let (established, end) = match session {
+                Ok(s) => s,
                 Err(e) if attempt < BUSY_RETRIES && is_busy(&e) => {
                     link.close(orbit_quic::ErrorCode::NO_ERROR, "retry");
                     busy_pause(attempt, &mut rng).await;
+                    continue;
                 }
                 Err(e) => {
                     // [QUIC-44] the device is told at once, not by its idle timeout.
                     link.close(orbit_quic::ErrorCode::NO_ERROR, "handshake failed");
                     return Err(e);
                 }
+            };
+            let connection = DeviceConnection::new(link, established)?;
+            if let Some(limits) = self.cached_descriptor(name).map(|d| d.limits) {
+                connection.set_device_limits(limits);
             }
-        };
-        let connection = DeviceConnection::new(link, established)?;
-        if let Some(limits) = self.cached_descriptor(name).map(|d| d.limits) {
-            connection.set_device_limits(limits);
-        }
-        // [DM-45] after a full (not resumed) handshake the cached descriptor is fetched again:
-        // the device may have been updated or reset since. It goes out right after sigma3
-        // [SESS-13]; a resumed handshake's end came with sigma2-resume.
-        let descriptor = if connection.resumed() {
-            timings.time(Phase::Session, end.verdict()).await?;
-            None
-        } else {
-            Some(
+            // [DM-45] after a full (not resumed) handshake the cached descriptor is fetched
+            // again: the device may have been updated or reset since. It goes out right after
+            // sigma3 [SESS-13]; a resumed handshake's end came with sigma2-resume. The
+            // device's verdict on the handshake may still be busy, which is retried too.
+            let finished = if connection.resumed() {
+                timings
+                    .time(Phase::Session, end.verdict())
+                    .await
+                    .map(|()| None)
+            } else {
                 timings
                     .time(
                         Phase::Describe,
                         handshakes::with_verdict(end, connection.describe()),
                     )
-                    .await?
-                    .1,
-            )
+                    .await
+                    .map(|(_, bytes)| Some(bytes))
+            };
+            match finished {
+                Ok(descriptor) => break (connection, descriptor),
+                Err(e) if attempt < BUSY_RETRIES && is_busy(&e) => {
+                    connection.close();
+                    busy_pause(attempt, &mut rng).await;
+                }
+                Err(e) => {
+                    connection.close();
+                    return Err(e);
+                }
+            }
         };
         {
             let mut state = self.lock();

@@ -36,6 +36,13 @@ async fn a_missing_sigma3_is_answered_with_timeout_at_the_deadline() {
     let membership = phone.lock().membership().unwrap();
     let link = phone.quic.connect(addr).await.unwrap();
     let mut rng = SystemRandom::new();
+    // A session on the connection first, so that the device keeps it as authenticated
+    // ([QUIC-40]) while the second handshake waits.
+    let (_, end) =
+        handshakes::open_session(&link, &membership, paired.device.node_id, None, &mut rng)
+            .await
+            .unwrap();
+    end.verdict().await.unwrap();
     // Everything up to sigma3, which is never sent.
     let (_, sigma3, mut ex) =
         handshakes::until_last_message(&link, &membership, paired.device.node_id, None, &mut rng)
