@@ -119,7 +119,9 @@ enum Command {
         /// Minimum seconds between reports.
         #[arg(long, default_value_t = 0)]
         min: u32,
-        /// Maximum seconds between reports (keep-alive).
+        /// Maximum seconds between reports: the subscription's own keep-alive report, which
+        /// tells that it is alive. The connection stays open independently of it: the CLI
+        /// sends a QUIC PING every 10 s (at most a third of the 30 s idle timeout) [QUIC-26].
         #[arg(long, default_value_t = 60)]
         max: u32,
         /// Stop after this many reports after the initial one.

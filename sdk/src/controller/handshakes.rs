@@ -37,6 +37,29 @@ pub(crate) async fn answer(ex: &mut Exchange, kind: FrameKind) -> Result<Vec<u8>
     }
 }
 
+/// How long the controller waits, after its last frame, for the device to acknowledge it or
+/// to end its half of the stream: the pairing-status or commissioning-complete it sends on
+/// giving up must arrive before the connection closes `[QUIC-6]`.
+const END_WAIT: Duration = Duration::from_secs(5);
+
+/// Reads what is left of the device's half of `ex` to its end (a status frame, then the
+/// end), so the stream is not dropped unread `[QUIC-6]`, `[QUIC-22]`.
+pub(crate) async fn read_to_end(ex: &mut Exchange) {
+    while let Some(Ok(Some(_))) = ex.recv_frame_within(END_WAIT).await {}
+}
+
+/// Sends `frame` as this side's last frame, finishes, and waits until the device has
+/// acknowledged it and ended its own half: a status this side gives up with reaches the
+/// device even if the connection is closed right after `[PAIR-30]`, `[COMM-15]`.
+pub(crate) async fn send_last(ex: &mut Exchange, kind: FrameKind, frame: &[u8]) {
+    if ex.send_frame(kind, frame).await.is_err() {
+        return;
+    }
+    let _ = ex.finish();
+    let _ = tokio::time::timeout(END_WAIT, ex.delivered()).await;
+    read_to_end(ex).await;
+}
+
 /// Runs PASE with `passcode` `[PAIR-*]` on a new exchange of `link`. The device finishes the
 /// exchange without a status when it accepted `pake3`, or sends `pairing-status` when not.
 pub(crate) async fn pase(
@@ -47,15 +70,15 @@ pub(crate) async fn pase(
     let mut ex = link.open_exchange().await.in_phase(Phase::Pase)?;
     let result = pase_steps(&mut ex, passcode, rng).await;
     // When this side fails (a wrong passcode shows up as a confirmV mismatch), it tells the
-    // device with pairing-status, so the device counts the attempt at once [PAIR-30].
+    // device with pairing-status, so the device counts the attempt at once [PAIR-30], and
+    // waits until the device has it: closing the connection at once could lose it [QUIC-22].
     if let Err(ControllerError {
         cause: Cause::Pairing(e),
         ..
     }) = &result
     {
         if let Some(status) = e.status_message() {
-            let _ = ex.send_frame(FrameKind::PAIRING, &status.to_bytes()).await;
-            let _ = ex.finish();
+            send_last(&mut ex, FrameKind::PAIRING, &status.to_bytes()).await;
         }
     }
     result
@@ -93,6 +116,7 @@ async fn pase_steps(
         Ok(Ok(None)) => Ok(keys),
         Ok(Ok(Some(f))) if f.kind == FrameKind::PAIRING => {
             let status = PairingStatus::decode(&f.payload).in_phase(p)?.status;
+            read_to_end(ex).await;
             Err(ControllerError::new(p, Cause::Status(status)))
         }
         Ok(Ok(Some(_))) => Err(ControllerError::new(p, Cause::Unexpected)),
@@ -113,7 +137,26 @@ async fn sealed_round_trip(
     ex.send_frame(FrameKind::PROTECTED, &sealed).await?;
     let _ = ex.finish();
     let mut answer = answer(&mut ex, FrameKind::PROTECTED).await?;
+    // [QUIC-23] the device finishes once it has read this side's end.
+    read_to_end(&mut ex).await;
     Ok(protector.open(&mut answer)?.payload.to_vec())
+}
+
+/// Tells the device why this side ends commissioning `[COMM-15]`: the sealed
+/// `commissioning-complete` in `report` goes on a stream of its own `[QUIC-23]`, which the
+/// device ends without an answer. Waits until the device has it, since the caller closes
+/// the connection next.
+async fn report_failure(link: &Link, protector: &mut Protector, report: &[u8]) {
+    if report.is_empty() {
+        return;
+    }
+    let mut sealed = Vec::with_capacity(report.len() + 32);
+    if protector.seal(report, &mut sealed).is_err() {
+        return;
+    }
+    if let Ok(mut ex) = link.open_exchange().await {
+        send_last(&mut ex, FrameKind::PROTECTED, &sealed).await;
+    }
 }
 
 /// What commissioning produced.
@@ -164,9 +207,12 @@ pub(crate) async fn commission(
             let reply = sealed_round_trip(link, &mut protector, &plain)
                 .await
                 .in_phase(Phase::Attestation)?;
-            state
-                .handle(trust, &reply, Instant::now(), unix_now(), &mut Vec::new())
-                .in_phase(Phase::Attestation)
+            let mut report = Vec::new();
+            let verified = state.handle(trust, &reply, Instant::now(), unix_now(), &mut report);
+            // [COMM-5] [COMM-15] a rejected attestation is reported to the device before the
+            // connection closes.
+            report_failure(link, &mut protector, &report).await;
+            verified.in_phase(Phase::Attestation)
         })
         .await?;
     let device = timings
@@ -192,23 +238,103 @@ pub(crate) async fn commission(
             let reply = sealed_round_trip(link, &mut protector, &plain)
                 .await
                 .in_phase(Phase::InstallHome)?;
-            state
-                .handle(&reply, Instant::now(), &mut Vec::new())
-                .in_phase(Phase::InstallHome)
+            let mut report = Vec::new();
+            let done = state.handle(&reply, Instant::now(), &mut report);
+            // [COMM-15] an answer this side cannot accept is reported, as above.
+            report_failure(link, &mut protector, &report).await;
+            done.in_phase(Phase::InstallHome)
         })
         .await?;
     Ok(Commissioned { device })
 }
 
+/// A session handshake whose last message has gone out: the device's verdict is still to be
+/// read from the handshake's stream `[QUIC-21]`.
+pub(crate) struct HandshakeEnd {
+    ex: Exchange,
+}
+
+impl HandshakeEnd {
+    /// The end of the handshake on `ex`, whose last message has gone out.
+    pub(crate) fn new(ex: Exchange) -> Self {
+        Self { ex }
+    }
+
+    /// Reads the device's end of the handshake stream: a clean end is acceptance, a
+    /// `session-status` is refusal `[QUIC-21]`, `[SESS-37]`.
+    pub(crate) async fn verdict(mut self) -> Result<(), ControllerError> {
+        let p = Phase::Session;
+        match tokio::time::timeout(ANSWER_TIMEOUT, self.ex.recv_frame()).await {
+            Ok(Ok(None)) => Ok(()),
+            Ok(Ok(Some(f))) if f.kind == FrameKind::SESSION => {
+                let status = orbit_core::session::SessionStatus::decode(&f.payload)
+                    .in_phase(p)?
+                    .status;
+                read_to_end(&mut self.ex).await;
+                Err(ControllerError::new(p, Cause::Status(status)))
+            }
+            Ok(Ok(Some(_))) => Err(ControllerError::new(p, Cause::Unexpected)),
+            Ok(Err(e)) => Err(ControllerError::new(p, e)),
+            Err(_) => Err(ControllerError::new(p, Cause::Timeout(ANSWER_TIMEOUT))),
+        }
+    }
+}
+
+/// Runs `request` on a session whose handshake `end` is still to be read, both at once: the
+/// request goes out right after `sigma3` `[SESS-13]`, `[SESS-39]`. A refusal of the
+/// handshake is the outcome whatever became of the request.
+pub(crate) async fn with_verdict<T>(
+    end: HandshakeEnd,
+    request: impl std::future::Future<Output = Result<T, ControllerError>>,
+) -> Result<T, ControllerError> {
+    let verdict = end.verdict();
+    tokio::pin!(verdict);
+    tokio::pin!(request);
+    tokio::select! {
+        v = &mut verdict => {
+            v?;
+            request.await
+        }
+        r = &mut request => {
+            verdict.await?;
+            r
+        }
+    }
+}
+
 /// Opens a SIGMA session with `peer` of `membership`'s home, resuming with `ticket` when the
-/// device still honours it `[SESS-24]`.
+/// device still honours it `[SESS-24]`. Returns once this side's last handshake message is
+/// out; the device's verdict is read from the returned [`HandshakeEnd`].
 pub(crate) async fn open_session(
     link: &Link,
     membership: &HomeMembership,
     peer: NodeId,
     ticket: Option<Ticket>,
     rng: &mut SystemRandom,
-) -> Result<Established, ControllerError> {
+) -> Result<(Established, HandshakeEnd), ControllerError> {
+    let (established, last, mut ex) =
+        until_last_message(link, membership, peer, ticket, rng).await?;
+    // [QUIC-22] this side's last frame: sigma3 after a full handshake, none after
+    // sigma2-resume; the end of the stream goes with it.
+    if let Some(sigma3) = last {
+        ex.send_frame(FrameKind::SESSION, &sigma3)
+            .await
+            .in_phase(Phase::Session)?;
+    }
+    let _ = ex.finish();
+    Ok((established, HandshakeEnd::new(ex)))
+}
+
+/// The handshake up to this side's last message: the session, `sigma3` if the handshake is
+/// a full one (not sent yet), and the handshake's stream. A failure this side detects in
+/// the device's answer is reported with `session-status` before the stream ends `[SESS-36]`.
+pub(crate) async fn until_last_message(
+    link: &Link,
+    membership: &HomeMembership,
+    peer: NodeId,
+    ticket: Option<Ticket>,
+    rng: &mut SystemRandom,
+) -> Result<(Established, Option<Vec<u8>>, Exchange), ControllerError> {
     let p = Phase::Session;
     let now = || Now::new(Instant::now(), unix_now());
     let mut ex = link.open_exchange().await.in_phase(p)?;
@@ -225,24 +351,19 @@ pub(crate) async fn open_session(
     ex.send_frame(FrameKind::SESSION, &out).await.in_phase(p)?;
     let reply = answer(&mut ex, FrameKind::SESSION).await.in_phase(p)?;
     out.clear();
-    let established = state
-        .handle(membership, &reply, now(), &mut out)
-        .in_phase(p)?;
-    if !out.is_empty() {
-        ex.send_frame(FrameKind::SESSION, &out).await.in_phase(p)?;
-    }
-    let _ = ex.finish();
-    // The device ends the exchange once it holds the session, or says why not [QUIC-21].
-    match tokio::time::timeout(ANSWER_TIMEOUT, ex.recv_frame()).await {
-        Ok(Ok(None)) => Ok(established),
-        Ok(Ok(Some(f))) if f.kind == FrameKind::SESSION => {
-            let status = orbit_core::session::SessionStatus::decode(&f.payload)
-                .in_phase(p)?
-                .status;
-            Err(ControllerError::new(p, Cause::Status(status)))
+    match state.handle(membership, &reply, now(), &mut out) {
+        Ok(established) => Ok((established, (!out.is_empty()).then_some(out), ex)),
+        Err(e) => {
+            // [SESS-36] say why, unless the device's message was itself a status.
+            if !matches!(e, orbit_core::session::SessionError::PeerStatus(_)) {
+                let mut status = Vec::new();
+                orbit_core::session::encode_status(e.status(), &mut status);
+                send_last(&mut ex, FrameKind::SESSION, &status).await;
+            } else {
+                let _ = ex.finish();
+                read_to_end(&mut ex).await;
+            }
+            Err(ControllerError::new(p, e))
         }
-        Ok(Ok(Some(_))) => Err(ControllerError::new(p, Cause::Unexpected)),
-        Ok(Err(e)) => Err(ControllerError::new(p, e)),
-        Err(_) => Err(ControllerError::new(p, Cause::Timeout(ANSWER_TIMEOUT))),
     }
 }

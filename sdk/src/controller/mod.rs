@@ -1,12 +1,20 @@
 //! The controller: a home, the devices paired into it, and connections to them.
 
+#[cfg(test)]
+mod commissioning_stream_tests;
 mod connection;
 mod discovery;
+#[cfg(test)]
+mod early_request_tests;
 mod error;
 mod handshakes;
 mod limits;
 mod membership;
 mod names;
+#[cfg(test)]
+mod report_route_tests;
+#[cfg(test)]
+mod sigma3_timeout_tests;
 mod state;
 mod timings;
 mod watch;
@@ -440,14 +448,20 @@ impl Controller {
         self.save()?;
         drop(_issuing);
         let membership = self.lock().membership().in_phase(Phase::Session)?;
-        let established = timings
+        let (established, end) = timings
             .time(
                 Phase::Session,
                 handshakes::open_session(&link, &membership, node_id, None, &mut rng),
             )
             .await?;
         let connection = DeviceConnection::new(link, established)?;
-        let (_, descriptor) = timings.time(Phase::Describe, connection.describe()).await?;
+        // The describe goes out right after sigma3, saving a round trip [SESS-13], [SESS-39].
+        let (_, descriptor) = timings
+            .time(
+                Phase::Describe,
+                handshakes::with_verdict(end, connection.describe()),
+            )
+            .await?;
         device.descriptor = Some(descriptor);
         device.ticket = connection.stored_ticket();
         {
@@ -501,7 +515,7 @@ impl Controller {
         let mut attempt = 0u32;
         // A device at its limit of connections or handshakes in progress refuses with busy
         // ([QUIC-18], [SESS-34]); that is a reason to try again shortly, not to give up.
-        let (link, established) = loop {
+        let (connection, descriptor) = loop {
             attempt += 1;
             let link = timings
                 .time(Phase::Connect, async {
@@ -528,34 +542,52 @@ impl Controller {
                     ),
                 )
                 .await;
-            match session {
-                Ok(s) => break (link, s),
+            let (established, end) = match session {
+                Ok(s) => s,
                 Err(e) if attempt < BUSY_RETRIES && is_busy(&e) => {
                     link.close(orbit_quic::ErrorCode::NO_ERROR, "retry");
                     busy_pause(attempt, &mut rng).await;
+                    continue;
                 }
                 Err(e) => {
                     // [QUIC-44] the device is told at once, not by its idle timeout.
                     link.close(orbit_quic::ErrorCode::NO_ERROR, "handshake failed");
                     return Err(e);
                 }
+            };
+            let connection = DeviceConnection::new(link, established)?;
+            if let Some(limits) = self.cached_descriptor(name).map(|d| d.limits) {
+                connection.set_device_limits(limits);
             }
-        };
-        let connection = DeviceConnection::new(link, established)?;
-        if let Some(limits) = self.cached_descriptor(name).map(|d| d.limits) {
-            connection.set_device_limits(limits);
-        }
-        // [DM-45] after a full (not resumed) handshake the cached descriptor is fetched again:
-        // the device may have been updated or reset since.
-        let descriptor = if connection.resumed() {
-            None
-        } else {
-            Some(
+            // [DM-45] after a full (not resumed) handshake the cached descriptor is fetched
+            // again: the device may have been updated or reset since. It goes out right after
+            // sigma3 [SESS-13]; a resumed handshake's end came with sigma2-resume. The
+            // device's verdict on the handshake may still be busy, which is retried too.
+            let finished = if connection.resumed() {
                 timings
-                    .time(Phase::Describe, connection.describe())
-                    .await?
-                    .1,
-            )
+                    .time(Phase::Session, end.verdict())
+                    .await
+                    .map(|()| None)
+            } else {
+                timings
+                    .time(
+                        Phase::Describe,
+                        handshakes::with_verdict(end, connection.describe()),
+                    )
+                    .await
+                    .map(|(_, bytes)| Some(bytes))
+            };
+            match finished {
+                Ok(descriptor) => break (connection, descriptor),
+                Err(e) if attempt < BUSY_RETRIES && is_busy(&e) => {
+                    connection.close();
+                    busy_pause(attempt, &mut rng).await;
+                }
+                Err(e) => {
+                    connection.close();
+                    return Err(e);
+                }
+            }
         };
         {
             let mut state = self.lock();

@@ -54,6 +54,8 @@ pub(crate) struct Effects {
     /// A message opened in a session of this home (`Some(None)`: a PASE session): its
     /// connection carries an Orbit session `[QUIC-40]`.
     pub(crate) authenticated: Option<Option<HomeId>>,
+    /// The message was a commissioning step in a PASE session `[QUIC-23]`.
+    pub(crate) commissioning: bool,
 }
 
 /// Everything the device knows, guarded by the runner's mutex.
@@ -229,7 +231,8 @@ impl DeviceCore {
 
     /// Opens a protected message, answers it, and returns the sealed answers `[MSG-3]`: the
     /// session is found by the identifier in the header alone, whatever connection it came
-    /// on, and the connection becomes the session's route for reports.
+    /// on, and the connection becomes the session's route for reports once the message has
+    /// passed every check, so a dropped one never diverts them `[QUIC-25]`.
     pub(crate) fn handle_protected(
         &mut self,
         now: Instant,
@@ -258,6 +261,7 @@ impl DeviceCore {
             }
             Purpose::Commissioning(state) => {
                 effects.authenticated = Some(None);
+                effects.commissioning = true;
                 let state = std::mem::replace(state, Commissioning::Finished);
                 let (next, reply) = self.commission(state, plain, now, effects)?;
                 let finished = matches!(next, Commissioning::Finished);
@@ -276,6 +280,46 @@ impl DeviceCore {
             }
         };
         self.seal_all(id, answers)
+    }
+
+    /// A second commissioning message on a step's stream `[QUIC-23]`: if it opens in its PASE
+    /// session, commissioning ends with `unexpected-message` `[COMM-3]`, sent back sealed
+    /// (nothing answers a `commissioning-complete`, `[COMM-15]`). A message that does not
+    /// open is dropped like any other `[MSG-18]`.
+    pub(crate) fn refuse_extra_commissioning_message(
+        &mut self,
+        mut datagram: Vec<u8>,
+    ) -> Result<Option<Vec<u8>>, DeviceError> {
+        use orbit_core::codec::CborMessage;
+        use orbit_core::commission::CommissioningComplete;
+        let id = Header::parse(&datagram)?.session_id.0;
+        let session = self
+            .sessions
+            .get_mut(&id)
+            .filter(|s| matches!(s.purpose, Purpose::Commissioning(_)))
+            .ok_or(DeviceError::UnknownSession(id))?;
+        let plain = session.protector.open(&mut datagram)?.payload;
+        let peer_ended = CommissioningComplete::decode(plain).is_ok();
+        let reply = (!peer_ended).then(|| {
+            CommissioningComplete {
+                status: orbit_core::status::Status::UNEXPECTED_MESSAGE,
+            }
+            .to_bytes()
+        });
+        let sealed = match reply {
+            Some(r) => self.seal_all(id, vec![r])?.into_iter().next(),
+            None => None,
+        };
+        // Commissioning is over either way, and the PASE session with it [COMM-1].
+        self.sessions.remove(&id);
+        Ok(sealed)
+    }
+
+    /// Ends a session that a `session-status` after `sigma2-resume` refused `[QUIC-22]`.
+    pub(crate) fn end_session(&mut self, id: u32) {
+        if self.sessions.remove(&id).is_some() {
+            self.node.session_closed(u64::from(id));
+        }
     }
 
     /// One commissioning step inside a PASE session.
@@ -359,12 +403,72 @@ impl DeviceCore {
             .collect()
     }
 
-    /// When the node, the pairing window or a behaviour next needs [`DeviceCore::tick`].
+    /// When the node, the pairing window, a behaviour or a commissioning deadline next needs
+    /// [`DeviceCore::tick`].
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        [self.node.poll_timeout(), self.window.poll_timeout()]
-            .into_iter()
-            .flatten()
+        [
+            self.node.poll_timeout(),
+            self.window.poll_timeout(),
+            self.commissioning_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// The earliest deadline of a commissioning in progress `[COMM-16]`.
+    fn commissioning_deadline(&self) -> Option<Instant> {
+        self.sessions
+            .values()
+            .filter_map(|s| match &s.purpose {
+                Purpose::Commissioning(Commissioning::ExpectAttestation(c)) => Some(c.deadline()),
+                Purpose::Commissioning(Commissioning::ExpectInstall(c)) => Some(c.deadline()),
+                _ => None,
+            })
             .min()
+    }
+
+    /// Ends every commissioning whose deadline passed with no message of the controller's
+    /// `[COMM-16]`: its `commissioning-complete(timeout)`, sealed in the PASE session, goes to
+    /// the session's connection as a device-initiated message, and the PASE session ends
+    /// `[QUIC-24]`, `[COMM-14]`.
+    fn expire_commissioning(&mut self, now: Instant) -> Vec<(RouteId, Vec<u8>)> {
+        let expired: Vec<u32> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| match &s.purpose {
+                Purpose::Commissioning(Commissioning::ExpectAttestation(c)) => now > c.deadline(),
+                Purpose::Commissioning(Commissioning::ExpectInstall(c)) => now > c.deadline(),
+                _ => false,
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        let mut out = Vec::new();
+        for id in expired {
+            let Some(mut session) = self.sessions.remove(&id) else {
+                continue;
+            };
+            let mut report = Vec::new();
+            // Dropping the state discards the operational key generated for it [COMM-14].
+            match std::mem::replace(
+                &mut session.purpose,
+                Purpose::Commissioning(Commissioning::Finished),
+            ) {
+                Purpose::Commissioning(Commissioning::ExpectAttestation(c)) => {
+                    let _timeout = c.expire(&mut report);
+                }
+                Purpose::Commissioning(Commissioning::ExpectInstall(c)) => {
+                    let _timeout = c.expire(&mut report);
+                }
+                _ => {}
+            }
+            let Some(route) = session.route else { continue };
+            let mut sealed = Vec::with_capacity(report.len() + 32);
+            if !report.is_empty() && session.protector.seal(&report, &mut sealed).is_ok() {
+                out.push((route, sealed));
+            }
+        }
+        out
     }
 
     /// Keeps the administration capability's `pairing-window-open` attribute equal to the
@@ -402,7 +506,7 @@ impl DeviceCore {
         let outgoing = self.node.handle_timeout(now);
         self.drain_node_events(now, effects);
         self.sync_window_attribute(now);
-        let mut sealed = Vec::with_capacity(outgoing.len());
+        let mut sealed = self.expire_commissioning(now);
         for Outgoing { session, bytes } in outgoing {
             let Ok(id) = u32::try_from(session) else {
                 continue;

@@ -4,6 +4,7 @@
 
 use super::core::{unix_now, RouteId};
 use super::runner::Shared;
+use super::stream_end::read_handshake_end;
 use super::DeviceError;
 use orbit_core::codec::CborMessage;
 use orbit_core::pairing::{Device as PairingResponder, PairingStatus};
@@ -42,6 +43,8 @@ pub(crate) async fn serve_pairing(
     // The window may have closed (paired, locked out) or counted a failure: its attribute
     // follows at once [PAIR-29].
     shared.lock().sync_window_attribute(Instant::now());
+    // A new PASE session brings a commissioning deadline [QUIC-24].
+    shared.wake_timers();
     // [PAIR-30] say why the handshake ended, unless the controller ended it with a status;
     // a refusal for busy or back-off says when to retry [PAIR-35].
     let status = match &result {
@@ -56,8 +59,14 @@ pub(crate) async fn serve_pairing(
         let _ = ex.send_frame(FrameKind::PAIRING, &message.to_bytes()).await;
     }
     let _ = ex.finish();
+    // [QUIC-22] the controller's end follows its last message.
+    read_handshake_end(shared, ex, Instant::now() + END_WAIT, None).await;
     result
 }
+
+/// How long the device waits for the initiator's end of a handshake stream after its own
+/// last frame `[QUIC-22]`; an honest initiator's end comes with its last message.
+const END_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn pairing_steps(
     shared: &Shared,
@@ -151,6 +160,8 @@ pub(crate) async fn serve_session(
     let result = session_steps(shared, route, ex, first).await;
     if let Err(e) = &result {
         let status = match e {
+            // [SESS-40] sigma3 did not come in time: say so before letting the state go.
+            DeviceError::HandshakeTimeout => Some(orbit_core::status::Status::TIMEOUT),
             // A status received in place of sigma3 is never answered [SESS-36].
             DeviceError::Session(orbit_core::session::SessionError::PeerStatus(_)) => None,
             DeviceError::Session(e) => Some(e.status()),
@@ -167,7 +178,10 @@ pub(crate) async fn serve_session(
         }
     }
     let _ = ex.finish();
-    result
+    // [QUIC-22] read the initiator's end; after sigma2-resume it may carry a refusal.
+    let resumed = result.as_ref().ok().copied().flatten();
+    read_handshake_end(shared, ex, Instant::now() + END_WAIT, resumed).await;
+    result.map(|_| ())
 }
 
 fn now() -> Now {
@@ -179,9 +193,9 @@ async fn session_steps(
     route: RouteId,
     ex: &mut Exchange,
     first: Vec<u8>,
-) -> Result<(), DeviceError> {
+) -> Result<Option<u32>, DeviceError> {
     let mut out = Vec::new();
-    let (outcome, ticket_taken) = {
+    let (outcome, ticket_taken, id) = {
         let mut core = shared.lock();
         let core = &mut *core;
         let id = SessionId(core.fresh_session_id()?);
@@ -192,7 +206,7 @@ async fn session_steps(
             versions: SUPPORTED,
         };
         let outcome = responder.handle_sigma1(&first, id, &mut core.rng, now(), &mut out);
-        (outcome, core.tickets.len() < tickets_before)
+        (outcome, core.tickets.len() < tickets_before, id.0)
     };
     // A ticket named in sigma1 is spent whatever happens next [SESS-25]; on disk too, even
     // when the handshake then fails.
@@ -200,6 +214,7 @@ async fn session_steps(
         shared.persist();
     }
     let outcome = outcome?;
+    let mut reservation = None;
     let established = match outcome {
         Sigma1Outcome::Resumed(established) => {
             ex.send_frame(FrameKind::SESSION, &out).await?;
@@ -213,6 +228,8 @@ async fn session_steps(
                 .handshakes
                 .try_acquire()
                 .map_err(|_| DeviceError::TooManyHandshakes)?;
+            // [SESS-39] from sigma2 on, requests of this session wait for its sigma3.
+            reservation = Some(shared.early.reserve(id, expect3.deadline()));
             ex.send_frame(FrameKind::SESSION, &out).await?;
             let sigma3 = next_frame(ex, FrameKind::SESSION, expect3.deadline()).await?;
             let mut core = shared.lock();
@@ -228,8 +245,10 @@ async fn session_steps(
     shared.lock().add_operational_session(&established, route)?;
     // [QUIC-40] the connection now carries a session of this home.
     ex.authenticate(Some(established.peer.home_id));
+    // The session is registered: the requests that overtook sigma3 go ahead [SESS-39].
+    drop(reservation);
     // The handshake issued or redeemed a ticket: keep the ticket store on disk so that
     // resumption survives a restart, and a redeemed ticket stays single-use [SESS-25].
     shared.persist();
-    Ok(())
+    Ok(established.resumed.then_some(id))
 }

@@ -3,6 +3,7 @@
 
 mod adverts;
 mod core;
+mod early;
 mod error;
 mod handshakes;
 mod identity;
@@ -11,6 +12,7 @@ mod lockout_tests;
 mod persist;
 mod reset;
 mod runner;
+mod stream_end;
 
 pub use error::DeviceError;
 pub use identity::{DeviceIdentity, PBKDF2_ITERATIONS};

@@ -70,6 +70,8 @@ pub(crate) struct Shared {
     /// made something due earlier.
     timer_deadline: Mutex<Option<Instant>>,
     pub(crate) handshakes: Semaphore,
+    /// Sessions whose sigma3 is still due, and the messages that overtook it `[SESS-39]`.
+    pub(crate) early: super::early::EarlyMessages,
     store: Option<Arc<dyn Store>>,
 }
 
@@ -78,6 +80,12 @@ impl Shared {
     /// between calls, which never unwind halfway through a transition).
     pub(crate) fn lock(&self) -> MutexGuard<'_, DeviceCore> {
         self.core.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Has the timer task look at the core's deadlines again (a new commissioning's
+    /// deadline may be due before the time it sleeps until, `[QUIC-24]`).
+    pub(crate) fn wake_timers(&self) {
+        self.wake.notify_one();
     }
 
     /// Whether the pairing window accepts a handshake now.
@@ -256,6 +264,7 @@ impl Device {
             saving: Mutex::new(()),
             timer_deadline: Mutex::new(None),
             handshakes: Semaphore::new(MAX_PENDING_HANDSHAKES),
+            early: Default::default(),
             store,
         });
         shared.persist();
@@ -520,7 +529,12 @@ async fn next_exchange(link: &Link) -> (Result<Option<Exchange>, orbit_quic::Qui
 /// never holds up the others.
 async fn answer_or_hand_off(shared: &Arc<Shared>, route: RouteId, mut ex: Exchange) {
     let first = match ex.try_recv_frame() {
-        Some(Ok(Some(f))) if f.kind == FrameKind::PROTECTED => f,
+        // A message that overtook its session's sigma3 waits in a task of its own [SESS-39].
+        Some(Ok(Some(f)))
+            if f.kind == FrameKind::PROTECTED && !shared.early.is_pending(&f.payload) =>
+        {
+            f
+        }
         Some(Ok(Some(f))) => {
             tokio::spawn(serve_exchange(shared.clone(), route, ex, Some(f)));
             return;
@@ -549,6 +563,12 @@ async fn answer_or_hand_off(shared: &Arc<Shared>, route: RouteId, mut ex: Exchan
         Ok(Rest::End) => {
             tokio::spawn(async move {
                 let _ = ex.recv_frame_within(FIRST_FRAME_TIMEOUT).await;
+            });
+        }
+        Ok(Rest::Commissioning) => {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                super::stream_end::end_commissioning_step(&shared, route, &mut ex).await;
             });
         }
         Err(e) => tracing::debug!(error = %e, "exchange ended with an error"),
@@ -623,6 +643,10 @@ async fn serve_protected(
             let _ = ex.recv_frame_within(FIRST_FRAME_TIMEOUT).await;
             Ok(())
         }
+        Rest::Commissioning => {
+            super::stream_end::end_commissioning_step(shared, route, ex).await;
+            Ok(())
+        }
     }
 }
 
@@ -636,6 +660,8 @@ enum Rest {
     /// is let go: a stream dropped unread makes QUIC send STOP_SENDING, one more packet each
     /// way for nothing.
     End,
+    /// A commissioning step: this side finishes only after the controller's end `[QUIC-23]`.
+    Commissioning,
 }
 
 /// Answers one protected message on `ex` and, unless a follow-up is due, finishes this side
@@ -646,9 +672,12 @@ async fn answer(
     ex: &mut Exchange,
     datagram: Vec<u8>,
 ) -> Result<Rest, DeviceError> {
+    // [SESS-39] a message that overtook its session's sigma3 waits for the handshake.
+    shared.early.wait(&datagram).await;
     let Answered {
         answers,
         follow_up,
+        commissioning,
         authenticated,
     } = answer_datagram(shared, route, datagram);
     // [QUIC-40] a message that opened in a session makes its connection authenticated
@@ -661,6 +690,9 @@ async fn answer(
     send_answers(ex, answers).await?;
     if follow_up {
         return Ok(Rest::FollowUp);
+    }
+    if commissioning {
+        return Ok(Rest::Commissioning);
     }
     let _ = ex.finish();
     // The controller's end normally came with its request.
@@ -704,6 +736,9 @@ struct Answered {
     answers: Result<Vec<Vec<u8>>, DeviceError>,
     /// The exchange awaits a follow-up.
     follow_up: bool,
+    /// The message was a commissioning step: the stream ends after the controller's
+    /// `[QUIC-23]`.
+    commissioning: bool,
     /// The home of the session the message opened in (`Some(None)`: a PASE session).
     authenticated: Option<Option<orbit_core::cert::HomeId>>,
 }
@@ -723,17 +758,19 @@ fn answer_datagram(shared: &Shared, route: RouteId, datagram: Vec<u8>) -> Answer
     }
     let follow_up = effects.awaits_follow_up;
     let authenticated = effects.authenticated;
+    let commissioning = effects.commissioning;
     shared.apply(effects);
     Answered {
         answers,
         follow_up,
+        commissioning,
         authenticated,
     }
 }
 
-/// Sends the answers; a message that did not open ends the exchange instead, as message
-/// protection says, so the controller is not left waiting.
-async fn send_answers(
+/// Sends the answers. A message that was dropped gets none: the caller finishes the stream
+/// without a frame, whichever check failed, and reads the controller's end `[MSG-21]`.
+pub(crate) async fn send_answers(
     ex: &mut Exchange,
     answers: Result<Vec<Vec<u8>>, DeviceError>,
 ) -> Result<(), DeviceError> {
@@ -745,8 +782,9 @@ async fn send_answers(
             Ok(())
         }
         Err(e) => {
-            ex.reset(orbit_quic::ErrorCode::NO_ERROR);
-            Err(e)
+            // [MSG-18] [MSG-21] no answer, no reset: the stream ends like any other.
+            tracing::debug!(error = %e, "protected message dropped");
+            Ok(())
         }
     }
 }

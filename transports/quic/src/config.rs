@@ -42,8 +42,10 @@ pub struct QuicConfig {
     /// A connection silent for this long is closed ([QUIC-16]); the effective value is the
     /// smaller of both sides'. Default 30 s.
     pub idle_timeout: Duration,
-    /// How often a client sends a keep-alive PING; `None` disables it. Servers never send
-    /// keep-alives ([QUIC-16]). Default 10 s.
+    /// How often a client sends a keep-alive PING, at most a third of
+    /// [`idle_timeout`](Self::idle_timeout); `None` disables it (the client's connections then
+    /// close when idle, subscriptions or not, [QUIC-26]). Servers never send keep-alives
+    /// ([QUIC-16]). Default 10 s.
     pub keep_alive_interval: Option<Duration>,
     /// Time a QUIC handshake may take before it is abandoned ([QUIC-18]). Default 10 s.
     pub handshake_timeout: Duration,
@@ -115,8 +117,10 @@ pub fn transport_config(cfg: &QuicConfig, role: Role) -> Result<TransportConfig,
         Role::Client => {
             t.max_concurrent_bidi_streams(VarInt::from_u32(0));
             t.max_concurrent_uni_streams(VarInt::from_u32(cfg.max_concurrent_unsolicited));
-            // [QUIC-16]
-            t.keep_alive_interval(cfg.keep_alive_interval);
+            // [QUIC-16] [QUIC-26] keeping the connection open is the client's job: a PING at
+            // least every third of the idle timeout, however rarely subscriptions report.
+            let third = cfg.idle_timeout / 3;
+            t.keep_alive_interval(cfg.keep_alive_interval.map(|k| k.min(third)));
         }
     }
     // [QUIC-15]

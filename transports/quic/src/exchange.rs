@@ -12,6 +12,7 @@ use crate::frame::{
     encode_frame, FrameDecoder, FrameError, FrameKind, OwnedFrame, HEADER_LEN, MAX_FRAME_PAYLOAD,
 };
 use crate::slots::ExchangeGuard;
+use crate::trace::StreamTag;
 
 /// Largest piece read from a stream at once: the decoder then never buffers more than two
 /// frames' worth.
@@ -23,37 +24,86 @@ pub struct FrameSender {
     stream: quinn::SendStream,
     buf: Vec<u8>,
     peer: SocketAddr,
+    tag: StreamTag,
+    /// Finished or reset: dropping it then does nothing more.
+    ended: bool,
 }
 
 impl FrameSender {
-    pub(crate) fn new(stream: quinn::SendStream, peer: SocketAddr) -> Self {
+    pub(crate) fn new(stream: quinn::SendStream, peer: SocketAddr, tag: StreamTag) -> Self {
         Self {
             stream,
             buf: Vec::new(),
             peer,
+            tag,
+            ended: false,
         }
+    }
+
+    fn event(&self, event: std::fmt::Arguments<'_>) {
+        self.tag.event(self.stream.id(), event);
     }
 
     /// Sends one frame ([QUIC-8]). Waits while flow control holds it back.
     pub async fn send_frame(&mut self, kind: FrameKind, payload: &[u8]) -> Result<(), QuicError> {
         self.buf.clear();
         encode_frame(kind, payload, &mut self.buf)?;
-        tracing::debug!(stream = %self.stream.id(), %kind, len = payload.len(), "send frame");
-        self.stream
-            .write_all(&self.buf)
-            .await
-            .map_err(|e| QuicError::from_write(e, self.peer))
+        self.event(format_args!("send frame kind {}", kind.0));
+        let written = self.stream.write_all(&self.buf).await;
+        written.map_err(|e| {
+            let e = QuicError::from_write(e, self.peer);
+            if let QuicError::StreamStopped(code) = &e {
+                self.event(format_args!("stopped by peer: {code}"));
+            }
+            self.ended = true;
+            e
+        })
     }
 
     /// Ends this side of the exchange after its last frame ([QUIC-6]).
     pub fn finish(&mut self) -> Result<(), QuicError> {
-        self.stream.finish().map_err(|_| QuicError::StreamClosed)
+        let finished = self.stream.finish().map_err(|_| QuicError::StreamClosed);
+        if finished.is_ok() && !self.ended {
+            self.event(format_args!("finish"));
+        }
+        self.ended = true;
+        finished
     }
 
     /// Abandons this side of the exchange with `code` (`RESET_STREAM`). Does nothing if it
     /// is already finished or reset.
     pub fn reset(&mut self, code: ErrorCode) {
-        let _ = self.stream.reset(code.to_varint());
+        if self.stream.reset(code.to_varint()).is_ok() {
+            self.event(format_args!("reset: {code}"));
+        }
+        self.ended = true;
+    }
+
+    /// Waits until the peer has acknowledged everything sent on this finished side, so that
+    /// closing the connection afterwards cannot discard it (a last status frame, [QUIC-6]).
+    /// Fails with [`QuicError::StreamStopped`] if the peer stopped the stream instead.
+    pub async fn delivered(&mut self) -> Result<(), QuicError> {
+        match self.stream.stopped().await {
+            Ok(None) => Ok(()),
+            Ok(Some(code)) => {
+                let code = ErrorCode::from_varint(code);
+                self.event(format_args!("stopped by peer: {code}"));
+                Err(QuicError::StreamStopped(code))
+            }
+            Err(quinn::StoppedError::ConnectionLost(e)) => {
+                Err(QuicError::from_connection(e, self.peer))
+            }
+            Err(_) => Err(QuicError::StreamClosed),
+        }
+    }
+}
+
+impl Drop for FrameSender {
+    fn drop(&mut self) {
+        // QUIC finishes a sending half that is dropped open; say so, as it is on the wire.
+        if !self.ended {
+            self.event(format_args!("finish (dropped)"));
+        }
     }
 }
 
@@ -65,17 +115,31 @@ pub struct FrameReceiver {
     stall: Duration,
     frame_started: Option<Instant>,
     peer: SocketAddr,
+    tag: StreamTag,
+    /// Read to its end, reset by the peer, or stopped: dropping it then sends nothing.
+    ended: bool,
 }
 
 impl FrameReceiver {
-    pub(crate) fn new(stream: quinn::RecvStream, stall: Duration, peer: SocketAddr) -> Self {
+    pub(crate) fn new(
+        stream: quinn::RecvStream,
+        stall: Duration,
+        peer: SocketAddr,
+        tag: StreamTag,
+    ) -> Self {
         Self {
             stream,
             decoder: FrameDecoder::new(),
             stall,
             frame_started: None,
             peer,
+            tag,
+            ended: false,
         }
+    }
+
+    fn event(&self, event: std::fmt::Arguments<'_>) {
+        self.tag.event(self.stream.id(), event);
     }
 
     /// The next frame; `Ok(None)` when the peer finished its side cleanly ([QUIC-6]).
@@ -98,7 +162,10 @@ impl FrameReceiver {
 
     /// Stops reading with `code` (`STOP_SENDING`). Does nothing if already stopped.
     pub fn stop(&mut self, code: ErrorCode) {
-        let _ = self.stream.stop(code.to_varint());
+        if !self.ended && self.stream.stop(code.to_varint()).is_ok() {
+            self.event(format_args!("stop: {code}"));
+        }
+        self.ended = true;
     }
 
     /// Reads a whole unidirectional stream that must carry exactly one frame ([QUIC-7],
@@ -134,7 +201,7 @@ impl FrameReceiver {
                 if !frame.kind.is_known() {
                     return Err(QuicError::UnknownKind(frame.kind));
                 }
-                tracing::debug!(stream = %self.stream.id(), kind = %frame.kind, len = frame.payload.len(), "recv frame");
+                self.event(format_args!("recv frame kind {}", frame.kind.0));
                 return Ok(Some(frame));
             }
             let deadline = match deadline {
@@ -152,15 +219,34 @@ impl FrameReceiver {
                     .map_err(|_| QuicError::Stalled(self.stall))?,
                 None => read.await,
             }
-            .map_err(|e| QuicError::from_read(e, self.peer))?;
+            .map_err(|e| {
+                let e = QuicError::from_read(e, self.peer);
+                if let QuicError::StreamReset(code) = &e {
+                    self.event(format_args!("reset by peer: {code}"));
+                }
+                // Reset, or the connection is gone: either way QUIC sends nothing more.
+                self.ended = true;
+                e
+            })?;
             match chunk {
                 Some(chunk) => self.decoder.push(&chunk.bytes),
                 None => {
+                    self.ended = true;
+                    self.event(format_args!("recv end"));
                     // [QUIC-12]: the stream may only end between frames.
                     self.decoder.finish()?;
                     return Ok(None);
                 }
             }
+        }
+    }
+}
+
+impl Drop for FrameReceiver {
+    fn drop(&mut self) {
+        // QUIC stops a receiving half that is dropped before its end, with code 0.
+        if !self.ended {
+            self.event(format_args!("stop: {} (dropped)", ErrorCode::NO_ERROR));
         }
     }
 }
@@ -249,6 +335,18 @@ impl Exchange {
     /// Finishes this side after its last frame ([QUIC-6]).
     pub fn finish(&mut self) -> Result<(), QuicError> {
         self.send.finish()
+    }
+
+    /// Waits until the peer has acknowledged everything this side sent and finished
+    /// ([`FrameSender::delivered`]).
+    pub async fn delivered(&mut self) -> Result<(), QuicError> {
+        self.send.delivered().await
+    }
+
+    /// Stops reading the peer's side with `code` (`STOP_SENDING`), keeping this side's
+    /// sending half as it is.
+    pub fn stop(&mut self, code: ErrorCode) {
+        self.recv.stop(code);
     }
 
     /// Abandons the exchange in both directions with `code`.

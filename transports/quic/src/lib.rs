@@ -50,6 +50,7 @@ pub mod frame;
 mod link;
 mod server;
 mod slots;
+mod trace;
 mod verify;
 
 pub use client::Client;
@@ -61,6 +62,7 @@ pub use frame::{FrameError, FrameKind, OwnedFrame};
 pub use link::{Link, LinkStats};
 pub use server::Server;
 pub use slots::DeadlineDeferral;
+pub use trace::STREAM_TARGET;
 
 /// Which side of a connection a node is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -9,6 +9,7 @@ use crate::error::QuicError;
 use crate::exchange::{Exchange, FrameReceiver, FrameSender};
 use crate::frame::{encode_frame, FrameKind, OwnedFrame};
 use crate::slots::{ExchangeGuard, SlotGuard};
+use crate::trace::StreamTag;
 use crate::Role;
 
 /// One QUIC connection. Cheap to clone; all clones share the connection, which closes when
@@ -154,11 +155,19 @@ impl Link {
             .slot
             .as_ref()
             .map(|s| ExchangeGuard::new(&s.activity));
+        let tag = self.tag();
         Exchange::new(
-            FrameSender::new(send, peer),
-            FrameReceiver::new(recv, self.inner.stall, peer),
+            FrameSender::new(send, peer, tag),
+            FrameReceiver::new(recv, self.inner.stall, peer, tag),
             guard,
         )
+    }
+
+    fn tag(&self) -> StreamTag {
+        StreamTag {
+            side: self.inner.role,
+            conn: self.inner.conn.stable_id(),
+        }
     }
 
     /// Sends one device-initiated message (a subscription report) on a new unidirectional
@@ -175,12 +184,15 @@ impl Link {
             .open_uni()
             .await
             .map_err(|e| QuicError::from_connection(e, peer))?;
-        tracing::debug!(conn = self.inner.conn.stable_id(), stream = %stream.id(), %kind, len = payload.len(), "send unsolicited");
+        let tag = self.tag();
+        tag.event(stream.id(), format_args!("send frame kind {}", kind.0));
         stream
             .write_all(&bytes)
             .await
             .map_err(|e| QuicError::from_write(e, peer))?;
-        stream.finish().map_err(|_| QuicError::StreamClosed)
+        stream.finish().map_err(|_| QuicError::StreamClosed)?;
+        tag.event(stream.id(), format_args!("finish"));
+        Ok(())
     }
 
     /// The next device-initiated message (client only, [QUIC-7]); `Ok(None)` once the
@@ -194,7 +206,7 @@ impl Link {
             Ok(recv) => recv,
             Err(e) => return self.ended(e).map(|()| None),
         };
-        let mut recv = FrameReceiver::new(recv, self.inner.stall, self.peer());
+        let mut recv = FrameReceiver::new(recv, self.inner.stall, self.peer(), self.tag());
         recv.read_single().await.map(Some)
     }
 
