@@ -46,6 +46,9 @@ statuses! {
     TIMEOUT = 0x0007, "timeout";
     /// Parameters in a message are outside the spec's bounds.
     INVALID_PARAMETER = 0x0008, "invalid-parameter";
+    /// The device could not store the change durably; it kept its previous state
+    /// `[STATUS-4]`.
+    STORAGE_FAILED = 0x000c, "storage-failed";
     /// SPAKE2+ key confirmation failed (wrong passcode or tampering).
     PAKE_CONFIRMATION_FAILED = 0x0101, "pake-confirmation-failed";
     /// The device refuses pairing attempts until the pairing window is opened on purpose, on

@@ -82,6 +82,7 @@
 mod controller;
 mod device;
 mod error;
+mod failsafe;
 mod messages;
 
 pub use controller::{
@@ -90,6 +91,7 @@ pub use controller::{
 };
 pub use device::{Commissioned, ExpectAttestationRequest, ExpectInstallHome};
 pub use error::CommissionError;
+pub use failsafe::{FailSafe, FailSafeBusy, Rollback, FAIL_SAFE_TIMEOUT, MIN_REOPEN};
 pub use messages::{
     AttestationRequest, AttestationResponse, CommissioningComplete, InstallHome, MessageType,
     ATTESTATION_REQUEST_LIMITS, ATTESTATION_RESPONSE_LIMITS, COMMISSIONING_COMPLETE_LIMITS,

@@ -416,9 +416,9 @@ impl Controller {
             &mut timings,
         )
         .await?;
-        // The device now belongs to the home: record it at once, so that a failure in the
-        // steps below leaves a device the controller knows (and can unpair), and its node ID
-        // is never handed out again.
+        // The device now belongs to the home: record it at once, before the confirming
+        // session [COMM-30], so that a failure in the steps below leaves a device the
+        // controller knows (and can unpair), and its node ID is never handed out again.
         let attested = &commissioned.device.attested;
         let default_name = format!(
             "{:04x}-{:04x}-{}",

@@ -6,7 +6,7 @@
 use super::identity::DeviceIdentity;
 use super::DeviceError;
 use orbit_core::cert::{HomeId, HomeTable};
-use orbit_core::commission::{ExpectAttestationRequest, ExpectInstallHome};
+use orbit_core::commission::{ExpectAttestationRequest, ExpectInstallHome, FailSafe, Rollback};
 use orbit_core::crypto::{Random, SystemRandom};
 use orbit_core::device::{DeviceNode, NodeEvent, Outgoing, Requester};
 use orbit_core::pairing::{PairingKeys, PairingWindow};
@@ -49,6 +49,10 @@ struct DeviceSession {
 pub(crate) struct Effects {
     /// Homes, access control or attribute values changed: save the device state.
     pub(crate) persist: bool,
+    /// The operational request answered changed the node's state: its answer waits for the
+    /// save that covers the change, and becomes `storage-failed` if that save fails
+    /// `[DM-65]`. The session and the request's exchange.
+    pub(crate) changed_by: Option<(u32, u32)>,
     /// The request opened a timed window: its follow-up comes on the same exchange.
     pub(crate) awaits_follow_up: bool,
     /// A message opened in a session of this home (`Some(None)`: a PASE session): its
@@ -75,6 +79,13 @@ pub(crate) struct DeviceCore {
     /// The node's state revision when the fingerprint was last compared: when it has not
     /// moved, nothing can have changed and the fingerprint is not recomputed.
     checked_revision: u64,
+    /// The commissioning in progress and its provisional home `[COMM-26]`.
+    pub(crate) fail_safe: FailSafe,
+    /// When the pairing window last seen open closes by itself, so that a rollback can give
+    /// the rest of it back `[COMM-29]`.
+    pub(super) window_closes_at: Option<Instant>,
+    /// The state as last stored, which a failed save returns to `[STATUS-4]`.
+    pub(super) stored: Option<super::persist::DeviceState>,
 }
 
 pub(crate) use crate::unix_now;
@@ -99,7 +110,12 @@ impl DeviceCore {
             saved_fingerprint: Vec::new(),
             checked_revision: 0,
             live_routes: HashSet::new(),
+            fail_safe: FailSafe::default(),
+            window_closes_at: None,
+            stored: None,
         };
+        // Also notes when an open window closes, for [COMM-29].
+        core.sync_window_attribute(Instant::now());
         core.mark_saved();
         core
     }
@@ -169,7 +185,14 @@ impl DeviceCore {
         let Some(route) = self.live(route) else {
             return Ok(());
         };
-        self.make_room()?;
+        // [COMM-26] commissioning runs in the fail-safe from here until it is confirmed.
+        self.fail_safe
+            .arm(now, route, self.window_closes_at)
+            .map_err(|_| DeviceError::CommissioningInProgress)?;
+        if let Err(e) = self.make_room() {
+            self.fail_safe.abort(now);
+            return Err(e);
+        }
         self.sessions.insert(
             keys.device_session_id,
             DeviceSession {
@@ -182,12 +205,14 @@ impl DeviceCore {
         Ok(())
     }
 
-    /// Registers an operational session a SIGMA handshake just established.
+    /// Registers an operational session a SIGMA handshake just established. When the session
+    /// is the first of a provisional home, it confirms the commissioning `[COMM-27]`: the
+    /// returned rollback is what to apply if the home cannot then be stored.
     pub(crate) fn add_operational_session(
         &mut self,
         established: &Established,
         route: RouteId,
-    ) -> Result<(), DeviceError> {
+    ) -> Result<Option<Rollback>, DeviceError> {
         let protector = Protector::new(established.session_keys(), ProtectConfig::default())?;
         let id = established.local_session_id.0;
         self.make_room()?;
@@ -205,7 +230,9 @@ impl DeviceCore {
                 last_active: Instant::now(),
             },
         );
-        Ok(())
+        Ok(self
+            .fail_safe
+            .confirm(established.peer.home_id, Instant::now()))
     }
 
     /// Number of open sessions (PASE and operational).
@@ -218,6 +245,10 @@ impl DeviceCore {
     /// ends with its connection: commissioning is one short conversation.
     pub(crate) fn route_closed(&mut self, route: RouteId) {
         self.live_routes.remove(&route);
+        // [COMM-28] the commissioning connection went before confirmation.
+        if let Some(rollback) = self.fail_safe.connection_closed(route, Instant::now()) {
+            self.roll_back(rollback, Instant::now());
+        }
         self.sessions.retain(|_, s| {
             let on_route = s.route == Some(route);
             !(on_route && matches!(s.purpose, Purpose::Commissioning(_)))
@@ -255,15 +286,19 @@ impl DeviceCore {
             Purpose::Operational(requester) => {
                 let requester = *requester;
                 effects.authenticated = Some(Some(requester.home));
+                let before = self.node.state_revision();
                 let answer = self.node.answer(now, &requester, plain);
                 effects.awaits_follow_up = answer.awaits_follow_up;
+                if self.node.state_revision() != before {
+                    effects.changed_by = request_exchange(plain).map(|x| (id, x));
+                }
                 answer.messages
             }
             Purpose::Commissioning(state) => {
                 effects.authenticated = Some(None);
                 effects.commissioning = true;
                 let state = std::mem::replace(state, Commissioning::Finished);
-                let (next, reply) = self.commission(state, plain, now, effects)?;
+                let (next, reply) = self.commission(state, plain, now)?;
                 let finished = matches!(next, Commissioning::Finished);
                 if let Some(Purpose::Commissioning(s)) =
                     self.sessions.get_mut(&id).map(|s| &mut s.purpose)
@@ -328,7 +363,6 @@ impl DeviceCore {
         state: Commissioning,
         message: &[u8],
         now: Instant,
-        effects: &mut Effects,
     ) -> Result<(Commissioning, Vec<u8>), DeviceError> {
         let mut reply = Vec::new();
         match state {
@@ -341,8 +375,11 @@ impl DeviceCore {
                     now,
                     &mut reply,
                 ) {
-                    Ok(next) => Ok((Commissioning::ExpectInstall(next), reply)),
-                    Err(e) => Self::failed_step(e, reply),
+                    Ok(next) => {
+                        self.fail_safe.step(now);
+                        Ok((Commissioning::ExpectInstall(next), reply))
+                    }
+                    Err(e) => self.failed_step(e, reply, now),
                 }
             }
             Commissioning::ExpectInstall(s) => {
@@ -364,10 +401,12 @@ impl DeviceCore {
                         // [PAIR-29] pairing is done: the window closes to new handshakes.
                         self.window.close();
                         self.sync_window_attribute(now);
-                        effects.persist = true;
+                        // [COMM-26] the home stays provisional, in memory only, until a
+                        // session of its home confirms it [COMM-27].
+                        self.fail_safe.install(joined.home_id, now);
                         Ok((Commissioning::Finished, reply))
                     }
-                    Err(e) => Self::failed_step(e, reply),
+                    Err(e) => self.failed_step(e, reply, now),
                 }
             }
             Commissioning::Finished => Err(DeviceError::CommissioningOver),
@@ -375,11 +414,17 @@ impl DeviceCore {
     }
 
     /// A failed commissioning step still answers the controller when the core wrote a status
-    /// for it; the session then refuses further commissioning messages.
+    /// for it; the session then refuses further commissioning messages. The fail-safe rolls
+    /// the attempt back `[COMM-28]`.
     fn failed_step(
+        &mut self,
         e: orbit_core::commission::CommissionError,
         reply: Vec<u8>,
+        now: Instant,
     ) -> Result<(Commissioning, Vec<u8>), DeviceError> {
+        if let Some(rollback) = self.fail_safe.abort(now) {
+            self.roll_back(rollback, now);
+        }
         if reply.is_empty() {
             Err(e.into())
         } else {
@@ -388,7 +433,11 @@ impl DeviceCore {
         }
     }
 
-    fn seal_all(&mut self, id: u32, plain: Vec<Vec<u8>>) -> Result<Vec<Vec<u8>>, DeviceError> {
+    pub(super) fn seal_all(
+        &mut self,
+        id: u32,
+        plain: Vec<Vec<u8>>,
+    ) -> Result<Vec<Vec<u8>>, DeviceError> {
         let session = self
             .sessions
             .get_mut(&id)
@@ -410,6 +459,7 @@ impl DeviceCore {
             self.node.poll_timeout(),
             self.window.poll_timeout(),
             self.commissioning_deadline(),
+            self.fail_safe.poll_timeout(),
         ]
         .into_iter()
         .flatten()
@@ -477,10 +527,11 @@ impl DeviceCore {
     pub(crate) fn sync_window_attribute(&mut self, now: Instant) {
         use orbit_core::model::std_caps::administration::{attributes, ID};
         use orbit_core::model::{Data, EndpointId};
-        let open = matches!(
-            self.window.state(now),
-            orbit_core::pairing::WindowState::Open { .. }
-        );
+        let state = self.window.state(now);
+        let open = matches!(state, orbit_core::pairing::WindowState::Open { .. });
+        if let orbit_core::pairing::WindowState::Open { closes_at } = state {
+            self.window_closes_at = Some(closes_at);
+        }
         let path = orbit_core::interaction::ConcreteAttribute::new(
             EndpointId::ROOT,
             ID,
@@ -502,6 +553,10 @@ impl DeviceCore {
         // must survive a restart [PAIR-27].
         if (self.window.failed_attempts(), self.window.is_locked_out()) != failures {
             effects.persist = true;
+        }
+        // [COMM-28] [LIMIT-15] nobody confirmed the commissioning in time.
+        if let Some(rollback) = self.fail_safe.handle_timeout(now) {
+            self.roll_back(rollback, now);
         }
         let outgoing = self.node.handle_timeout(now);
         self.drain_node_events(now, effects);
@@ -569,7 +624,7 @@ impl DeviceCore {
     }
 
     /// Removes a home's membership, tickets and sessions `[ACL-9]`, `[SESS-31]`.
-    fn forget_home(&mut self, home: HomeId) {
+    pub(super) fn forget_home(&mut self, home: HomeId) {
         let _ = self.homes.remove(home);
         self.tickets.remove_home(home);
         let gone: Vec<u32> = self
@@ -587,7 +642,7 @@ impl DeviceCore {
     /// The bytes that decide whether the persisted state is stale: access control and the
     /// persistent attribute values.
     fn fingerprint(&self) -> Vec<u8> {
-        super::persist::fingerprint(&self.node)
+        super::persist::fingerprint(&self.node, self.fail_safe.provisional_home())
     }
 
     /// Records that the current state was saved.
@@ -597,10 +652,32 @@ impl DeviceCore {
     }
 
     /// Records that the state captured at node revision `revision` reached the store.
-    pub(crate) fn mark_saved_at(&mut self, revision: u64, state: &super::persist::DeviceState) {
+    pub(crate) fn mark_saved_at(&mut self, revision: u64, state: super::persist::DeviceState) {
         self.saved_fingerprint = state.fingerprint();
         self.checked_revision = revision;
         // [IM-50] numbers below the stored block end may be used from now on.
         self.node.event_numbers_reserved(state.event_numbers_end);
+        self.stored = Some(state);
     }
+
+    /// The state to store now: everything but a provisional home `[COMM-26]`.
+    pub(crate) fn capture(&self) -> super::persist::DeviceState {
+        super::persist::DeviceState::capture(
+            &self.identity,
+            &self.homes,
+            &self.node,
+            &self.tickets,
+            self.window.failed_attempts(),
+            self.window.is_locked_out(),
+            self.fail_safe.provisional_home(),
+        )
+    }
+}
+
+/// The exchange number of an interaction request, to answer it with a status instead.
+fn request_exchange(plain: &[u8]) -> Option<u32> {
+    use orbit_core::codec::CborMessage;
+    orbit_core::interaction::Envelope::decode(plain)
+        .ok()
+        .map(|e| e.exchange)
 }

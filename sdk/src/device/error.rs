@@ -77,6 +77,13 @@ pub enum DeviceError {
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] orbit_store::StoreError),
+    /// A change could not be stored, so the device undid it and did not acknowledge it
+    /// `[STATUS-4]` (the store's own error was logged when the save failed).
+    #[error("the change could not be stored")]
+    NotStored,
+    /// Another commissioning is in its fail-safe `[COMM-26]`.
+    #[error("another commissioning is in progress")]
+    CommissioningInProgress,
     /// The device definition was rejected.
     #[error("device definition: {0}")]
     Build(#[from] orbit_core::device::BuildError),

@@ -51,7 +51,9 @@ pub(crate) async fn serve_pairing(
         Ok(()) => None,
         Err(DeviceError::Pairing(e)) => e.status_message_at(Instant::now()),
         Err(DeviceError::HandshakeTimeout) => Some(PairingStatus::new(Status::TIMEOUT)),
-        Err(DeviceError::TooManySessions(_)) => Some(PairingStatus::new(Status::BUSY)),
+        Err(DeviceError::TooManySessions(_) | DeviceError::CommissioningInProgress) => {
+            Some(PairingStatus::new(Status::BUSY))
+        }
         Err(DeviceError::Crypto(_)) => Some(PairingStatus::new(Status::FAILURE)),
         Err(_) => None,
     };
@@ -97,7 +99,7 @@ async fn pairing_steps(
             // A silent controller held the only slot until the deadline: a failed attempt,
             // which starts the back-off and must survive a restart [PAIR-34], [PAIR-27].
             state.time_out(&mut shared.lock().window, Instant::now());
-            shared.persist();
+            shared.persist_soon();
             return Err(DeviceError::HandshakeTimeout);
         }
         Err(e) => {
@@ -120,26 +122,21 @@ async fn pairing_steps(
     };
     let keys = {
         let mut core = shared.lock();
-        let keys = match pake3 {
-            Ok(pake3) => state.handle(&mut core.window, &pake3, Instant::now()),
+        match pake3 {
+            Ok(pake3) => Ok(state.handle(&mut core.window, &pake3, Instant::now())),
             Err(DeviceError::HandshakeTimeout) => {
                 state.time_out(&mut core.window, Instant::now());
-                drop(core);
-                shared.persist();
-                return Err(DeviceError::HandshakeTimeout);
+                Err(DeviceError::HandshakeTimeout)
             }
             Err(e) => {
                 state.abandon(&mut core.window, Instant::now());
-                drop(core);
-                shared.persist();
-                return Err(e);
+                Err(e)
             }
-        };
-        drop(core);
-        // The failure count survives a restart [PAIR-27].
-        shared.persist();
-        keys?
+        }
     };
+    // The failure count survives a restart [PAIR-27].
+    shared.persist_soon();
+    let keys = keys??;
     shared
         .lock()
         .add_pase_session(&keys, Instant::now(), route)?;
@@ -168,6 +165,8 @@ pub(crate) async fn serve_session(
             DeviceError::TooManyHandshakes | DeviceError::TooManySessions(_) => {
                 Some(orbit_core::status::Status::BUSY)
             }
+            // [COMM-27] the home this session confirms could not be stored.
+            DeviceError::NotStored => Some(orbit_core::status::Status::STORAGE_FAILED),
             _ => None,
         };
         if let Some(status) = status {
@@ -211,7 +210,7 @@ async fn session_steps(
     // A ticket named in sigma1 is spent whatever happens next [SESS-25]; on disk too, even
     // when the handshake then fails.
     if ticket_taken && outcome.is_err() {
-        shared.persist();
+        shared.persist().await;
     }
     let outcome = outcome?;
     let mut reservation = None;
@@ -242,13 +241,20 @@ async fn session_steps(
             expect3.handle(&mut responder, &sigma3, now())?
         }
     };
-    shared.lock().add_operational_session(&established, route)?;
+    let confirms = shared.lock().add_operational_session(&established, route)?;
     // [QUIC-40] the connection now carries a session of this home.
     ex.authenticate(Some(established.peer.home_id));
-    // The session is registered: the requests that overtook sigma3 go ahead [SESS-39].
-    drop(reservation);
     // The handshake issued or redeemed a ticket: keep the ticket store on disk so that
     // resumption survives a restart, and a redeemed ticket stays single-use [SESS-25].
-    shared.persist();
+    // The first session of a provisional home confirms it: the home is stored before the
+    // exchange ends, which tells the initiator that the session stands [COMM-27].
+    let stored = shared.persist().await;
+    if let (Some(rollback), false) = (confirms, stored) {
+        shared.lock().roll_back(rollback, Instant::now());
+        return Err(DeviceError::NotStored);
+    }
+    // The session is registered (and its home stored): the requests that overtook sigma3
+    // go ahead [SESS-39].
+    drop(reservation);
     Ok(established.resumed.then_some(id))
 }

@@ -5,6 +5,7 @@ mod adverts;
 mod core;
 mod early;
 mod error;
+mod failsafe;
 mod handshakes;
 mod identity;
 #[cfg(test)]
@@ -12,6 +13,7 @@ mod lockout_tests;
 mod persist;
 mod reset;
 mod runner;
+mod saver;
 mod stream_end;
 
 pub use error::DeviceError;

@@ -4,7 +4,7 @@
 use super::identity::DeviceIdentity;
 use super::DeviceError;
 use orbit_core::attest::{AttestationChain, DeviceAttestation};
-use orbit_core::cert::{Certificate, HomeMembership, HomeTable};
+use orbit_core::cert::{Certificate, HomeId, HomeMembership, HomeTable};
 use orbit_core::codec::{Limits, Reader};
 use orbit_core::crypto::sign::SigningKey;
 use orbit_core::device::{AclEntry, DeviceNode};
@@ -95,11 +95,14 @@ fn data(bytes: &[u8]) -> Result<Data, DeviceError> {
     Ok(Data::read(&mut Reader::new(bytes, &VALUE_LIMITS)?)?)
 }
 
-/// Bytes that change whenever the access control list or a persistent value changes.
-pub(crate) fn fingerprint(node: &DeviceNode) -> Vec<u8> {
+/// Bytes that change whenever the access control list or a persistent value changes; the
+/// entries of a provisional home, which is never stored, are left out `[COMM-26]`.
+pub(crate) fn fingerprint(node: &DeviceNode, provisional: Option<HomeId>) -> Vec<u8> {
     let mut out = Vec::new();
     for e in node.access_control().entries() {
-        out.extend(cbor(&e.to_data()));
+        if Some(e.home) != provisional {
+            out.extend(cbor(&e.to_data()));
+        }
     }
     for (a, v) in node.persistent_values() {
         out.extend(a.endpoint.0.to_be_bytes());
@@ -111,7 +114,8 @@ pub(crate) fn fingerprint(node: &DeviceNode) -> Vec<u8> {
 }
 
 impl DeviceState {
-    /// Captures the state to persist.
+    /// Captures the state to persist: everything but the `provisional` home, its access
+    /// control entries and its tickets `[COMM-26]`.
     pub(crate) fn capture(
         identity: &DeviceIdentity,
         homes: &HomeTable,
@@ -119,7 +123,9 @@ impl DeviceState {
         tickets: &TicketStore,
         pairing_failures: u32,
         pairing_locked: bool,
+        provisional: Option<HomeId>,
     ) -> Self {
+        let kept = |home: HomeId| Some(home) != provisional;
         let params = identity.verifier.params();
         DeviceState {
             chain: identity.attestation.chain.to_bytes(),
@@ -132,6 +138,7 @@ impl DeviceState {
             pairing_locked,
             homes: homes
                 .iter()
+                .filter(|m| kept(m.home_id()))
                 .map(|m| StoredMembership {
                     root: m.root.to_bytes(),
                     cert: m.cert.to_bytes(),
@@ -142,6 +149,7 @@ impl DeviceState {
                 .access_control()
                 .entries()
                 .iter()
+                .filter(|e| kept(e.home))
                 .map(|e| cbor(&e.to_data()))
                 .collect(),
             values: node
@@ -149,7 +157,11 @@ impl DeviceState {
                 .into_iter()
                 .map(|(a, v)| (a.endpoint.0, a.capability.0, a.attribute.0, cbor(&v)))
                 .collect(),
-            tickets: tickets.iter().map(StoredTicket::from_ticket).collect(),
+            tickets: tickets
+                .iter()
+                .filter(|t| kept(t.home_id))
+                .map(StoredTicket::from_ticket)
+                .collect(),
             // [IM-50] a new block when the current one runs low, else the current one (the
             // node's next number is below it, as the current block was stored before use).
             event_numbers_end: node
@@ -263,6 +275,54 @@ impl DeviceState {
             table.add(membership)?;
         }
         Ok(table)
+    }
+
+    /// Returns the device to this stored state after a save failed `[STATUS-4]` `[DM-65]`:
+    /// homes removed in memory come back, and the access control list and persistent values
+    /// become the stored ones again (a change subscriptions report). A `provisional` home
+    /// and its entries stay as they are: they were never stored `[COMM-26]`.
+    pub(crate) fn revert(
+        &self,
+        node: &mut DeviceNode,
+        homes: &mut HomeTable,
+        provisional: Option<HomeId>,
+        now: std::time::Instant,
+    ) -> Result<(), DeviceError> {
+        for m in self.homes()?.iter() {
+            if homes.get(m.home_id()).is_none() {
+                homes.add(m.clone())?;
+                node.add_home(m.home_id(), m.key.clone(), 0);
+            }
+        }
+        let mut entries = self
+            .acl
+            .iter()
+            .map(|b| AclEntry::from_data(&data(b)?).ok_or(DeviceError::CorruptState("acl entry")))
+            .collect::<Result<Vec<_>, _>>()?;
+        entries.extend(
+            node.access_control()
+                .entries()
+                .iter()
+                .filter(|e| Some(e.home) == provisional)
+                .cloned(),
+        );
+        if node.access_control().entries() != entries.as_slice() {
+            node.restore_access_control(entries);
+        }
+        for (ep, cap, attr, bytes) in &self.values {
+            let path =
+                ConcreteAttribute::new(EndpointId(*ep), CapabilityId(*cap), AttributeId(*attr));
+            let value = data(bytes)?;
+            if node.attribute(path) != Some(&value) {
+                let set = node.update(now, EndpointId(*ep), |ctx| {
+                    ctx.set(CapabilityId(*cap), AttributeId(*attr), value)
+                });
+                if let Err(status) = set {
+                    tracing::warn!(?path, %status, "stored value not put back");
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Puts the homes, access control and persistent values back into a freshly built node.

@@ -6,14 +6,15 @@ use super::adverts::Adverts;
 use super::core::{DeviceCore, Effects, RouteId};
 use super::handshakes::{serve_pairing, serve_session};
 use super::identity::DeviceIdentity;
-use super::persist::{DeviceState, DEVICE_RECORD};
+use super::persist::DeviceState;
+use super::saver::{device_key, Durable, Saver};
 use super::DeviceError;
 use orbit_core::device::DeviceNode;
 use orbit_core::pairing::PairingWindow;
 use orbit_core::session::{TicketStore, MAX_PENDING_HANDSHAKES};
 use orbit_core::setup::SetupPayload;
 use orbit_quic::{Exchange, FrameKind, Link, OwnedFrame, QuicConfig, Server};
-use orbit_store::{RecordKey, Store};
+use orbit_store::Store;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -64,15 +65,14 @@ pub(crate) struct Shared {
     routes: Mutex<HashMap<RouteId, Route>>,
     next_route: AtomicU64,
     wake: Notify,
-    /// Held while a save is captured and written.
-    saving: Mutex<()>,
     /// The deadline the timer task sleeps until, so that a request wakes it only when it
     /// made something due earlier.
     timer_deadline: Mutex<Option<Instant>>,
     pub(crate) handshakes: Semaphore,
     /// Sessions whose sigma3 is still due, and the messages that overtook it `[SESS-39]`.
     pub(crate) early: super::early::EarlyMessages,
-    store: Option<Arc<dyn Store>>,
+    /// Writes the state to the device's store, if it has one `[DM-66]`.
+    pub(crate) saver: Option<Saver>,
 }
 
 impl Shared {
@@ -111,32 +111,21 @@ impl Shared {
         self.routes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Saves the device state if a store is attached: after commissioning, access control or
-    /// persistent value changes, pairing failures `[PAIR-27]` and new resumption tickets.
+    /// Saves the device state if a store is attached (after commissioning is confirmed,
+    /// access control or persistent value changes, pairing failures `[PAIR-27]`, new
+    /// resumption tickets) and waits until the store has it: `false` if the save failed,
+    /// and the state in memory went back to the stored one `[STATUS-4]`.
     ///
-    /// One save at a time, each capturing the state after the previous one was written, so a
-    /// newer state is never overwritten by an older snapshot; the state counts as saved only
-    /// once the store has it, so a failed save is retried at the next change.
-    pub(crate) fn persist(&self) {
-        let Some(store) = &self.store else { return };
-        let _one_at_a_time = self.saving.lock().unwrap_or_else(|p| p.into_inner());
-        let (state, revision) = {
-            let core = self.lock();
-            let state = DeviceState::capture(
-                &core.identity,
-                &core.homes,
-                &core.node,
-                &core.tickets,
-                core.window.failed_attempts(),
-                core.window.is_locked_out(),
-            );
-            (state, core.node.state_revision())
+    /// The saver writes one state at a time, each captured after the previous one was
+    /// written, so a newer state is never overwritten by an older snapshot `[DM-66]`.
+    pub(crate) async fn persist(&self) -> bool {
+        let pending = {
+            let _core = self.lock();
+            self.saver.as_ref().map(Saver::request_and_wait)
         };
-        let saved =
-            device_key().and_then(|key| Ok(orbit_store::save_doc(store.as_ref(), &key, &state)?));
-        match saved {
-            Ok(()) => self.lock().mark_saved_at(revision, &state),
-            Err(e) => tracing::error!(error = %e, "device state not saved"),
+        match pending {
+            Some(p) => p.stored().await,
+            None => true,
         }
     }
 
@@ -152,15 +141,21 @@ impl Shared {
         sleeping_until.is_none_or(|s| d < s)
     }
 
-    fn apply(&self, effects: Effects) {
-        if effects.persist {
-            self.persist();
+    /// Asks for a save of the state as it is now, without waiting for it (the pairing
+    /// failure count, which no answer acknowledges, `[PAIR-27]`).
+    pub(crate) fn persist_soon(&self) {
+        let _core = self.lock();
+        if let Some(saver) = &self.saver {
+            saver.request();
         }
     }
-}
 
-fn device_key() -> Result<RecordKey, DeviceError> {
-    Ok(RecordKey::new(DEVICE_RECORD).map_err(orbit_store::StoreError::from)?)
+    /// Asks for a save when the effects call for one, without waiting for it.
+    fn apply(&self, effects: Effects) {
+        if let (true, Some(saver)) = (effects.persist, &self.saver) {
+            saver.request();
+        }
+    }
 }
 
 /// A device serving on QUIC. Dropping it stops the device.
@@ -243,6 +238,8 @@ impl Device {
         config: DeviceConfig,
     ) -> Result<Device, DeviceError> {
         let setup = identity.setup;
+        // No stored window: the device was just made, and its identity must reach the store.
+        let window_was_new = window.is_none();
         let mut window = window.unwrap_or_default();
         if homes.is_empty() {
             if let Some(d) = config.initial_window {
@@ -253,24 +250,27 @@ impl Device {
                 }
             }
         }
+        let manufactured = homes.is_empty() && window_was_new;
         let mut core = DeviceCore::new(node, identity, homes, window, config.max_sessions);
         core.tickets = tickets;
+        if let Some(store) = &store {
+            super::saver::save_at_start(&mut core, store.as_ref(), manufactured)?;
+        }
         let server = Arc::new(Server::bind(config.listen, config.quic.clone())?);
         let shared = Arc::new(Shared {
             core: Mutex::new(core),
             routes: Mutex::new(HashMap::new()),
             next_route: AtomicU64::new(1),
             wake: Notify::new(),
-            saving: Mutex::new(()),
             timer_deadline: Mutex::new(None),
             handshakes: Semaphore::new(MAX_PENDING_HANDSHAKES),
             early: Default::default(),
-            store,
+            saver: store.map(Saver::new),
         });
-        shared.persist();
         let accept = tokio::spawn(accept_loop(shared.clone(), server.clone()));
         let timers = tokio::spawn(timer_loop(shared.clone()));
-        let mut tasks = vec![accept, timers];
+        let saver = tokio::spawn(super::saver::run(shared.clone()));
+        let mut tasks = vec![accept, timers, saver];
         let listening = server.local_addr()?;
         // [DISC-17] advertise only the addresses the device listens on.
         let discovery = config
@@ -325,7 +325,7 @@ impl Device {
                 .map_err(DeviceError::from)?;
             core.sync_window_attribute(Instant::now());
         }
-        self.shared.persist();
+        super::saver::save_now(&self.shared);
         self.shared.wake.notify_one();
         Ok(())
     }
@@ -344,6 +344,12 @@ impl Device {
     /// Whether the pairing window accepts a handshake now.
     pub fn is_pairing_window_open(&self) -> bool {
         self.shared.is_window_open()
+    }
+
+    /// Whether a commissioning is in its fail-safe: paired, and its home (if installed yet)
+    /// not confirmed by a session of that home `[COMM-26]`.
+    pub fn is_commissioning(&self) -> bool {
+        self.shared.lock().fail_safe.is_armed()
     }
 
     /// Changes state from the device side (a button, a sensor reading); subscriptions report
@@ -408,7 +414,7 @@ impl Device {
     /// again.
     pub async fn shutdown(mut self) {
         self.stop();
-        self.shared.persist();
+        super::saver::save_now(&self.shared);
         self.shared.routes().clear();
         self.server.close();
         self.server.wait_idle().await;
@@ -417,6 +423,9 @@ impl Device {
     fn stop(&mut self) {
         for t in self.tasks.drain(..) {
             t.abort();
+        }
+        if let Some(saver) = &self.shared.saver {
+            saver.close();
         }
     }
 }
@@ -679,6 +688,7 @@ async fn answer(
         follow_up,
         commissioning,
         authenticated,
+        durable,
     } = answer_datagram(shared, route, datagram);
     // [QUIC-40] a message that opened in a session makes its connection authenticated
     // (an atomic load once it is).
@@ -687,6 +697,11 @@ async fn answer(
             return Err(DeviceError::Transport(orbit_quic::QuicError::LocallyClosed));
         }
     }
+    // [DM-65] a change is acknowledged only once it is stored.
+    let answers = match durable {
+        Some(wait) => wait.answers(shared, answers).await,
+        None => answers,
+    };
     send_answers(ex, answers).await?;
     if follow_up {
         return Ok(Rest::FollowUp);
@@ -741,17 +756,30 @@ struct Answered {
     commissioning: bool,
     /// The home of the session the message opened in (`Some(None)`: a PASE session).
     authenticated: Option<Option<orbit_core::cert::HomeId>>,
+    /// The save the answers must wait for `[DM-65]`.
+    durable: Option<Durable>,
 }
 
 /// Answers one protected message under the core's lock.
 fn answer_datagram(shared: &Shared, route: RouteId, datagram: Vec<u8>) -> Answered {
     let mut effects = Effects::default();
-    let (answers, wake) = {
+    let (answers, wake, durable) = {
         let mut core = shared.lock();
         let now = Instant::now();
         let answers = core.handle_protected(now, route, datagram, &mut effects);
         core.drain_node_events(now, &mut effects);
-        (answers, shared.due_earlier(core.poll_timeout()))
+        // The ticket is taken under the lock that made the change [DM-66].
+        let durable = match (effects.persist, effects.changed_by, &shared.saver) {
+            (true, Some(request), Some(saver)) => {
+                effects.persist = false;
+                Some(Durable {
+                    pending: saver.request_and_wait(),
+                    request,
+                })
+            }
+            _ => None,
+        };
+        (answers, shared.due_earlier(core.poll_timeout()), durable)
     };
     if wake {
         shared.wake.notify_one();
@@ -765,6 +793,7 @@ fn answer_datagram(shared: &Shared, route: RouteId, datagram: Vec<u8>) -> Answer
         follow_up,
         commissioning,
         authenticated,
+        durable,
     }
 }
 
