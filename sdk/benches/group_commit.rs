@@ -1,5 +1,5 @@
 //! Group commit of the device state `[DM-66]`: N concurrent writes of a persistent attribute
-//! (the lamp's `1/on-off/on`), each acknowledged only once stored `[DM-65]`, against the same
+//! (the lamp's `1/level/current-level`, a new value each time), each acknowledged only once stored `[DM-65]`, against the same
 //! N writes one after another, where every write waits for a save of its own (the cost every
 //! write paid before group commit: one fsync each). Measured in the same run, on a device whose
 //! store is a [`FileStore`] (fsync on every save) in the system's temporary directory, and again
@@ -20,7 +20,7 @@
 )]
 
 use orbit_core::interaction::{ConcreteAttribute, WriteRequest};
-use orbit_core::model::std_caps::on_off;
+use orbit_core::model::std_caps::level;
 use orbit_core::model::{Data, EndpointId};
 use orbit_core::status::Status;
 use orbit_devices::{lamp, Kind};
@@ -57,36 +57,48 @@ impl<S: Store> Store for Counting<S> {
     }
 }
 
-fn on() -> ConcreteAttribute {
+fn current_level() -> ConcreteAttribute {
     ConcreteAttribute::new(
         EndpointId(lamp::ENDPOINT),
-        on_off::ID,
-        on_off::attributes::ON,
+        level::ID,
+        level::attributes::CURRENT_LEVEL,
     )
 }
 
-async fn write(conn: &DeviceConnection, value: bool) {
+async fn write(conn: &DeviceConnection, value: u64) {
     let statuses = conn
-        .write(WriteRequest::new(vec![(on(), Data::Bool(value))]))
+        .write(WriteRequest::new(vec![(
+            current_level(),
+            Data::Uint(value),
+        )]))
         .await
         .unwrap();
     assert_eq!(statuses[0].status, Status::SUCCESS);
 }
 
+/// The next level to write: 1..=200 round and round, so consecutive writes always differ.
+fn next_level(counter: &mut u64) -> u64 {
+    *counter += 1;
+    *counter % 200 + 1
+}
+
 /// One round: WRITES writes, each on its own connection so that each is a separate request of
-/// a separate session, one after another or all at once. Each write changes the value, so
-/// each needs a save.
-async fn round(conns: &[Arc<DeviceConnection>], concurrent: bool, value: &mut bool) -> Duration {
+/// a separate session, one after another or all at once. Every write brings a value no other
+/// write of the round has, so each changes the value and needs a save; returns the time and
+/// the values written.
+async fn round(
+    conns: &[Arc<DeviceConnection>],
+    concurrent: bool,
+    counter: &mut u64,
+) -> (Duration, Vec<u64>) {
+    let values: Vec<u64> = conns.iter().map(|_| next_level(counter)).collect();
     let start = Instant::now();
     if concurrent {
-        // Different connections write alternately true and false, so every write changes
-        // the stored value whatever order they land in.
         let tasks: Vec<_> = conns
             .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let c = c.clone();
-                let v = (i % 2 == 0) ^ *value;
+            .zip(&values)
+            .map(|(c, v)| {
+                let (c, v) = (c.clone(), *v);
                 tokio::spawn(async move { write(&c, v).await })
             })
             .collect();
@@ -94,13 +106,11 @@ async fn round(conns: &[Arc<DeviceConnection>], concurrent: bool, value: &mut bo
             t.await.unwrap();
         }
     } else {
-        for c in conns {
-            *value = !*value;
-            write(c, *value).await;
+        for (c, v) in conns.iter().zip(&values) {
+            write(c, *v).await;
         }
     }
-    *value = !*value;
-    start.elapsed()
+    (start.elapsed(), values)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -136,24 +146,31 @@ async fn measure(store: Arc<Counting<impl Store>>, rounds: usize) -> Figures {
     for _ in 0..WRITES {
         conns.push(Arc::new(phone.connect("lamp", None).await.unwrap().0));
     }
-    let mut value = false;
+    let mut counter = 0;
     // Warm-up.
-    round(&conns, true, &mut value).await;
-    round(&conns, false, &mut value).await;
+    round(&conns, true, &mut counter).await;
+    round(&conns, false, &mut counter).await;
     let (mut seq, mut conc) = (Vec::new(), Vec::new());
     let (mut seq_saves, mut conc_saves) = (0u64, 0u64);
     // The two variants alternate within the run, so a change in machine load hits both.
     for _ in 0..rounds {
         let before = store.saves.load(Ordering::Relaxed);
-        seq.push(round(&conns, false, &mut value).await);
+        let (took, values) = round(&conns, false, &mut counter).await;
+        seq.push(took);
+        assert_eq!(
+            device.attribute(current_level()),
+            values.last().map(|v| Data::Uint(*v))
+        );
         let mid = store.saves.load(Ordering::Relaxed);
-        conc.push(round(&conns, true, &mut value).await);
+        let (took, values) = round(&conns, true, &mut counter).await;
+        conc.push(took);
+        // Every acknowledged write was applied: the value is one of the round's.
+        let now = device.attribute(current_level()).unwrap();
+        assert!(values.iter().any(|v| Data::Uint(*v) == now));
         let after = store.saves.load(Ordering::Relaxed);
         seq_saves += mid - before;
         conc_saves += after - mid;
     }
-    // Every acknowledged write is stored: the device's value is the last one written.
-    assert_eq!(device.attribute(on()), Some(Data::Bool(!value)));
     for c in &conns {
         c.close();
     }

@@ -2,7 +2,12 @@
 //! `[STATUS-4]` `[DM-65]` `[COMM-27]`: a write, an access control change and a commissioning
 //! each get `storage-failed`, the device's state returns to what is stored, and after a
 //! restart it serves exactly what it served before.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 
