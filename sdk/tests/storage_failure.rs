@@ -159,6 +159,8 @@ async fn a_commissioning_that_cannot_be_stored_fails_and_rolls_back() {
     let err = phone.pair(&code, addr, Some("lamp")).await.unwrap_err();
     assert_eq!(err.phase, Phase::Session, "{err}");
     assert_eq!(status_of(&err), Some(Status::STORAGE_FAILED), "{err}");
+    // [COMM-30] the controller knows the device did not join, and keeps no record of it.
+    assert!(phone.devices().is_empty());
     assert!(device.homes().is_empty());
     assert!(!device.is_commissioning());
     assert!(device.is_pairing_window_open());

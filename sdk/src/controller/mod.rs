@@ -453,7 +453,23 @@ impl Controller {
                 Phase::Session,
                 handshakes::open_session(&link, &membership, node_id, None, &mut rng),
             )
-            .await?;
+            .await;
+        let established = match established {
+            // The device answered the confirming session with a status: it did not keep the
+            // home (it could not store it, or had already rolled back), so the record goes
+            // too [COMM-27] [COMM-30].
+            Err(e) if matches!(e.cause, Cause::Status(_)) => {
+                {
+                    let mut state = self.lock();
+                    if let Some(i) = state.find(&device.name) {
+                        state.devices.remove(i);
+                    }
+                }
+                self.save()?;
+                return Err(e);
+            }
+            other => other?,
+        };
         let connection = DeviceConnection::new(link, established)?;
         // The describe goes out right after sigma3, saving a round trip [SESS-13], [SESS-39].
         let (_, descriptor) = timings
