@@ -448,17 +448,49 @@ impl Controller {
         self.save()?;
         drop(_issuing);
         let membership = self.lock().membership().in_phase(Phase::Session)?;
-        let (established, end) = timings
+        let opened = timings
             .time(
                 Phase::Session,
                 handshakes::open_session(&link, &membership, node_id, None, &mut rng),
             )
             .await;
-        let established = match established {
+        // `Err((true, e))`: the device refused the confirming session (with a status: it
+        // did not keep the home, [COMM-27]); `Err((false, e))`: anything after it accepted.
+        let described = match opened {
+            Ok((established, end)) => match DeviceConnection::new(link, established) {
+                // The describe goes out right after sigma3, saving a round trip [SESS-13],
+                // [SESS-39].
+                Ok(connection) => timings
+                    .time(Phase::Describe, async {
+                        let verdict = end.verdict();
+                        let describe = connection.describe();
+                        tokio::pin!(verdict);
+                        tokio::pin!(describe);
+                        let (v, d) = tokio::select! {
+                            v = &mut verdict => match v {
+                                Ok(()) => (Ok(()), describe.await),
+                                Err(e) => (Err(e), Err(ControllerError::new(Phase::Session, Cause::Unexpected))),
+                            },
+                            d = &mut describe => (verdict.await, d),
+                        };
+                        match (v, d) {
+                            (Err(e), _) => Err((true, e)),
+                            (Ok(()), Ok(d)) => Ok(d),
+                            (Ok(()), Err(e)) => Err((false, e)),
+                        }
+                    })
+                    .await
+                    .map(|(_, descriptor)| (connection, descriptor)),
+                Err(e) => Err((false, e)),
+            },
+            Err(e) => Err((true, e)),
+        };
+        let (connection, descriptor) = match described {
+            Ok(d) => d,
             // The device answered the confirming session with a status: it did not keep the
             // home (it could not store it, or had already rolled back), so the record goes
             // too [COMM-27] [COMM-30].
-            Err(e) if matches!(e.cause, Cause::Status(_)) => {
+            Err((true, e)) if matches!(e.cause, Cause::Status(_)) => {
                 {
                     let mut state = self.lock();
                     if let Some(i) = state.find(&device.name) {
@@ -468,16 +500,8 @@ impl Controller {
                 self.save()?;
                 return Err(e);
             }
-            other => other?,
+            Err((_, e)) => return Err(e),
         };
-        let connection = DeviceConnection::new(link, established)?;
-        // The describe goes out right after sigma3, saving a round trip [SESS-13], [SESS-39].
-        let (_, descriptor) = timings
-            .time(
-                Phase::Describe,
-                handshakes::with_verdict(end, connection.describe()),
-            )
-            .await?;
         device.descriptor = Some(descriptor);
         device.ticket = connection.stored_ticket();
         {
