@@ -4,14 +4,14 @@
 use super::messages::{
     receive, AttestationRequest, AttestationResponse, CommissioningComplete, InstallHome,
 };
-use super::{deadline_after, fail, CommissionError};
+use super::{fail, CommissionError, COMMISSIONING_TIMEOUT};
 use crate::attest::{AttestationProof, DeviceAttestation};
 use crate::cert::{CertError, HomeId, HomeMembership, HomeTable, NodeId, NodeRole};
 use crate::codec::CborMessage;
 use crate::crypto::sign::{PublicKey, SigningKey};
 use crate::crypto::Random;
 use crate::status::Status;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The device once PASE key confirmation succeeded: expects the controller's attestation
 /// request.
@@ -19,15 +19,27 @@ use std::time::Instant;
 pub struct ExpectAttestationRequest {
     challenge: [u8; 32],
     deadline: Instant,
+    /// How long each state waits for its next input `[COMM-16]`.
+    timeout: Duration,
 }
 
 impl ExpectAttestationRequest {
     /// Starts commissioning with the attestation challenge from this pairing's key schedule
     /// (04-pairing), at `now` (the moment key confirmation succeeded).
     pub fn new(challenge: [u8; 32], now: Instant) -> Self {
+        Self::with_timeout(challenge, now, COMMISSIONING_TIMEOUT)
+    }
+
+    /// As [`ExpectAttestationRequest::new`], with each state waiting `timeout` for its next
+    /// input instead of [`COMMISSIONING_TIMEOUT`]; `[COMM-16]` allows at most 60 seconds, so
+    /// a longer `timeout` is cut to that. A device that chooses a shorter bound uses the same
+    /// one for its fail-safe `[COMM-35]`.
+    pub fn with_timeout(challenge: [u8; 32], now: Instant, timeout: Duration) -> Self {
+        let timeout = timeout.min(COMMISSIONING_TIMEOUT);
         ExpectAttestationRequest {
             challenge,
-            deadline: deadline_after(now),
+            deadline: now.checked_add(timeout).unwrap_or(now),
+            timeout,
         }
     }
 
@@ -107,7 +119,7 @@ impl ExpectAttestationRequest {
         .encode_into(out);
         Ok(ExpectInstallHome {
             operational_key,
-            deadline: deadline_after(now),
+            deadline: now.checked_add(self.timeout).unwrap_or(now),
         })
     }
 }

@@ -82,16 +82,42 @@ impl Armed {
 }
 
 /// A device's fail-safe: at most one commissioning at a time is in it `[COMM-26]`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FailSafe {
     armed: Option<Armed>,
+    /// How long it waits after each step `[LIMIT-15]`.
+    timeout: Duration,
 }
 
-fn deadline_after(now: Instant) -> Instant {
-    now.checked_add(FAIL_SAFE_TIMEOUT).unwrap_or(now)
+impl Default for FailSafe {
+    fn default() -> Self {
+        FailSafe {
+            armed: None,
+            timeout: FAIL_SAFE_TIMEOUT,
+        }
+    }
 }
 
 impl FailSafe {
+    /// A fail-safe that waits `timeout` after each step instead of [`FAIL_SAFE_TIMEOUT`], cut
+    /// to at most that. A device gives its fail-safe the same bound as its commissioning
+    /// states' deadlines `[COMM-16]`, so that both end together `[COMM-35]`.
+    pub fn with_timeout(timeout: Duration) -> Self {
+        FailSafe {
+            armed: None,
+            timeout: timeout.min(FAIL_SAFE_TIMEOUT),
+        }
+    }
+
+    /// How long the fail-safe waits after each step `[LIMIT-15]`.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    fn deadline_after(&self, now: Instant) -> Instant {
+        now.checked_add(self.timeout).unwrap_or(now)
+    }
+
     /// `[COMM-26]` arms the fail-safe when PASE key confirmation succeeded at `now` on
     /// `connection` (any number the driver uses for its connections). `window_closes_at` is
     /// when the pairing window that admitted the handshake would have closed by itself, so
@@ -105,9 +131,10 @@ impl FailSafe {
         if self.armed.is_some() {
             return Err(FailSafeBusy);
         }
+        let deadline = self.deadline_after(now);
         self.armed = Some(Armed {
             connection,
-            deadline: deadline_after(now),
+            deadline,
             provisional: None,
             window_closes_at,
         });
@@ -127,17 +154,19 @@ impl FailSafe {
     /// A commissioning step succeeded at `now` (the attestation response went out): the
     /// deadline moves to [`FAIL_SAFE_TIMEOUT`] from now `[LIMIT-15]`.
     pub fn step(&mut self, now: Instant) {
+        let deadline = self.deadline_after(now);
         if let Some(a) = self.armed.as_mut() {
-            a.deadline = deadline_after(now);
+            a.deadline = deadline;
         }
     }
 
     /// `install-home` passed its checks at `now` and the device answered `success`: `home`
     /// is provisional until [`FailSafe::confirm`] `[COMM-13]` `[COMM-26]`.
     pub fn install(&mut self, home: HomeId, now: Instant) {
+        let deadline = self.deadline_after(now);
         if let Some(a) = self.armed.as_mut() {
             a.provisional = Some(home);
-            a.deadline = deadline_after(now);
+            a.deadline = deadline;
         }
     }
 
@@ -227,6 +256,19 @@ mod tests {
         assert_eq!(r.home, Some(HOME));
         assert!(!f.is_armed());
         assert_eq!(f.poll_timeout(), None);
+    }
+
+    // [COMM-35] a device's shorter bound moves the fail-safe's deadline with it; a longer one
+    // is cut to [LIMIT-15]'s.
+    #[test]
+    fn a_chosen_bound_is_used_and_capped() {
+        let t0 = Instant::now();
+        let mut f = FailSafe::with_timeout(Duration::from_secs(2));
+        f.arm(t0, 1, None).unwrap();
+        assert_eq!(f.handle_timeout(t0 + Duration::from_secs(2)), None);
+        assert!(f.handle_timeout(t0 + Duration::from_secs(3)).is_some());
+        let f = FailSafe::with_timeout(Duration::from_secs(3600));
+        assert_eq!(f.timeout(), FAIL_SAFE_TIMEOUT);
     }
 
     // [LIMIT-15] each step restarts the deadline.

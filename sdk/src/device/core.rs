@@ -120,6 +120,12 @@ impl DeviceCore {
         core
     }
 
+    /// `[COMM-35]` one bound for the commissioning states' deadlines `[COMM-16]` and the
+    /// fail-safe's `[LIMIT-15]`.
+    pub(crate) fn set_commissioning_timeout(&mut self, timeout: std::time::Duration) {
+        self.fail_safe = FailSafe::with_timeout(timeout);
+    }
+
     /// A session identifier no current session uses `[MSG-2]`. Refuses (`busy`) only when the
     /// device is full of sessions that all have a live connection; room is made when the new
     /// session is established, not before, so an unauthenticated handshake costs no one their
@@ -180,7 +186,12 @@ impl DeviceCore {
         route: RouteId,
     ) -> Result<(), DeviceError> {
         let protector = Protector::new(keys.session_keys(), ProtectConfig::default())?;
-        let state = ExpectAttestationRequest::new(keys.attestation_challenge, now);
+        // [COMM-35] the state's deadline and the fail-safe's are one clock, started at `now`.
+        let state = ExpectAttestationRequest::with_timeout(
+            keys.attestation_challenge,
+            now,
+            self.fail_safe.timeout(),
+        );
         // Commissioning needs the connection pairing ran on; without it the session is useless.
         let Some(route) = self.live(route) else {
             return Ok(());
@@ -481,7 +492,7 @@ impl DeviceCore {
     /// Ends every commissioning whose deadline passed with no message of the controller's
     /// `[COMM-16]`: its `commissioning-complete(timeout)`, sealed in the PASE session, goes to
     /// the session's connection as a device-initiated message, and the PASE session ends
-    /// `[QUIC-24]`, `[COMM-14]`.
+    /// `[QUIC-24]`, `[COMM-14]`; the fail-safe rolls back at the same time `[COMM-35]`.
     fn expire_commissioning(&mut self, now: Instant) -> Vec<(RouteId, Vec<u8>)> {
         let expired: Vec<u32> = self
             .sessions
@@ -511,6 +522,13 @@ impl DeviceCore {
                     let _timeout = c.expire(&mut report);
                 }
                 _ => {}
+            }
+            // [COMM-35] [COMM-28] commissioning ended without success: the fail-safe rolls
+            // back with it and the window reopens [COMM-29], whichever clock noticed first.
+            if session.route.is_some() && self.fail_safe.connection() == session.route {
+                if let Some(rollback) = self.fail_safe.abort(now) {
+                    self.roll_back(rollback, now);
+                }
             }
             let Some(route) = session.route else { continue };
             let mut sealed = Vec::with_capacity(report.len() + 32);

@@ -44,6 +44,11 @@ pub struct DeviceConfig {
     /// Where to advertise with DNS-SD (`None`: not at all; controllers then need the
     /// device's address).
     pub discovery: Option<orbit_discovery::DiscoveryConfig>,
+    /// How long each commissioning state waits for the controller's next message
+    /// `[COMM-16]`, and the fail-safe for the next step `[LIMIT-15]`: one bound for both, so
+    /// that the `timeout` report, the end of the PASE session and the rollback happen together
+    /// `[COMM-35]`. The default is the spec's 60 s; a longer value is cut to that.
+    pub commissioning_timeout: Duration,
 }
 
 impl Default for DeviceConfig {
@@ -54,6 +59,7 @@ impl Default for DeviceConfig {
             max_sessions: 256,
             initial_window: Some(orbit_core::pairing::DEFAULT_WINDOW_DURATION),
             discovery: None,
+            commissioning_timeout: orbit_core::commission::COMMISSIONING_TIMEOUT,
         }
     }
 }
@@ -252,6 +258,7 @@ impl Device {
         }
         let manufactured = homes.is_empty() && window_was_new;
         let mut core = DeviceCore::new(node, identity, homes, window, config.max_sessions);
+        core.set_commissioning_timeout(config.commissioning_timeout);
         core.tickets = tickets;
         if let Some(store) = &store {
             super::saver::save_at_start(&mut core, store.as_ref(), manufactured)?;
