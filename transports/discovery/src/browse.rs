@@ -80,8 +80,18 @@ impl Browser {
 
     /// A browser with the given port and interfaces.
     pub fn with_config(config: &DiscoveryConfig) -> Result<Self, DiscoveryError> {
+        let daemon = Daemon::start(config)?;
+        // [DISC-27] A responder may answer a subtype query with the instance's PTR under the
+        // base type and put the subtype's PTR among the additional records (`mdns-sd`, which
+        // Orbit devices run, does). By default the daemon only keeps a response whose answer
+        // PTR names a type it browses, so it dropped that answer and a QR code's subtype
+        // browse only ever saw the device's unsolicited announcements, in its first seconds.
+        // Keeping every response lets the subtype PTR in the additional records reach the
+        // browse; the browse still asks only for the subtype [DISC-9], and the daemon lives
+        // only as long as this browser.
+        daemon.inner.accept_unsolicited(true)?;
         Ok(Self {
-            daemon: Arc::new(Daemon::start(config)?),
+            daemon: Arc::new(daemon),
             busy: Mutex::new(()),
         })
     }
