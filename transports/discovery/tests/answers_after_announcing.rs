@@ -1,4 +1,5 @@
-//! A device keeps answering queries once its announcements are over `[DISC-26]` `[DISC-27]`.
+//! A device keeps answering queries once its announcements are over `[DISC-26]` `[DISC-27]`
+//! `[DISC-28]`.
 //!
 //! The advertiser announces an instance a few times in its first two seconds (RFC 6762
 //! section 8.3), then stays silent until asked. A controller that starts browsing later
@@ -96,8 +97,25 @@ fn a_browse_after_the_announcements_is_answered() {
     std::thread::sleep(QUIET_AFTER);
 
     // [DISC-27] a QR code's long discriminator: the subtype query, answered by the device
-    // [DISC-26] with the subtype's PTR among the additional records. Each browse uses a
-    // daemon of its own, like a controller process started after the device.
+    // [DISC-26] with the subtype's PTR among the additional records. Listing devices uses the
+    // browse alone (no one-shot query). Each browse uses a daemon of its own, like a
+    // controller process started after the device.
+    let listed = Browser::with_config(&config(mdns_port))
+        .unwrap()
+        .browse_commissionable(
+            Some(DiscriminatorFilter::Long(record.discriminator)),
+            Duration::from_millis(2500),
+        )
+        .unwrap();
+    assert_eq!(
+        listed.len(),
+        1,
+        "the device answers a subtype query: {listed:?}"
+    );
+    assert_eq!(listed[0].record, record);
+    assert_eq!(listed[0].addresses, expected);
+
+    // [DISC-28] looking for one device adds a one-shot query, answered at once.
     let started = Instant::now();
     let found = Browser::with_config(&config(mdns_port))
         .unwrap()
