@@ -18,8 +18,10 @@ use orbit_store::MemoryStore;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long a new device advertises before a round starts.
-const SETTLE: Duration = Duration::from_millis(1500);
+/// How long a new device advertises before a round starts: past its announcements (about 2 s
+/// after it starts, RFC 6762 section 8.3), so only answers to queries can find it, as when
+/// someone scans the code of a device that has been on for a while `[DISC-26]`.
+const SETTLE: Duration = Duration::from_secs(3);
 
 fn discovery() -> DiscoveryConfig {
     DiscoveryConfig {
@@ -52,7 +54,7 @@ async fn pair_once(serial: u64, by_discovery: bool) -> Duration {
         .await
         .unwrap();
     // A device has been advertising for a while when someone scans its code: let its
-    // advertisement finish probing and announcing (about 1 s, RFC 6762 section 8) first.
+    // advertisement finish probing and announcing first.
     tokio::time::sleep(SETTLE).await;
     let started = Instant::now();
     let target = if by_discovery {
