@@ -45,8 +45,8 @@ async fn lamp(serial: u64) -> Device {
 }
 
 /// Pairs with a fresh lamp, by discovery or at its address; the time from the setup code to
-/// the paired device.
-async fn pair_once(serial: u64, by_discovery: bool) -> Duration {
+/// the paired device, and the part of it spent finding the device.
+async fn pair_once(serial: u64, by_discovery: bool) -> (Duration, Duration) {
     let device = lamp(serial).await;
     let code = device.setup_payload().to_qr_string();
     let addr = device.local_addr().unwrap();
@@ -65,11 +65,12 @@ async fn pair_once(serial: u64, by_discovery: bool) -> Duration {
     } else {
         addr
     };
+    let finding = started.elapsed();
     let paired = phone.pair(&code, target, Some("lamp")).await.unwrap();
     let took = started.elapsed();
     paired.connection.close();
     device.shutdown().await;
-    took
+    (took, finding)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -83,15 +84,19 @@ async fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(15);
-    let (mut direct, mut found) = (Vec::new(), Vec::new());
+    let (mut direct, mut found, mut finding) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..rounds {
         // Alternate the order so neither side always runs warm.
         if i % 2 == 0 {
-            direct.push(pair_once(2 * i + 1, false).await);
-            found.push(pair_once(2 * i + 2, true).await);
+            direct.push(pair_once(2 * i + 1, false).await.0);
+            let (took, find) = pair_once(2 * i + 2, true).await;
+            found.push(took);
+            finding.push(find);
         } else {
-            found.push(pair_once(2 * i + 2, true).await);
-            direct.push(pair_once(2 * i + 1, false).await);
+            let (took, find) = pair_once(2 * i + 2, true).await;
+            found.push(took);
+            finding.push(find);
+            direct.push(pair_once(2 * i + 1, false).await.0);
         }
     }
     let (d, f) = (median(direct), median(found));
@@ -103,6 +108,10 @@ async fn main() {
     println!(
         "pair by discovery:         median {:.1} ms",
         f.as_secs_f64() * 1e3
+    );
+    println!(
+        "  of which finding it:     median {:.2} ms",
+        median(finding).as_secs_f64() * 1e3
     );
     println!(
         "ratio discovery / address: {:.2}",
