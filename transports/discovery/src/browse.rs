@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, SocketAddrV6};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use mdns_sd::{ResolvedService, ScopedIp, ServiceEvent};
@@ -73,10 +73,9 @@ impl<A: Advertisement> FoundDevice<A> {
 /// it inside `tokio::task::spawn_blocking`. Calls on one browser run one at a time.
 #[derive(Debug)]
 pub struct Browser {
-    daemon: Arc<Daemon>,
-    /// `mdns-sd` keeps one browse per service type, so browses are serialized.
+    /// Browses are serialized, so they do not share the mDNS port's answers half-way.
     busy: Mutex<()>,
-    /// Where one-shot queries go `[DISC-28]`.
+    /// Where the browses' daemons listen and one-shot queries go `[DISC-28]`.
     config: DiscoveryConfig,
 }
 
@@ -88,7 +87,19 @@ impl Browser {
 
     /// A browser with the given port and interfaces.
     pub fn with_config(config: &DiscoveryConfig) -> Result<Self, DiscoveryError> {
-        let daemon = Daemon::start(config)?;
+        Ok(Self {
+            busy: Mutex::new(()),
+            config: config.clone(),
+        })
+    }
+
+    /// A daemon for one browse. Each browse starts from an empty cache, as a controller
+    /// process does: with a cache kept across browses of different types (a subtype, then the
+    /// base type), the second browse sometimes got no event for a device the cache already
+    /// held (its query carries cached records as known answers, which the device then does
+    /// not repeat), seen in `tests/loopback.rs`.
+    fn daemon(&self) -> Result<Daemon, DiscoveryError> {
+        let daemon = Daemon::start(&self.config)?;
         // [DISC-27] A responder may answer a subtype query with the instance's PTR under the
         // base type and put the subtype's PTR among the additional records (`mdns-sd`, which
         // Orbit devices run, does). By default the daemon only keeps a response whose answer
@@ -96,13 +107,9 @@ impl Browser {
         // browse only ever saw the device's unsolicited announcements, in its first seconds.
         // Keeping every response lets the subtype PTR in the additional records reach the
         // browse; the browse still asks only for the subtype [DISC-9], and the daemon lives
-        // only as long as this browser.
+        // only as long as the browse.
         daemon.inner.accept_unsolicited(true)?;
-        Ok(Self {
-            daemon: Arc::new(daemon),
-            busy: Mutex::new(()),
-            config: config.clone(),
-        })
+        Ok(daemon)
     }
 
     /// Every commissionable device that answers within `timeout` and passes `filter`
@@ -198,10 +205,11 @@ impl Browser {
     ) -> Result<(), DiscoveryError> {
         let _busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
         let deadline = Instant::now() + timeout;
-        let events = self.daemon.inner.browse(ty)?;
+        let daemon = self.daemon()?;
+        let events = daemon.inner.browse(ty)?;
         let result = self.receive(ty, deadline, one_shot, &events, &mut on_event);
-        // Best effort: the daemon may already be gone, and a later browse replaces this one.
-        let _ = self.daemon.inner.stop_browse(ty);
+        // Best effort: the daemon is shut down when dropped right after.
+        let _ = daemon.inner.stop_browse(ty);
         result
     }
 
