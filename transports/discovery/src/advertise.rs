@@ -101,6 +101,8 @@ impl Advertiser {
             }
         };
         let fullname = info.get_fullname().to_owned();
+        // [DISC-26] [DISC-28] the daemon announces the instance, then answers queries for its
+        // type and subtype (one-shot ones at once, by unicast) until it is withdrawn.
         self.daemon.inner.register(info)?;
         Ok(AdvertHandle {
             daemon: Arc::clone(&self.daemon),

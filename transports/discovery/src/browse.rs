@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, SocketAddrV6};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use mdns_sd::{ResolvedService, ScopedIp, ServiceEvent};
@@ -12,8 +12,14 @@ use crate::address::DeviceAddress;
 use crate::config::DiscoveryConfig;
 use crate::daemon::Daemon;
 use crate::instance::InstanceId;
+use crate::oneshot::OneShot;
 use crate::records::{long_subtype, Advertisement, Commissionable, Operational};
 use crate::{DiscoveryError, SERVICE_TYPE};
+
+/// How long a browse for one device reads answers to its one-shot query before it turns to
+/// the browse's own events `[DISC-28]`: a device answers a one-shot query at once, and the
+/// browse's first answer rarely comes sooner than this.
+const ONE_SHOT_WINDOW: Duration = Duration::from_millis(100);
 
 /// Which commissionable devices a controller is looking for `[DISC-13]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,9 +73,10 @@ impl<A: Advertisement> FoundDevice<A> {
 /// it inside `tokio::task::spawn_blocking`. Calls on one browser run one at a time.
 #[derive(Debug)]
 pub struct Browser {
-    daemon: Arc<Daemon>,
-    /// `mdns-sd` keeps one browse per service type, so browses are serialized.
+    /// Browses are serialized, so they do not share the mDNS port's answers half-way.
     busy: Mutex<()>,
+    /// Where the browses' daemons listen and one-shot queries go `[DISC-28]`.
+    config: DiscoveryConfig,
 }
 
 impl Browser {
@@ -81,9 +88,28 @@ impl Browser {
     /// A browser with the given port and interfaces.
     pub fn with_config(config: &DiscoveryConfig) -> Result<Self, DiscoveryError> {
         Ok(Self {
-            daemon: Arc::new(Daemon::start(config)?),
             busy: Mutex::new(()),
+            config: config.clone(),
         })
+    }
+
+    /// A daemon for one browse. Each browse starts from an empty cache, as a controller
+    /// process does: with a cache kept across browses of different types (a subtype, then the
+    /// base type), the second browse sometimes got no event for a device the cache already
+    /// held (its query carries cached records as known answers, which the device then does
+    /// not repeat), seen in `tests/loopback.rs`.
+    fn daemon(&self) -> Result<Daemon, DiscoveryError> {
+        let daemon = Daemon::start(&self.config)?;
+        // [DISC-27] A responder may answer a subtype query with the instance's PTR under the
+        // base type and put the subtype's PTR among the additional records (`mdns-sd`, which
+        // Orbit devices run, does). By default the daemon only keeps a response whose answer
+        // PTR names a type it browses, so it dropped that answer and a QR code's subtype
+        // browse only ever saw the device's unsolicited announcements, in its first seconds.
+        // Keeping every response lets the subtype PTR in the additional records reach the
+        // browse; the browse still asks only for the subtype [DISC-9], and the daemon lives
+        // only as long as the browse.
+        daemon.inner.accept_unsolicited(true)?;
+        Ok(daemon)
     }
 
     /// Every commissionable device that answers within `timeout` and passes `filter`
@@ -102,7 +128,7 @@ impl Browser {
             _ => SERVICE_TYPE.to_owned(),
         };
         let mut found = BTreeMap::new();
-        self.browse(&ty, timeout, |event| match event {
+        self.browse(&ty, timeout, false, |event| match event {
             Seen::Resolved(device) => {
                 let device: FoundDevice<Commissionable> = device;
                 if filter.is_none_or(|f| f.matches(device.record.discriminator)) {
@@ -132,7 +158,7 @@ impl Browser {
             DiscriminatorFilter::Short(_) => SERVICE_TYPE.to_owned(),
         };
         let mut hit = None;
-        self.browse(&ty, timeout, |event| match event {
+        self.browse(&ty, timeout, true, |event| match event {
             Seen::Resolved(device) => {
                 let device: FoundDevice<Commissionable> = device;
                 if filter.matches(device.record.discriminator) && !device.addresses.is_empty() {
@@ -154,7 +180,7 @@ impl Browser {
         timeout: Duration,
     ) -> Result<Option<FoundDevice<Operational>>, DiscoveryError> {
         let mut hit = None;
-        self.browse(SERVICE_TYPE, timeout, |event| match event {
+        self.browse(SERVICE_TYPE, timeout, true, |event| match event {
             Seen::Resolved(device) => {
                 let device: FoundDevice<Operational> = device;
                 if device.instance() == instance {
@@ -168,16 +194,47 @@ impl Browser {
         Ok(hit)
     }
 
-    /// Browses `ty` until `timeout` or until `on_event` returns true.
+    /// Browses `ty` until `timeout` or until `on_event` returns true; with `one_shot`, also
+    /// sends a one-shot query first `[DISC-28]`.
     fn browse<A: Advertisement>(
         &self,
         ty: &str,
         timeout: Duration,
+        one_shot: bool,
         mut on_event: impl FnMut(Seen<A>) -> bool,
     ) -> Result<(), DiscoveryError> {
         let _busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
         let deadline = Instant::now() + timeout;
-        let events = self.daemon.inner.browse(ty)?;
+        let daemon = self.daemon()?;
+        let events = daemon.inner.browse(ty)?;
+        let result = self.receive(ty, deadline, one_shot, &events, &mut on_event);
+        // Best effort: the daemon is shut down when dropped right after.
+        let _ = daemon.inner.stop_browse(ty);
+        result
+    }
+
+    /// Hands `on_event` what the one-shot query and the browse find until `deadline` or
+    /// until it returns true.
+    fn receive<A: Advertisement>(
+        &self,
+        ty: &str,
+        deadline: Instant,
+        one_shot: bool,
+        events: &mdns_sd::Receiver<ServiceEvent>,
+        on_event: &mut impl FnMut(Seen<A>) -> bool,
+    ) -> Result<(), DiscoveryError> {
+        // [DISC-28] Answers to the one-shot query come at once; the browse's events queue
+        // meanwhile and are read after the window.
+        if let Some(query) = one_shot.then(|| OneShot::send(&self.config, ty)).flatten() {
+            let until = deadline.min(Instant::now() + ONE_SHOT_WINDOW);
+            while let Some(devices) = query.next_answer::<A>(until) {
+                for device in devices {
+                    if on_event(Seen::Resolved(device)) {
+                        return Ok(());
+                    }
+                }
+            }
+        }
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -191,7 +248,7 @@ impl Browser {
                 }
             };
             let seen = match event {
-                ServiceEvent::ServiceResolved(service) => match found_device(&service) {
+                ServiceEvent::ServiceResolved(service) => match resolved_device(&service) {
                     Some(device) => Seen::Resolved(device),
                     // [DISC-3] an instance that does not parse is ignored.
                     None => continue,
@@ -206,8 +263,6 @@ impl Browser {
                 break;
             }
         }
-        // Best effort: the daemon may already be gone, and a later browse replaces this one.
-        let _ = self.daemon.inner.stop_browse(ty);
         Ok(())
     }
 }
@@ -228,23 +283,42 @@ fn instance_of(fullname: &str) -> Option<InstanceId> {
 }
 
 /// A resolved service as a device of mode `A`, or `None` if it is not one `[DISC-3]`.
-fn found_device<A: Advertisement>(service: &ResolvedService) -> Option<FoundDevice<A>> {
-    let instance = instance_of(service.get_fullname())?;
+fn resolved_device<A: Advertisement>(service: &ResolvedService) -> Option<FoundDevice<A>> {
     let txt = service.get_properties();
-    let record = A::from_txt(instance, txt.iter().map(|p| (p.key(), p.val()))).ok()?;
     let port = service.get_port();
-    let mut addresses: Vec<SocketAddr> = service
+    let addresses = service
         .get_addresses()
         .iter()
         .map(|ip| socket_addr(ip, port))
         .collect();
+    found_device(
+        service.get_fullname(),
+        txt.iter().map(|p| (p.key(), p.val())),
+        service.get_hostname(),
+        port,
+        addresses,
+    )
+}
+
+/// The device of mode `A` named `fullname`, from its TXT entries, SRV target and port and
+/// its addresses, or `None` if it is not one or cannot be reached `[DISC-3]`.
+pub(crate) fn found_device<'a, A: Advertisement>(
+    fullname: &str,
+    txt: impl IntoIterator<Item = (&'a str, Option<&'a [u8]>)>,
+    host: &str,
+    port: u16,
+    mut addresses: Vec<SocketAddr>,
+) -> Option<FoundDevice<A>> {
+    let instance = instance_of(fullname)?;
+    let record = A::from_txt(instance, txt).ok()?;
     if addresses.is_empty() || port == 0 {
         return None;
     }
     addresses.sort();
+    addresses.dedup();
     Some(FoundDevice {
         record,
-        host: service.get_hostname().to_owned(),
+        host: host.to_owned(),
         port,
         addresses,
     })

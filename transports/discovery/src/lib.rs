@@ -40,7 +40,9 @@ mod config;
 mod daemon;
 mod error;
 pub mod instance;
+mod oneshot;
 pub mod records;
+mod wire;
 
 pub use address::{AddressError, DeviceAddress, DnsName, Host, DEFAULT_PORT};
 pub use advertise::{AdvertHandle, Advertiser};
