@@ -15,14 +15,13 @@
 
 mod common;
 
-use common::{lamp, read_on};
+use common::{controller, lamp, pair_lamp, read_on};
 use orbit_core::model::Data;
 use orbit_quic::{FrameKind, QuicConfig};
 use orbit_sdk::controller::Controller;
 use orbit_sdk::device::Device;
-use orbit_store::MemoryStore;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
@@ -146,17 +145,8 @@ async fn honest(phone: &Controller, device: &Device, stop: Instant) -> (u32, u32
 
 async fn paired_lamp() -> (Device, Controller) {
     let device = lamp().await;
-    let phone = Controller::open(Arc::new(MemoryStore::new()), QuicConfig::default())
-        .await
-        .unwrap();
-    phone
-        .pair(
-            &device.setup_payload().to_qr_string(),
-            device.local_addr().unwrap(),
-            Some("lamp"),
-        )
-        .await
-        .unwrap();
+    let phone = controller().await;
+    pair_lamp(&phone, &device).await;
     (device, phone)
 }
 

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{eventually, lamp, lamp_with, on, read_on};
+use common::{controller_in, eventually, lamp, lamp_with, on, pair_lamp, read_on};
 use orbit_core::interaction::ReadRequest;
 use orbit_core::model::Data;
 use orbit_quic::{QuicConfig, QuicError};
@@ -20,17 +20,8 @@ use std::sync::Arc;
 
 /// A controller whose home is kept in `store`, with `lamp` paired as "lamp".
 async fn paired(device: &Device, store: Arc<dyn Store>) -> Controller {
-    let phone = Controller::open(store, QuicConfig::default())
-        .await
-        .unwrap();
-    phone
-        .pair(
-            &device.setup_payload().to_qr_string(),
-            device.local_addr().unwrap(),
-            Some("lamp"),
-        )
-        .await
-        .unwrap();
+    let phone = controller_in(store).await;
+    pair_lamp(&phone, device).await;
     phone
 }
 
@@ -54,9 +45,7 @@ fn as_a_process<T: Send + 'static>(
 }
 
 async fn read_once(store: Arc<dyn Store>) -> (Controller, DeviceConnection) {
-    let c = Controller::open(store, QuicConfig::default())
-        .await
-        .unwrap();
+    let c = controller_in(store).await;
     let (conn, _) = c.connect("lamp", None).await.unwrap();
     assert_eq!(read_on(&conn).await, Ok(Data::Bool(false)));
     (c, conn)

@@ -11,22 +11,20 @@
 
 mod common;
 
-use common::{controller, lamp_with};
-use orbit_core::attest::{TrustStore, VendorAuthority};
-use orbit_core::cert::{HomeAuthority, NodeRole, Validity};
+use common::wire::{
+    attest, connect, install_home, pase_session, rolled_back, sealed, start_commissioning,
+};
+use common::{controller, eventually_within, lamp_with, pair_lamp};
 use orbit_core::codec::CborMessage;
-use orbit_core::commission::{Commissioner, CommissioningComplete, NodeAssignment};
+use orbit_core::commission::CommissioningComplete;
 use orbit_core::commission::{COMMISSIONING_TIMEOUT, FAIL_SAFE_TIMEOUT};
-use orbit_core::crypto::SystemRandom;
-use orbit_core::pairing::{Controller as PaseController, PairingKeys};
-use orbit_core::protect::{ProtectConfig, Protector};
+use orbit_core::protect::Protector;
 use orbit_core::status::Status;
-use orbit_core::version::SUPPORTED;
-use orbit_quic::{Client, FrameKind, Link, QuicConfig};
+use orbit_quic::{FrameKind, Link};
 use orbit_sdk::device::{Device, DeviceConfig};
 use orbit_store::MemoryStore;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The device's commissioning deadline in these tests: long enough for a loaded machine to
 /// run one commissioning step, short enough for a test.
@@ -43,132 +41,26 @@ enum SilentAfter {
     Success,
 }
 
-fn unix() -> u64 {
-    orbit_sdk::unix_now()
-}
-
-async fn frame(ex: &mut orbit_quic::Exchange, kind: FrameKind) -> Vec<u8> {
-    let f = tokio::time::timeout(Duration::from_secs(30), ex.recv_frame())
-        .await
-        .expect("the device answers")
-        .unwrap()
-        .expect("a frame, not the end of the exchange");
-    assert_eq!(f.kind, kind);
-    f.payload.to_vec()
-}
-
-/// One sealed commissioning message on a new exchange; the opened answer, or `None` when the
-/// device ends the exchange without one.
-async fn sealed(link: &Link, pipe: &mut Protector, plain: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    pipe.seal(plain, &mut out).unwrap();
-    let mut ex = link.open_exchange().await.unwrap();
-    ex.send_frame(FrameKind::PROTECTED, &out).await.unwrap();
-    let _ = ex.finish();
-    let answer = tokio::time::timeout(Duration::from_secs(30), ex.recv_frame())
-        .await
-        .expect("the device ends the exchange")
-        .unwrap()?;
-    assert_eq!(answer.kind, FrameKind::PROTECTED);
-    let mut answer = answer.payload.to_vec();
-    Some(pipe.open(&mut answer).unwrap().payload.to_vec())
-}
-
 /// PASE, then commissioning up to `silent`; returns the PASE session's protector and the
 /// attestation request that opened commissioning, to send again later.
 async fn pair_until(device: &Device, link: &Link, silent: SilentAfter) -> (Protector, Vec<u8>) {
-    let mut rng = SystemRandom::new();
-    let mut ex = link.open_exchange().await.unwrap();
-    let (state, request) = PaseController {
-        passcode: device.setup_payload().passcode.value(),
-        versions: SUPPORTED,
-        local_session_id: 7,
-        known_params: None,
-    }
-    .start(&mut rng, Instant::now())
-    .unwrap();
-    ex.send_frame(FrameKind::PAIRING, &request.to_bytes())
-        .await
-        .unwrap();
-    let response = frame(&mut ex, FrameKind::PAIRING).await;
-    let (state, pake1) = state.handle(&response, &mut rng, Instant::now()).unwrap();
-    ex.send_frame(FrameKind::PAIRING, &pake1.to_bytes())
-        .await
-        .unwrap();
-    let pake2 = frame(&mut ex, FrameKind::PAIRING).await;
-    let (keys, pake3): (PairingKeys, _) = state.handle(&pake2, Instant::now()).unwrap();
-    ex.send_frame(FrameKind::PAIRING, &pake3.to_bytes())
-        .await
-        .unwrap();
-    let _ = ex.finish();
-    // A clean end of the exchange is the device's acceptance of pake3 [QUIC-21].
-    assert!(ex.recv_frame().await.unwrap().is_none());
-    let mut pipe = Protector::new(keys.session_keys(), ProtectConfig::default()).unwrap();
-    let mut request = Vec::new();
-    let commissioner = Commissioner {
-        challenge: keys.attestation_challenge,
-        expected_product: None,
-    }
-    .start(&mut rng, Instant::now(), &mut request)
-    .unwrap();
+    // PASE; a clean end of its exchange is the device's acceptance of pake3 [QUIC-21].
+    let (keys, mut pipe) = pase_session(device, link).await;
+    let (commissioner, request) = start_commissioning(&keys);
     if silent == SilentAfter::Pase {
         return (pipe, request);
     }
-    let mut trust = TrustStore::new();
-    trust
-        .add_root(VendorAuthority::development().root().clone())
-        .unwrap();
-    let reply = sealed(link, &mut pipe, &request).await.expect("an answer");
-    let verified = commissioner
-        .handle(&trust, &reply, Instant::now(), unix(), &mut Vec::new())
-        .unwrap();
+    let verified = attest(link, &mut pipe, commissioner, &request).await;
     if silent == SilentAfter::Attestation {
         return (pipe, request);
     }
-    let validity = Validity::starting(unix() - 60, 86_400 * 365);
-    let mut home = HomeAuthority::create(&mut rng, unix() - 60, 86_400 * 365).unwrap();
-    home.issue_member(&mut rng, 1, NodeRole::CONTROLLER, validity)
-        .unwrap();
-    let mut install = Vec::new();
-    let installing = verified
-        .install(
-            &mut home,
-            NodeAssignment {
-                node_id: 0x42,
-                validity,
-                admin_node_id: Some(1),
-            },
-            Instant::now(),
-            unix(),
-            &mut install,
-        )
-        .unwrap();
-    let reply = sealed(link, &mut pipe, &install).await.expect("an answer");
-    installing
-        .handle(&reply, Instant::now(), &mut Vec::new())
-        .unwrap();
+    let (home, _) = install_home(link, &mut pipe, verified).await;
     assert_eq!(
         device.homes(),
         vec![home.home_id()],
         "installed provisionally"
     );
     (pipe, request)
-}
-
-/// Waits (generously: the machine may be loaded) for `f` to hold.
-async fn eventually(f: impl Fn() -> bool) -> bool {
-    for _ in 0..3000 {
-        if f() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    false
-}
-
-/// The device has rolled back: no home, nothing in the fail-safe, the window open.
-fn rolled_back(device: &Device) -> bool {
-    device.homes().is_empty() && !device.is_commissioning() && device.is_pairing_window_open()
 }
 
 /// A lamp whose commissioning deadline is [`DEADLINE`].
@@ -187,8 +79,7 @@ async fn lamp() -> Device {
 /// when its deadline passes.
 async fn silent_controller(silent: SilentAfter) {
     let device = lamp().await;
-    let client = Client::new("127.0.0.1:0".parse().unwrap(), QuicConfig::default()).unwrap();
-    let link = client.connect(device.local_addr().unwrap()).await.unwrap();
+    let (client, link) = connect(&device).await;
     let (mut pipe, request) = pair_until(&device, &link, silent).await;
     assert!(device.is_commissioning(), "{silent:?}: in the fail-safe");
     if silent == SilentAfter::Success {
@@ -215,7 +106,7 @@ async fn silent_controller(silent: SilentAfter) {
     // the connection that carried the PASE session is still open (so the rollback is the
     // deadline's doing, not the connection's [COMM-28]).
     assert!(
-        eventually(|| rolled_back(&device)).await,
+        eventually_within(Duration::from_secs(30), || rolled_back(&device)).await,
         "{silent:?}: homes {:?}, commissioning {}, window open {}",
         device.homes(),
         device.is_commissioning(),
@@ -240,14 +131,7 @@ async fn silent_controller(silent: SilentAfter) {
     // [COMM-29] the reopened window admits the next controller at once, while the silent one
     // is still connected.
     let phone = controller().await;
-    phone
-        .pair(
-            &device.setup_payload().to_qr_string(),
-            device.local_addr().unwrap(),
-            Some("lamp"),
-        )
-        .await
-        .unwrap();
+    pair_lamp(&phone, &device).await;
     assert_eq!(device.homes(), vec![phone.home_id()], "{silent:?}");
     drop(link);
     client.close();

@@ -9,21 +9,16 @@
 
 mod common;
 
-use common::{controller, lamp_with, restart_on};
-use orbit_core::attest::{TrustStore, VendorAuthority};
-use orbit_core::cert::{HomeAuthority, HomeMembership, NodeRole, Validity};
-use orbit_core::codec::CborMessage;
-use orbit_core::commission::{Commissioner, NodeAssignment};
-use orbit_core::crypto::SystemRandom;
-use orbit_core::pairing::{Controller as PaseController, PairingKeys};
+use common::wire::{
+    attest, connect, install_home, pase, rolled_back, sigma1, sigma3, start_commissioning, PaseStop,
+};
+use common::{controller, eventually_within, lamp_with, restart_on};
 use orbit_core::protect::{ProtectConfig, Protector};
-use orbit_core::session::{Initiator, Now, SessionId};
-use orbit_core::version::SUPPORTED;
-use orbit_quic::{Client, FrameKind, Link, QuicConfig};
+use orbit_quic::Link;
 use orbit_sdk::device::{Device, DeviceConfig};
 use orbit_store::{MemoryStore, Store};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The step after which the controller drops its connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -57,37 +52,11 @@ const CUTS: [Cut; 8] = [
     Cut::Session,
 ];
 
-fn unix() -> u64 {
-    orbit_sdk::unix_now()
-}
-
-async fn frame(ex: &mut orbit_quic::Exchange, kind: FrameKind) -> Vec<u8> {
-    let f = tokio::time::timeout(Duration::from_secs(30), ex.recv_frame())
-        .await
-        .expect("the device answers")
-        .unwrap()
-        .expect("a frame, not the end of the exchange");
-    assert_eq!(f.kind, kind);
-    f.payload.to_vec()
-}
-
-/// One sealed commissioning message and the opened answer, on a new exchange.
-async fn sealed(link: &Link, pipe: &mut Protector, plain: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    pipe.seal(plain, &mut out).unwrap();
-    let mut ex = link.open_exchange().await.unwrap();
-    ex.send_frame(FrameKind::PROTECTED, &out).await.unwrap();
-    let _ = ex.finish();
-    let mut answer = frame(&mut ex, FrameKind::PROTECTED).await;
-    pipe.open(&mut answer).unwrap().payload.to_vec()
-}
-
 /// Runs pairing, commissioning and the confirming session against `device` up to and
 /// including `cut`, then drops the connection. Returns the home's ID if install-home was
 /// answered.
 async fn pair_until(device: &Device, cut: Cut) -> Option<u64> {
-    let client = Client::new("127.0.0.1:0".parse().unwrap(), QuicConfig::default()).unwrap();
-    let link = client.connect(device.local_addr().unwrap()).await.unwrap();
+    let (client, link) = connect(device).await;
     let result = steps(device, &link, cut).await;
     // The controller goes away: its connection closes without any goodbye in the protocol.
     drop(link);
@@ -96,129 +65,37 @@ async fn pair_until(device: &Device, cut: Cut) -> Option<u64> {
 }
 
 async fn steps(device: &Device, link: &Link, cut: Cut) -> Option<u64> {
-    if cut == Cut::Connected {
-        return None;
-    }
-    let mut rng = SystemRandom::new();
-    let passcode = device.setup_payload().passcode.value();
-    // PASE [PAIR-*]
-    let mut ex = link.open_exchange().await.unwrap();
-    let (state, request) = PaseController {
-        passcode,
-        versions: SUPPORTED,
-        local_session_id: 7,
-        known_params: None,
-    }
-    .start(&mut rng, Instant::now())
-    .unwrap();
-    ex.send_frame(FrameKind::PAIRING, &request.to_bytes())
-        .await
-        .unwrap();
-    let response = frame(&mut ex, FrameKind::PAIRING).await;
-    if cut == Cut::PbkdfParams {
-        return None;
-    }
-    let (state, pake1) = state.handle(&response, &mut rng, Instant::now()).unwrap();
-    ex.send_frame(FrameKind::PAIRING, &pake1.to_bytes())
-        .await
-        .unwrap();
-    let pake2 = frame(&mut ex, FrameKind::PAIRING).await;
-    if cut == Cut::Pake2 {
-        return None;
-    }
-    let (keys, pake3): (PairingKeys, _) = state.handle(&pake2, Instant::now()).unwrap();
-    ex.send_frame(FrameKind::PAIRING, &pake3.to_bytes())
-        .await
-        .unwrap();
-    let _ = ex.finish();
-    // A clean end of the exchange is the device's acceptance of pake3 [QUIC-21].
-    assert!(ex.recv_frame().await.unwrap().is_none());
+    // PASE [PAIR-*]; a clean end of its exchange is the device's acceptance of pake3 [QUIC-21].
+    let stop = match cut {
+        Cut::Connected => return None,
+        Cut::PbkdfParams => PaseStop::PbkdfParams,
+        Cut::Pake2 => PaseStop::Pake2,
+        _ => PaseStop::Done,
+    };
+    let keys = pase(device, link, stop).await?;
     if cut == Cut::Pase {
         return None;
     }
     // Commissioning [COMM-*]
     let mut pipe = Protector::new(keys.session_keys(), ProtectConfig::default()).unwrap();
-    let mut trust = TrustStore::new();
-    trust
-        .add_root(VendorAuthority::development().root().clone())
-        .unwrap();
-    let mut plain = Vec::new();
-    let commissioner = Commissioner {
-        challenge: keys.attestation_challenge,
-        expected_product: None,
-    }
-    .start(&mut rng, Instant::now(), &mut plain)
-    .unwrap();
-    let reply = sealed(link, &mut pipe, &plain).await;
-    let verified = commissioner
-        .handle(&trust, &reply, Instant::now(), unix(), &mut Vec::new())
-        .unwrap();
+    let (commissioner, request) = start_commissioning(&keys);
+    let verified = attest(link, &mut pipe, commissioner, &request).await;
     if cut == Cut::Attestation {
         return None;
     }
-    let validity = Validity::starting(unix() - 60, 86_400 * 365);
-    let mut home = HomeAuthority::create(&mut rng, unix() - 60, 86_400 * 365).unwrap();
-    let me: HomeMembership = home
-        .issue_member(&mut rng, 1, NodeRole::CONTROLLER, validity)
-        .unwrap();
-    plain.clear();
-    let installing = verified
-        .install(
-            &mut home,
-            NodeAssignment {
-                node_id: 0x42,
-                validity,
-                admin_node_id: Some(1),
-            },
-            Instant::now(),
-            unix(),
-            &mut plain,
-        )
-        .unwrap();
-    let reply = sealed(link, &mut pipe, &plain).await;
-    installing
-        .handle(&reply, Instant::now(), &mut Vec::new())
-        .unwrap();
+    let (home, me) = install_home(link, &mut pipe, verified).await;
     let home_id = home.home_id();
     if cut == Cut::Installed {
         return Some(home_id);
     }
     // The confirming session [COMM-27]
-    let now = || Now::new(Instant::now(), unix());
-    let mut ex = link.open_exchange().await.unwrap();
-    let mut out = Vec::new();
-    let state = Initiator {
-        membership: &me,
-        peer_node_id: 0x42,
-        versions: SUPPORTED,
-        local_session_id: SessionId(9),
-        ticket: None,
-    }
-    .start(&mut rng, now(), &mut out)
-    .unwrap();
-    ex.send_frame(FrameKind::SESSION, &out).await.unwrap();
-    let sigma2 = frame(&mut ex, FrameKind::SESSION).await;
+    let (state, ex, sigma2) = sigma1(link, &me, 9, None).await;
     if cut == Cut::Sigma2 {
         return Some(home_id);
     }
-    out.clear();
-    state.handle(&me, &sigma2, now(), &mut out).unwrap();
-    ex.send_frame(FrameKind::SESSION, &out).await.unwrap();
-    let _ = ex.finish();
     // The device ends the exchange once the home is stored [COMM-27].
-    assert!(ex.recv_frame().await.unwrap().is_none());
+    sigma3(ex, state, &me, &sigma2).await;
     Some(home_id)
-}
-
-/// Waits (generously: the machine may be loaded) for `f` to hold.
-async fn eventually(f: impl Fn() -> bool) -> bool {
-    for _ in 0..2000 {
-        if f() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    false
 }
 
 /// Pairs a new controller with `device`, waiting out the back-off of an attempt a cut left
@@ -239,11 +116,6 @@ async fn pair_again(device: &Device) -> orbit_sdk::controller::Controller {
     panic!("the device stayed busy")
 }
 
-/// The device has rolled back: no home, nothing in the fail-safe, the window open.
-fn rolled_back(device: &Device) -> bool {
-    device.homes().is_empty() && !device.is_commissioning() && device.is_pairing_window_open()
-}
-
 // [COMM-26] [COMM-27] [COMM-28] [COMM-29] a controller that drops its connection after any
 // step leaves the device rolled back with its window open, unless it completed the confirming
 // session; after a restart the device is in the same state; and a rolled-back device pairs
@@ -261,7 +133,7 @@ async fn a_controller_gone_at_any_step_never_orphans_the_device() {
             assert!(!device.is_pairing_window_open(), "{cut:?}");
         } else {
             assert!(
-                eventually(|| rolled_back(&device)).await,
+                eventually_within(Duration::from_secs(20), || rolled_back(&device)).await,
                 "{cut:?}: homes {:?}, commissioning {}, window open {}",
                 device.homes(),
                 device.is_commissioning(),
@@ -291,7 +163,7 @@ async fn a_controller_gone_at_any_step_never_orphans_the_device() {
 async fn the_window_reopens_after_a_rollback_without_a_restart() {
     let device = lamp_with(Arc::new(MemoryStore::new()), DeviceConfig::default()).await;
     let home = pair_until(&device, Cut::Installed).await.unwrap();
-    assert!(eventually(|| rolled_back(&device)).await);
+    assert!(eventually_within(Duration::from_secs(20), || rolled_back(&device)).await);
     assert!(!device.homes().contains(&home));
     let phone = pair_again(&device).await;
     assert_eq!(device.homes(), vec![phone.home_id()]);

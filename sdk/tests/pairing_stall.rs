@@ -16,7 +16,7 @@ use orbit_core::crypto::SeededRandom;
 use orbit_core::pairing::{Controller as Pase, PairingError, PairingStatus, DEVICE_STEP_TIMEOUT};
 use orbit_core::status::Status;
 use orbit_core::version::SUPPORTED;
-use orbit_quic::{Client, FrameKind, QuicConfig};
+use orbit_quic::FrameKind;
 use orbit_sdk::controller::Cause;
 use std::time::{Duration, Instant};
 
@@ -32,8 +32,7 @@ async fn a_silent_pairing_peer_is_bounded_counted_and_explained() {
     let code = device.setup_payload().to_qr_string();
 
     // The silent peer: a pbkdf-param-request, the device's response, then nothing.
-    let client = Client::new(([127, 0, 0, 1], 0).into(), QuicConfig::default()).unwrap();
-    let link = client.connect(addr).await.unwrap();
+    let (_client, link) = common::wire::connect(&device).await;
     let mut stalled = link.open_exchange().await.unwrap();
     let (_, request) = Pase {
         passcode: 12_345_670,

@@ -11,11 +11,12 @@
 
 mod common;
 
-use common::{lamp, lamp_with};
+use common::wire::connect;
+use common::{lamp, lamp_with, pair_lamp};
 use orbit_core::interaction::{AttributePath, SubscribeRequest};
 use orbit_core::model::EndpointId;
 use orbit_devices::lamp;
-use orbit_quic::{Client, FrameKind, QuicConfig};
+use orbit_quic::{FrameKind, QuicConfig};
 use orbit_sdk::controller::{Controller, SubscriptionUpdate};
 use orbit_sdk::device::DeviceConfig;
 use orbit_store::MemoryStore;
@@ -27,8 +28,7 @@ async fn a_dropped_message_ends_its_stream_without_an_answer_or_a_reset() {
     // [MSG-21] [MSG-18] whatever check fails, the device finishes its half without a frame
     // and reads the controller's end; no RESET_STREAM or STOP_SENDING.
     let device = lamp().await;
-    let client = Client::new("127.0.0.1:0".parse().unwrap(), QuicConfig::default()).unwrap();
-    let link = client.connect(device.local_addr().unwrap()).await.unwrap();
+    let (_client, link) = connect(&device).await;
     let mut unknown_session = vec![0u8; 40];
     unknown_session[1..5].copy_from_slice(&0x0bad_cafe_u32.to_be_bytes());
     let reserved_flags = {
@@ -77,14 +77,7 @@ async fn subscription_across_idle_timeouts(keep_alive: Option<Duration>) -> Subs
     let phone = Controller::open(Arc::new(MemoryStore::new()), quic)
         .await
         .unwrap();
-    let paired = phone
-        .pair(
-            &device.setup_payload().to_qr_string(),
-            device.local_addr().unwrap(),
-            Some("lamp"),
-        )
-        .await
-        .unwrap();
+    let paired = pair_lamp(&phone, &device).await;
     let mut sub = paired
         .connection
         .subscribe(SubscribeRequest {

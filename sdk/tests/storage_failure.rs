@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{controller, lamp_with, on, read_on, restart_on, try_lamp};
+use common::{controller, lamp_with, on, pair_lamp, read_on, restart_on, try_lamp};
 use orbit_core::device::AclEntry;
 use orbit_core::interaction::{ConcreteAttribute, WriteRequest};
 use orbit_core::model::std_caps::access_control;
@@ -77,10 +77,7 @@ async fn a_write_that_cannot_be_stored_is_refused_and_undone() {
     let device = lamp_with(store.clone(), DeviceConfig::default()).await;
     let addr = device.local_addr().unwrap();
     let phone = controller().await;
-    let paired = phone
-        .pair(&device.setup_payload().to_qr_string(), addr, Some("lamp"))
-        .await
-        .unwrap();
+    let paired = pair_lamp(&phone, &device).await;
     let conn = paired.connection;
 
     flaky.fail(true);
@@ -112,12 +109,8 @@ async fn an_access_control_change_that_cannot_be_stored_is_refused() {
     let flaky = Arc::new(FlakyStore::default());
     let store: Arc<dyn Store> = flaky.clone();
     let device = lamp_with(store, DeviceConfig::default()).await;
-    let addr = device.local_addr().unwrap();
     let phone = controller().await;
-    let paired = phone
-        .pair(&device.setup_payload().to_qr_string(), addr, Some("lamp"))
-        .await
-        .unwrap();
+    let paired = pair_lamp(&phone, &device).await;
     let conn = paired.connection;
     let acl = ConcreteAttribute::new(
         EndpointId::ROOT,

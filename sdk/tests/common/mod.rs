@@ -2,13 +2,15 @@
 //! store in memory, and small helpers.
 #![allow(dead_code, clippy::unwrap_used, clippy::indexing_slicing)]
 
+pub(crate) mod wire;
+
 use orbit_core::interaction::{ConcreteAttribute, ReadRequest};
 use orbit_core::model::std_caps::on_off;
 use orbit_core::model::{Data, EndpointId};
 use orbit_core::status::Status;
 use orbit_devices::{lamp, Kind};
 use orbit_quic::QuicConfig;
-use orbit_sdk::controller::{Controller, DeviceConnection};
+use orbit_sdk::controller::{Controller, DeviceConnection, Paired};
 use orbit_sdk::device::{Device, DeviceConfig, DeviceError, DeviceIdentity};
 use orbit_store::{MemoryStore, Store};
 use std::net::SocketAddr;
@@ -70,7 +72,24 @@ pub(crate) async fn restart_on(store: Arc<dyn Store>, listen: SocketAddr) -> Dev
 
 /// A controller with a new home and a store in memory.
 pub(crate) async fn controller() -> Controller {
-    Controller::open(Arc::new(MemoryStore::new()), QuicConfig::default())
+    controller_in(Arc::new(MemoryStore::new())).await
+}
+
+/// A controller whose home is kept in `store`.
+pub(crate) async fn controller_in(store: Arc<dyn Store>) -> Controller {
+    Controller::open(store, QuicConfig::default())
+        .await
+        .unwrap()
+}
+
+/// Pairs `phone` with `device` by its QR code, as "lamp".
+pub(crate) async fn pair_lamp(phone: &Controller, device: &Device) -> Paired {
+    phone
+        .pair(
+            &device.setup_payload().to_qr_string(),
+            device.local_addr().unwrap(),
+            Some("lamp"),
+        )
         .await
         .unwrap()
 }
@@ -103,7 +122,12 @@ pub(crate) fn wrong_code(device: &Device) -> String {
 /// Waits up to two seconds for `f` to hold: the device handles what a controller sends last
 /// (a pairing-status) after the controller has already returned.
 pub(crate) async fn eventually(f: impl Fn() -> bool) -> bool {
-    for _ in 0..200 {
+    eventually_within(Duration::from_secs(2), f).await
+}
+
+/// Waits up to `limit` for `f` to hold (generously, where the machine may be loaded).
+pub(crate) async fn eventually_within(limit: Duration, f: impl Fn() -> bool) -> bool {
+    for _ in 0..limit.as_millis() / 10 {
         if f() {
             return true;
         }
