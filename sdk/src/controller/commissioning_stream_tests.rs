@@ -4,32 +4,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::handshakes;
-use super::Controller;
-use crate::device::{Device, DeviceConfig, DeviceIdentity};
+use super::test_support::{controller, lamp};
 use orbit_core::codec::CborMessage;
 use orbit_core::commission::{Commissioner, CommissioningComplete};
 use orbit_core::crypto::SystemRandom;
 use orbit_core::protect::{ProtectConfig, Protector};
 use orbit_core::status::Status;
-use orbit_devices::Kind;
-use orbit_quic::{FrameKind, QuicConfig};
-use orbit_store::MemoryStore;
-use std::sync::Arc;
+use orbit_quic::FrameKind;
 use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn a_second_commissioning_message_on_one_stream_gets_unexpected_message() {
     // [QUIC-23]
-    let device = Device::start(
-        Kind::Lamp.build(Instant::now(), "L-1").unwrap(),
-        DeviceIdentity::development(Kind::Lamp.product_id(), 1, crate::unix_now()).unwrap(),
-        DeviceConfig::default(),
-    )
-    .await
-    .unwrap();
-    let phone = Controller::open(Arc::new(MemoryStore::new()), QuicConfig::default())
-        .await
-        .unwrap();
+    let device = lamp().await;
+    let phone = controller().await;
     let link = phone
         .quic
         .connect(device.local_addr().unwrap())

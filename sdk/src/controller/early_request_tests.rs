@@ -5,17 +5,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::handshakes::{self, HandshakeEnd};
-use super::Controller;
-use crate::device::{Device, DeviceConfig, DeviceIdentity};
+use super::test_support::{lamp_with, pair_lamp, PairedLamp};
+use crate::device::{Device, DeviceConfig};
 use orbit_core::crypto::SystemRandom;
 use orbit_core::interaction::{Client, ClientEvent, ConcreteAttribute, ReadRequest};
 use orbit_core::model::std_caps::on_off;
 use orbit_core::model::EndpointId;
 use orbit_core::protect::{ProtectConfig, Protector};
-use orbit_devices::{lamp, Kind};
-use orbit_quic::{FrameKind, Link, QuicConfig};
-use orbit_store::MemoryStore;
-use std::sync::Arc;
+use orbit_devices::lamp;
+use orbit_quic::{FrameKind, Link};
 use std::time::{Duration, Instant};
 
 /// Handshakes raced in the test; each costs a full SIGMA exchange on both sides.
@@ -24,17 +22,12 @@ const RACES: usize = 2000;
 const PARALLEL: usize = 4;
 
 async fn lamp_device() -> Device {
-    Device::start(
-        Kind::Lamp.build(Instant::now(), "L-1").unwrap(),
-        DeviceIdentity::development(Kind::Lamp.product_id(), 1, crate::unix_now()).unwrap(),
-        DeviceConfig {
-            // Every race leaves a session on the one connection: room for all of them.
-            max_sessions: RACES + 16,
-            ..DeviceConfig::default()
-        },
-    )
+    lamp_with(DeviceConfig {
+        // Every race leaves a session on the one connection: room for all of them.
+        max_sessions: RACES + 16,
+        ..DeviceConfig::default()
+    })
     .await
-    .unwrap()
 }
 
 /// One race: a full handshake whose first request is sent `request_first` before or right
@@ -108,16 +101,12 @@ async fn race(
 async fn a_request_racing_its_sigma3_is_always_answered() {
     // [SESS-39] [SESS-13] [QUIC-21]
     let device = lamp_device().await;
-    let addr = device.local_addr().unwrap();
-    let phone = Controller::open(Arc::new(MemoryStore::new()), QuicConfig::default())
-        .await
-        .unwrap();
-    let paired = phone
-        .pair(&device.setup_payload().to_qr_string(), addr, Some("lamp"))
-        .await
-        .unwrap();
-    let node = paired.device.node_id;
-    let membership = phone.lock().membership().unwrap();
+    let PairedLamp {
+        phone,
+        addr,
+        node,
+        membership,
+    } = pair_lamp(&device).await;
     let link = phone.quic.connect(addr).await.unwrap();
     let mut tasks = tokio::task::JoinSet::new();
     for lane in 0..PARALLEL {

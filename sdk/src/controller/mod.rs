@@ -16,6 +16,8 @@ mod report_route_tests;
 #[cfg(test)]
 mod sigma3_timeout_tests;
 mod state;
+#[cfg(test)]
+mod test_support;
 mod timings;
 mod watch;
 

@@ -4,17 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::handshakes;
-use super::Controller;
-use crate::device::{Device, DeviceConfig, DeviceIdentity};
+use super::test_support::{lamp, pair_lamp, PairedLamp};
+use crate::device::Device;
 use orbit_core::crypto::SystemRandom;
 use orbit_core::interaction::{AttributePath, Client, ClientEvent, ReadRequest, SubscribeRequest};
 use orbit_core::model::std_caps::on_off;
 use orbit_core::model::EndpointId;
 use orbit_core::protect::{ProtectConfig, Protector};
-use orbit_devices::{lamp, Kind};
-use orbit_quic::{FrameKind, Link, QuicConfig};
-use orbit_store::MemoryStore;
-use std::sync::Arc;
+use orbit_devices::lamp;
+use orbit_quic::{FrameKind, Link};
 use std::time::{Duration, Instant};
 
 /// Sends `sealed` on a new exchange of `link` and returns the frames of the answer.
@@ -69,30 +67,20 @@ async fn first_of<F: std::future::Future<Output = usize> + Unpin>(mut futures: V
 #[tokio::test]
 async fn reports_follow_the_last_connection_with_a_valid_message_of_the_session() {
     // [QUIC-25]
-    let device = Device::start(
-        Kind::Lamp.build(Instant::now(), "L-1").unwrap(),
-        DeviceIdentity::development(Kind::Lamp.product_id(), 1, crate::unix_now()).unwrap(),
-        DeviceConfig::default(),
-    )
-    .await
-    .unwrap();
-    let addr = device.local_addr().unwrap();
-    let phone = Controller::open(Arc::new(MemoryStore::new()), QuicConfig::default())
-        .await
-        .unwrap();
-    let paired = phone
-        .pair(&device.setup_payload().to_qr_string(), addr, Some("lamp"))
-        .await
-        .unwrap();
-    let membership = phone.lock().membership().unwrap();
+    let device = lamp().await;
+    let PairedLamp {
+        phone,
+        addr,
+        node,
+        membership,
+    } = pair_lamp(&device).await;
     let a = phone.quic.connect(addr).await.unwrap();
     let b = phone.quic.connect(addr).await.unwrap();
     let c = phone.quic.connect(addr).await.unwrap();
     let mut rng = SystemRandom::new();
-    let (established, end) =
-        handshakes::open_session(&a, &membership, paired.device.node_id, None, &mut rng)
-            .await
-            .unwrap();
+    let (established, end) = handshakes::open_session(&a, &membership, node, None, &mut rng)
+        .await
+        .unwrap();
     end.verdict().await.unwrap();
     let mut protector =
         Protector::new(established.session_keys(), ProtectConfig::default()).unwrap();

@@ -3,49 +3,35 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::handshakes;
-use super::Controller;
-use crate::device::{Device, DeviceConfig, DeviceIdentity};
+use super::test_support::{lamp, pair_lamp, PairedLamp};
 use orbit_core::codec::CborMessage;
 use orbit_core::crypto::SystemRandom;
 use orbit_core::session::SessionStatus;
 use orbit_core::status::Status;
-use orbit_devices::Kind;
-use orbit_quic::{FrameKind, QuicConfig};
-use orbit_store::MemoryStore;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use orbit_quic::FrameKind;
+use std::time::Duration;
 
 #[tokio::test]
 async fn a_missing_sigma3_is_answered_with_timeout_at_the_deadline() {
     // [SESS-40]
-    let device = Device::start(
-        Kind::Lamp.build(Instant::now(), "L-1").unwrap(),
-        DeviceIdentity::development(Kind::Lamp.product_id(), 1, crate::unix_now()).unwrap(),
-        DeviceConfig::default(),
-    )
-    .await
-    .unwrap();
-    let addr = device.local_addr().unwrap();
-    let phone = Controller::open(Arc::new(MemoryStore::new()), QuicConfig::default())
-        .await
-        .unwrap();
-    let paired = phone
-        .pair(&device.setup_payload().to_qr_string(), addr, Some("lamp"))
-        .await
-        .unwrap();
-    let membership = phone.lock().membership().unwrap();
+    let device = lamp().await;
+    let PairedLamp {
+        phone,
+        addr,
+        node,
+        membership,
+    } = pair_lamp(&device).await;
     let link = phone.quic.connect(addr).await.unwrap();
     let mut rng = SystemRandom::new();
     // A session on the connection first, so that the device keeps it as authenticated
     // ([QUIC-40]) while the second handshake waits.
-    let (_, end) =
-        handshakes::open_session(&link, &membership, paired.device.node_id, None, &mut rng)
-            .await
-            .unwrap();
+    let (_, end) = handshakes::open_session(&link, &membership, node, None, &mut rng)
+        .await
+        .unwrap();
     end.verdict().await.unwrap();
     // Everything up to sigma3, which is never sent.
     let (_, sigma3, mut ex) =
-        handshakes::until_last_message(&link, &membership, paired.device.node_id, None, &mut rng)
+        handshakes::until_last_message(&link, &membership, node, None, &mut rng)
             .await
             .unwrap();
     assert!(sigma3.is_some());
