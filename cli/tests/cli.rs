@@ -8,81 +8,16 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
+use common::{fails, ok_json, run, scratch, start_lamp};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-
-fn orbit() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_orbit"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("orbit-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// A device process that is killed when dropped.
-struct DeviceProcess(Child);
-
-impl Drop for DeviceProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_device(home: &Path) -> (DeviceProcess, Value) {
-    let mut child = orbit()
-        .args(["--json", "--home"])
-        .arg(home)
-        .args(["device", "run", "--kind", "lamp", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-    (DeviceProcess(child), info)
-}
-
-fn run(home: &Path, args: &[&str]) -> Output {
-    orbit().arg("--home").arg(home).args(args).output().unwrap()
-}
-
-fn ok_json(home: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = run(home, &all);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-/// A failure: non-zero exit, exactly one line on stderr, which starts with `orbit: error:`.
-fn fails(home: &Path, args: &[&str]) -> String {
-    let out = run(home, args);
-    assert!(!out.status.success(), "{args:?} succeeded");
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-    assert!(err.starts_with("orbit: error: "), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
 
 #[test]
 fn a_controller_process_pairs_with_and_controls_a_device_process() {
     let device_home = scratch("device");
     let home = scratch("controller");
-    let (_device, info) = start_device(&device_home);
+    let (_device, info) = start_lamp(&device_home);
     let addr = format!("quic://{}", info["listen"].as_str().unwrap());
     let qr = info["qr"].as_str().unwrap().to_owned();
     assert_eq!(info["pairing_window_open"], Value::Bool(true));

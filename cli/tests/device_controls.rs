@@ -8,20 +8,13 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
+use common::{fails, ok_json, orbit, scratch};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Lines, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
-
-fn orbit() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_orbit"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("orbit-controls-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 
 /// A device process with its stdin (the local controls) and stdout (one JSON line each).
 struct DeviceProcess {
@@ -83,31 +76,6 @@ impl Drop for DeviceProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn run(home: &Path, args: &[&str]) -> Output {
-    orbit().arg("--home").arg(home).args(args).output().unwrap()
-}
-
-fn ok_json(home: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = run(home, &all);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn fails(home: &Path, args: &[&str]) -> String {
-    let out = run(home, args);
-    assert!(!out.status.success(), "{args:?} succeeded");
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-    assert!(err.starts_with("orbit: error: "), "{err}");
-    err
 }
 
 // [PAIR-31] [PAIR-32] an administrator and the button open the window of a paired device; a running device's
