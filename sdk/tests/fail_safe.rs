@@ -14,7 +14,10 @@ use common::wire::{
 };
 use common::{controller, eventually_within, lamp_with, restart_on};
 use orbit_core::protect::{ProtectConfig, Protector};
+use orbit_core::pairing::PairingError;
+use orbit_core::status::Status;
 use orbit_quic::Link;
+use orbit_sdk::controller::Cause;
 use orbit_sdk::device::{Device, DeviceConfig};
 use orbit_store::{MemoryStore, Store};
 use std::sync::Arc;
@@ -99,21 +102,30 @@ async fn steps(device: &Device, link: &Link, cut: Cut) -> Option<u64> {
 }
 
 /// Pairs a new controller with `device`, waiting out the back-off of an attempt a cut left
-/// unfinished after pake2 ([PAIR-25], [PAIR-26]).
+/// unfinished ([PAIR-25], [PAIR-26], [PAIR-33]).
 async fn pair_again(device: &Device) -> orbit_sdk::controller::Controller {
     let phone = controller().await;
     let code = device.setup_payload().to_qr_string();
     let addr = device.local_addr().unwrap();
-    for _ in 0..50 {
+    // A cut after pbkdf-param-response leaves an abandoned attempt: the device may still be
+    // busy with it, or backing off after counting it [PAIR-33]; either refusal says how long
+    // to wait [PAIR-35], and the controller waits as told.
+    for _ in 0..10 {
         match phone.pair(&code, addr, Some("lamp")).await {
             Ok(_) => return phone,
-            Err(e) if e.to_string().contains("busy") => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) => panic!("pairing again failed: {e}"),
+            Err(e) => match e.cause {
+                Cause::Pairing(PairingError::PeerRefused {
+                    status: Status::BUSY | Status::PAIRING_BACKOFF,
+                    retry_after,
+                }) => {
+                    assert!(retry_after <= Duration::from_secs(20), "{retry_after:?}");
+                    tokio::time::sleep(retry_after.max(Duration::from_millis(200))).await;
+                }
+                other => panic!("pairing again failed: {other:?}"),
+            },
         }
     }
-    panic!("the device stayed busy")
+    panic!("the device kept refusing")
 }
 
 // [COMM-26] [COMM-27] [COMM-28] [COMM-29] a controller that drops its connection after any
