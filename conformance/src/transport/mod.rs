@@ -1,0 +1,157 @@
+//! The transport adapter: everything the suite knows about how messages reach the device.
+//!
+//! Cases see connections and exchanges carrying typed messages ([`MessageKind`]); only the
+//! adapter knows the wire underneath (QUIC streams today, BLE GATT later). An exchange is
+//! the spec's request and answer unit: a QUIC bidirectional stream `[QUIC-5]`.
+
+mod quic;
+
+pub use quic::QuicTarget;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// A boxed future, so the adapter traits stay object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The message families an exchange carries `[QUIC-8]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MessageKind {
+    /// PASE messages and `pairing-status` (04-pairing).
+    Pairing,
+    /// SIGMA messages and `session-status` (06-sessions).
+    Session,
+    /// A protected record (07-message-protection).
+    Protected,
+    /// A kind the spec does not define (sent only by adversarial cases, or received from a
+    /// device that should not have sent it).
+    Unknown(u8),
+}
+
+impl std::fmt::Display for MessageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MessageKind::Pairing => f.write_str("pairing"),
+            MessageKind::Session => f.write_str("session"),
+            MessageKind::Protected => f.write_str("protected"),
+            MessageKind::Unknown(k) => write!(f, "unknown kind {k}"),
+        }
+    }
+}
+
+/// One message as the adapter delivers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// Its family.
+    pub kind: MessageKind,
+    /// Its bytes (the frame's payload on QUIC).
+    pub payload: Vec<u8>,
+}
+
+/// Why the transport could not do what a case asked. A case that meets one of these where
+/// the device was required to answer decides whether it is the device's fault (FAIL) or the
+/// harness's (INCONCLUSIVE).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// No connection could be made.
+    #[error("cannot connect to {target}: {reason}")]
+    Connect {
+        /// The target.
+        target: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The device refused the connection (for example busy `[QUIC-41]`).
+    #[error("the device refused the connection: {0}")]
+    Refused(String),
+    /// The connection closed.
+    #[error("the connection closed: {0}")]
+    Closed(String),
+    /// The device reset the exchange (QUIC `RESET_STREAM` / `STOP_SENDING`) with this code.
+    #[error("the device reset the exchange with code {0:#x}")]
+    Reset(u64),
+    /// Nothing arrived in time.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    /// The device sent bytes that are not a well-formed frame `[QUIC-8]`.
+    #[error("malformed framing from the device: {0}")]
+    Framing(String),
+    /// Anything else the transport reported.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// How to reach a device: one per target kind (`quic://HOST:PORT`).
+pub trait Transport: Send + Sync {
+    /// The target as the user wrote it, for reports (`quic://127.0.0.1:5540`).
+    fn describe(&self) -> String;
+    /// The transport's name in reports (`quic`).
+    fn name(&self) -> &'static str;
+    /// Opens a new connection to the device.
+    fn connect(&self) -> BoxFuture<'_, Result<Box<dyn Connection>, TransportError>>;
+}
+
+/// One connection to the device.
+pub trait Connection: Send + Sync {
+    /// Opens a new exchange `[QUIC-5]`.
+    fn open_exchange(&self) -> BoxFuture<'_, Result<Box<dyn ExchangeIo>, TransportError>>;
+    /// The next message the device sent outside any exchange (a subscription report or a
+    /// device-initiated message, `[QUIC-25]`), waiting at most `within`; `Ok(None)` if none
+    /// came in time.
+    fn recv_unsolicited(
+        &self,
+        within: Duration,
+    ) -> BoxFuture<'_, Result<Option<Message>, TransportError>>;
+    /// Why the connection closed, if it has.
+    fn closed(&self) -> Option<String>;
+    /// Closes the connection cleanly.
+    fn close(&self);
+}
+
+/// One exchange on a connection.
+pub trait ExchangeIo: Send {
+    /// Sends one message.
+    fn send(&mut self, message: &Message) -> BoxFuture<'_, Result<(), TransportError>>;
+    /// Sends bytes as they are, framing included (adversarial cases: malformed frames).
+    fn send_raw(&mut self, bytes: &[u8]) -> BoxFuture<'_, Result<(), TransportError>>;
+    /// The next message, `Ok(None)` once the device has ended its half of the exchange
+    /// cleanly, [`TransportError::Timeout`] if neither came within `within`.
+    fn recv(&mut self, within: Duration) -> BoxFuture<'_, Result<Option<Message>, TransportError>>;
+    /// Ends this side after its last message.
+    fn finish(&mut self);
+    /// Abandons the exchange in both directions with `code`.
+    fn reset(&mut self, code: u64);
+}
+
+/// A target given on the command line, parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetSpec {
+    /// `quic://HOST:PORT`
+    Quic(String),
+}
+
+impl std::str::FromStr for TargetSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once("://") {
+            Some(("quic", rest)) if !rest.is_empty() => Ok(TargetSpec::Quic(rest.to_owned())),
+            Some((scheme, _)) => Err(format!(
+                "unknown target kind {scheme:?}: the suite speaks quic://HOST:PORT"
+            )),
+            None => Err(format!("{s:?} is not a target: write quic://HOST:PORT")),
+        }
+    }
+}
+
+impl TargetSpec {
+    /// The adapter for this target.
+    pub async fn open(&self) -> Result<Box<dyn Transport>, TransportError> {
+        match self {
+            TargetSpec::Quic(addr) => Ok(Box::new(QuicTarget::resolve(addr).await?)),
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The QUIC adapter `[QUIC-1]`..: a connection is an `orbit/1` QUIC connection, an exchange
+//! is a bidirectional stream of frames, unsolicited messages arrive on unidirectional
+//! streams.
+
+use super::{BoxFuture, Connection, ExchangeIo, Message, MessageKind, Transport, TransportError};
+use orbit_quic::{Client, ErrorCode, Exchange, FrameKind, Link, QuicConfig, QuicError};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A device reached over QUIC.
+pub struct QuicTarget {
+    addr: SocketAddr,
+    written: String,
+    client: Client,
+}
+
+impl QuicTarget {
+    /// Resolves `HOST:PORT` and makes a client endpoint on the matching address family.
+    pub async fn resolve(host_port: &str) -> Result<Self, TransportError> {
+        let connect_err = |reason: String| TransportError::Connect {
+            target: format!("quic://{host_port}"),
+            reason,
+        };
+        let addr = tokio::net::lookup_host(host_port)
+            .await
+            .map_err(|e| connect_err(e.to_string()))?
+            .next()
+            .ok_or_else(|| connect_err("the name resolves to no address".to_owned()))?;
+        let bind: SocketAddr = if addr.is_ipv4() {
+            SocketAddr::from(([0, 0, 0, 0], 0))
+        } else {
+            SocketAddr::from(([0u16; 8], 0))
+        };
+        let client =
+            Client::new(bind, QuicConfig::default()).map_err(|e| connect_err(e.to_string()))?;
+        Ok(Self {
+            addr,
+            written: format!("quic://{host_port}"),
+            client,
+        })
+    }
+
+    /// The device's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for QuicTarget {
+    fn drop(&mut self) {
+        self.client.close();
+    }
+}
+
+fn kind_to_frame(kind: MessageKind) -> FrameKind {
+    match kind {
+        MessageKind::Pairing => FrameKind::PAIRING,
+        MessageKind::Session => FrameKind::SESSION,
+        MessageKind::Protected => FrameKind::PROTECTED,
+        MessageKind::Unknown(k) => FrameKind(k),
+    }
+}
+
+fn frame_to_kind(kind: FrameKind) -> MessageKind {
+    match kind {
+        FrameKind::PAIRING => MessageKind::Pairing,
+        FrameKind::SESSION => MessageKind::Session,
+        FrameKind::PROTECTED => MessageKind::Protected,
+        FrameKind(k) => MessageKind::Unknown(k),
+    }
+}
+
+fn map_err(e: QuicError) -> TransportError {
+    match e {
+        QuicError::Refused { .. } => TransportError::Refused(e.to_string()),
+        QuicError::StreamReset(code) | QuicError::StreamStopped(code) => {
+            TransportError::Reset(code.0)
+        }
+        QuicError::Frame(_) | QuicError::UnknownKind(_) => TransportError::Framing(e.to_string()),
+        QuicError::ClosedByPeer { .. }
+        | QuicError::LocallyClosed
+        | QuicError::TimedOut
+        | QuicError::ConnectionLost { .. } => TransportError::Closed(e.to_string()),
+        other => TransportError::Other(other.to_string()),
+    }
+}
+
+impl Transport for QuicTarget {
+    fn describe(&self) -> String {
+        self.written.clone()
+    }
+
+    fn name(&self) -> &'static str {
+        "quic"
+    }
+
+    fn connect(&self) -> BoxFuture<'_, Result<Box<dyn Connection>, TransportError>> {
+        Box::pin(async move {
+            let link = self.client.connect(self.addr).await.map_err(|e| match e {
+                QuicError::Refused { .. } => TransportError::Refused(e.to_string()),
+                other => TransportError::Connect {
+                    target: self.written.clone(),
+                    reason: other.to_string(),
+                },
+            })?;
+            Ok(Box::new(QuicConnection { link }) as Box<dyn Connection>)
+        })
+    }
+}
+
+struct QuicConnection {
+    link: Link,
+}
+
+impl Drop for QuicConnection {
+    fn drop(&mut self) {
+        // A clean close frees the device's connection slot at once [QUIC-40].
+        self.link.close(ErrorCode::NO_ERROR, "done");
+    }
+}
+
+impl Connection for QuicConnection {
+    fn open_exchange(&self) -> BoxFuture<'_, Result<Box<dyn ExchangeIo>, TransportError>> {
+        Box::pin(async move {
+            let ex = self.link.open_exchange().await.map_err(map_err)?;
+            Ok(Box::new(QuicExchange { ex }) as Box<dyn ExchangeIo>)
+        })
+    }
+
+    fn recv_unsolicited(
+        &self,
+        within: Duration,
+    ) -> BoxFuture<'_, Result<Option<Message>, TransportError>> {
+        Box::pin(async move {
+            match tokio::time::timeout(within, self.link.accept_unsolicited()).await {
+                Err(_) => Ok(None),
+                Ok(Ok(Some(f))) => Ok(Some(Message {
+                    kind: frame_to_kind(f.kind),
+                    payload: f.payload.to_vec(),
+                })),
+                Ok(Ok(None)) => Err(TransportError::Closed("the connection closed".to_owned())),
+                Ok(Err(e)) => Err(map_err(e)),
+            }
+        })
+    }
+
+    fn closed(&self) -> Option<String> {
+        self.link.close_reason().map(|e| e.to_string())
+    }
+
+    fn close(&self) {
+        self.link.close(ErrorCode::NO_ERROR, "done");
+    }
+}
+
+struct QuicExchange {
+    ex: Exchange,
+}
+
+impl ExchangeIo for QuicExchange {
+    fn send(&mut self, message: &Message) -> BoxFuture<'_, Result<(), TransportError>> {
+        let kind = kind_to_frame(message.kind);
+        let payload = message.payload.clone();
+        Box::pin(async move { self.ex.send_frame(kind, &payload).await.map_err(map_err) })
+    }
+
+    fn send_raw(&mut self, _bytes: &[u8]) -> BoxFuture<'_, Result<(), TransportError>> {
+        Box::pin(async {
+            Err(TransportError::Other(
+                "this adapter cannot send unframed bytes".to_owned(),
+            ))
+        })
+    }
+
+    fn recv(&mut self, within: Duration) -> BoxFuture<'_, Result<Option<Message>, TransportError>> {
+        Box::pin(async move {
+            match self.ex.recv_frame_within(within).await {
+                None => Err(TransportError::Timeout(within)),
+                Some(Ok(None)) => Ok(None),
+                Some(Ok(Some(f))) => Ok(Some(Message {
+                    kind: frame_to_kind(f.kind),
+                    payload: f.payload.to_vec(),
+                })),
+                Some(Err(e)) => Err(map_err(e)),
+            }
+        })
+    }
+
+    fn finish(&mut self) {
+        let _ = self.ex.finish();
+    }
+
+    fn reset(&mut self, code: u64) {
+        self.ex.reset(ErrorCode(code));
+    }
+}
