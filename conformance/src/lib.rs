@@ -12,6 +12,7 @@
 //! [`report`] renders the results.
 #![forbid(unsafe_code)]
 
+pub mod adversarial;
 pub mod case;
 pub mod cases;
 pub mod config;
