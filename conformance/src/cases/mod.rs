@@ -1,5 +1,7 @@
 //! Every case of the suite, one module per group.
 
+mod access;
+mod data_model;
 mod pairing;
 mod sessions;
 
@@ -10,6 +12,8 @@ pub fn all() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend_from_slice(pairing::CASES);
     cases.extend_from_slice(sessions::CASES);
+    cases.extend_from_slice(data_model::CASES);
+    cases.extend_from_slice(access::CASES);
     cases
 }
 
