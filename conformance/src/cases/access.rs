@@ -17,7 +17,8 @@ use crate::verdict::Level;
 use orbit_core::cert::HomeMembership;
 use orbit_core::crypto::SeededRandom;
 use orbit_core::interaction::{
-    AttributePath, ClientEvent, CommandPath, ConcreteAttribute, WriteRequest,
+    AttributePath, ClientEvent, CommandPath, ConcreteAttribute, EventPath, ReadRequest,
+    WriteRequest,
 };
 use orbit_core::model::{std_caps, Data, EndpointId, Privilege};
 use orbit_core::status::Status;
@@ -53,13 +54,13 @@ pub(crate) const CASES: &[Case] = &[
     case(
         "access.acl-edits",
         "acl writes with another home's entry, empty targets, an empty target, no whole-device administrator or too many entries are refused; a valid edit reads back in order",
-        &["ACL-7", "IM-24"],
+        &["ACL-7", "IM-24", "DM-17"],
         acl_edits,
     ),
     case(
         "access.second-home",
         "a home commissioned through the administrator's pairing window gets one administrator, sees and edits only its own entries, and can be removed",
-        &["ACL-10", "ACL-11", "ACL-6", "ACL-7", "ACL-13", "ACL-14", "ACL-9"],
+        &["ACL-10", "ACL-11", "ACL-6", "ACL-7", "ACL-8", "ACL-13", "ACL-14", "ACL-9", "IM-53"],
         second_home,
     ),
 ];
@@ -435,6 +436,24 @@ fn acl_edits(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 || format!("{r:?}"),
             );
         }
+        // [DM-17] a field the entry's schema does not define is ignored and not stored.
+        if outcome.is_ok() {
+            let plain = entry(home, subject, Privilege::View, None);
+            let fields = vec![
+                (0, Data::Uint(home)),
+                (1, Data::Uint(subject)),
+                (2, Data::Uint(Privilege::View.code())),
+                (9, Data::Text("unknown".into())),
+            ];
+            let st = write_acl(&mut admin, with(Data::Struct(fields)), "DM-17").await?;
+            let now = read_acl(&mut admin, "DM-17").await?;
+            outcome = check(
+                st == Status::SUCCESS && now == with(plain),
+                "DM-17",
+                "an entry with an unknown field 9 is stored without it",
+                || format!("{st}, {now:?}"),
+            );
+        }
         // A valid edit reads back as written, in order.
         if outcome.is_ok() {
             let cap = ctx
@@ -617,6 +636,47 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 "ACL-7",
                 "the second home edits its own entries",
                 || st.to_string(),
+            )?;
+            // [IM-53] access-changed events reach only members of the home they name.
+            let events = match s2
+                .read(ReadRequest {
+                    attributes: Vec::new(),
+                    events: vec![EventPath::ALL],
+                    event_min: None,
+                })
+                .await
+            {
+                Ok(ClientEvent::ReadDone { events, .. }) => events,
+                other => {
+                    return Err(Failure::fail(
+                        "IM-53",
+                        "the events the second home may read",
+                        format!("{other:?}"),
+                    ))
+                }
+            };
+            use std_caps::access_control::{events::ACCESS_CHANGED, ID as AC};
+            let foreign: Vec<_> = events
+                .iter()
+                .filter(|e| {
+                    e.capability == AC
+                        && e.event == ACCESS_CHANGED
+                        && e.fields.field(0) != Some(&Data::Uint(id2))
+                })
+                .collect();
+            check(
+                foreign.is_empty(),
+                "IM-53",
+                "no access-changed event of another home",
+                || format!("{foreign:?}"),
+            )?;
+            check(
+                events
+                    .iter()
+                    .any(|e| e.capability == AC && e.event == ACCESS_CHANGED),
+                "ACL-8",
+                "the second home reads the access-changed event of its own acl write",
+                || format!("{events:?}"),
             )?;
             let now1 = read_acl(&mut admin, "ACL-7").await?;
             check(

@@ -11,8 +11,9 @@ use crate::context::Ctx;
 use crate::controller::Session;
 use crate::facts::Facts;
 use crate::transport::BoxFuture;
+use orbit_core::codec::CborMessage;
 use orbit_core::interaction::{
-    ClientEvent, CommandPath, ConcreteAttribute, InvokeRequest, Message, WriteRequest,
+    ClientEvent, CommandPath, ConcreteAttribute, Envelope, InvokeRequest, Message, WriteRequest,
 };
 use orbit_core::model::{std_caps, CommandSchema, Data, EndpointId};
 use orbit_core::status::Status;
@@ -168,6 +169,33 @@ pub(crate) fn effect(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                     "DM-49",
                     format!("toggle {} on to {want:?}", round + 1),
                     || format!("{now:?}"),
+                )?;
+            }
+            // [IM-31] the same request in a new protected message runs again, even with the
+            // same exchange number.
+            let plain = Envelope {
+                exchange: wire::fresh_exchange(),
+                message: Message::InvokeRequest(InvokeRequest {
+                    path,
+                    args: Data::Struct(Vec::new()),
+                    timed: false,
+                }),
+            }
+            .to_bytes();
+            for round in 0..2 {
+                let a = wire::send_plain(&mut s, "invoke-request toggle (same exchange)", &plain)
+                    .await?;
+                let now = read_one(&mut s, on, "IM-31").await?;
+                let want = if round == 0 {
+                    before.as_bool().map(|b| !b)
+                } else {
+                    before.as_bool()
+                };
+                check(
+                    matches!(a.invoke_response(), Some(Ok(_))) && now.as_bool() == want,
+                    "IM-31",
+                    format!("the toggle sent again with the same exchange runs again: on {want:?}"),
+                    || format!("{}; on {now:?}", a.describe()),
                 )?;
             }
             ran += 1;

@@ -10,6 +10,8 @@ mod descriptor;
 mod events;
 mod exchanges;
 pub(crate) mod reads;
+mod requests;
+mod rules;
 pub(crate) mod schema;
 mod subscriptions;
 pub(crate) mod wire;
@@ -97,7 +99,7 @@ pub(crate) const CASES: &[Case] = &[
     case(
         "data-model.invoke-effect",
         "a command the suite can undo runs, answers a fitting result and has its effect",
-        &["IM-30", "DM-49", "DM-50", "DM-55"],
+        &["IM-30", "DM-49", "DM-50", "DM-55", "IM-31"],
         commands::effect,
     ),
     Case {
@@ -118,7 +120,7 @@ pub(crate) const CASES: &[Case] = &[
     case(
         "data-model.subscribe-lifecycle",
         "bad intervals are refused, the initial report holds the value, unsubscribe ends the subscription",
-        &["IM-60", "IM-65"],
+        &["IM-60", "IM-65", "IM-82"],
         subscriptions::lifecycle,
     ),
     case(
@@ -133,4 +135,31 @@ pub(crate) const CASES: &[Case] = &[
         &["IM-3", "IM-101", "IM-2", "IM-100", "IM-83", "IM-5"],
         exchanges::exchanges,
     ),
+    case(
+        "data-model.write-entries",
+        "a write's entries apply in order and independently; an atomic write applies all or nothing",
+        &["IM-22", "IM-24"],
+        requests::entries,
+    ),
+    case(
+        "data-model.path-limit",
+        "a read of the stated number of paths is answered, one more is resource-exhausted",
+        &["IM-80"],
+        requests::path_limit,
+    ),
+    case(
+        "data-model.subscription-limit",
+        "a session gets the stated number of subscriptions with distinct IDs; one more is resource-exhausted and the others live on",
+        &["IM-60", "IM-61", "IM-81"],
+        requests::subscription_limit,
+    ),
+    Case {
+        applies: rules::applies,
+        ..case(
+            "data-model.capability-rules",
+            "levels and color temperatures clamp, writes set the color mode, the thermostat keeps its setpoint gap; unknown argument fields are ignored",
+            &["DM-50", "DM-51", "DM-52", "IM-32", "DM-17"],
+            rules::rules,
+        )
+    },
 ];

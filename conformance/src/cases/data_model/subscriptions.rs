@@ -22,12 +22,12 @@ const MIN_INTERVAL: u32 = 2;
 /// The maximum interval the reports case asks for, in seconds.
 const MAX_INTERVAL: u32 = 3;
 
-fn node_label() -> ConcreteAttribute {
+pub(crate) fn node_label() -> ConcreteAttribute {
     use std_caps::basic_information::{attributes::NODE_LABEL, ID};
     ConcreteAttribute::new(EndpointId::ROOT, ID, NODE_LABEL)
 }
 
-fn subscribe(min: u32, max: u32) -> Message {
+pub(crate) fn subscribe(min: u32, max: u32) -> Message {
     Message::SubscribeRequest(SubscribeRequest {
         attributes: vec![node_label().path()],
         events: Vec::new(),
@@ -62,15 +62,15 @@ async fn unsolicited(
 }
 
 /// A subscription the device granted: its ID, granted interval and initial report.
-struct Granted {
-    id: u32,
+pub(crate) struct Granted {
+    pub(crate) id: u32,
     max_interval_s: u32,
     initial: Vec<Report>,
 }
 
 /// Subscribes by hand and checks the answer's shape `[IM-60]`: initial reports with the
 /// subscription ID, then a subscribe-response, all on the request's exchange.
-async fn granted(s: &mut Session, min: u32, max: u32) -> Result<Granted, Failure> {
+pub(crate) async fn granted(s: &mut Session, min: u32, max: u32) -> Result<Granted, Failure> {
     let (exchange, a) = wire::request(s, "subscribe-request", subscribe(min, max)).await?;
     let mut initial = Vec::new();
     let mut response = None;
@@ -121,7 +121,7 @@ async fn granted(s: &mut Session, min: u32, max: u32) -> Result<Granted, Failure
     })
 }
 
-async fn unsubscribe(s: &mut Session, id: u32) -> Result<wire::Answers, Failure> {
+pub(crate) async fn unsubscribe(s: &mut Session, id: u32) -> Result<wire::Answers, Failure> {
     Ok(
         wire::request(s, "unsubscribe", Message::Unsubscribe { subscription: id })
             .await?
@@ -170,6 +170,41 @@ pub(crate) fn lifecycle(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             "IM-60",
             format!("the initial report holds node-label = {value:?}"),
             || format!("{:?}", g.initial),
+        )?;
+        // [IM-82] a request that leaves the value as it found it is no change: the next
+        // report is the keep-alive, without attributes.
+        let other = Data::Text(
+            if value == Data::Text("oc-net".into()) {
+                "oc-net-2"
+            } else {
+                "oc-net"
+            }
+            .into(),
+        );
+        let st = write(
+            &mut s,
+            vec![(node_label(), other), (node_label(), value.clone())],
+            false,
+            "IM-82",
+        )
+        .await?;
+        check(
+            st == [Status::SUCCESS, Status::SUCCESS],
+            "IM-82",
+            "both entries succeed",
+            || format!("{st:?}"),
+        )?;
+        let next = unsolicited(
+            &mut s,
+            Duration::from_secs(u64::from(g.max_interval_s) + 10),
+            "IM-82",
+        )
+        .await?;
+        check(
+            matches!(&next, Some(Envelope { message: Message::Report(r), .. }) if r.subscription == Some(g.id) && r.attributes.is_empty()),
+            "IM-82",
+            "a keep-alive without node-label after a write that left it unchanged",
+            || format!("{next:?}"),
         )?;
         let a = unsubscribe(&mut s, g.id).await?;
         check(
