@@ -2,3 +2,6 @@
 //! malformed CBOR, out-of-order or truncated handshake messages, invalid points. Built from
 //! orbit-core's public message types and the suite's honest controller; nothing in the
 //! core's public API exists for it. Only cases use this module.
+
+pub mod framing;
+pub mod pairing;

@@ -1,7 +1,10 @@
 //! Every case of the suite, one module per group.
 
+mod commission_steps;
 mod pairing;
+mod pase_steps;
 mod sessions;
+mod window;
 
 use crate::case::Case;
 
