@@ -1,6 +1,7 @@
 //! Every case of the suite, one module per group.
 
 mod commission_steps;
+mod commissioning;
 mod pairing;
 mod pase_steps;
 mod sessions;
@@ -12,6 +13,7 @@ use crate::case::Case;
 pub fn all() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend_from_slice(pairing::CASES);
+    cases.extend_from_slice(commissioning::CASES);
     cases.extend_from_slice(sessions::CASES);
     cases
 }

@@ -6,7 +6,7 @@
 
 use crate::case::{Failure, Outcome};
 use crate::context::Ctx;
-use orbit_core::interaction::{AttributePath, ClientEvent, CommandPath, ReadRequest};
+use orbit_core::interaction::{ClientEvent, CommandPath};
 use orbit_core::model::{std_caps, CommandId, Data, EndpointId};
 use orbit_core::status::Status;
 
@@ -102,31 +102,6 @@ async fn all_succeed(ctx: &mut Ctx, commands: &[(CommandId, Data, bool)]) -> Res
 pub(crate) async fn fresh(ctx: &mut Ctx) -> Result<(), Failure> {
     ctx.note("administrator: close-pairing-window, open-pairing-window (a deliberate opening)");
     all_succeed(ctx, &[close_command(), open_command(WINDOW_SECS)]).await
-}
-
-/// Whether the device says its window is open (`administration.pairing-window-open`).
-pub(crate) async fn is_open(ctx: &mut Ctx) -> Result<bool, Failure> {
-    use std_caps::administration::{attributes, ID};
-    let mut s = ctx.admin_session().await?;
-    let request = ReadRequest {
-        attributes: vec![AttributePath::concrete(
-            EndpointId::ROOT,
-            ID,
-            attributes::PAIRING_WINDOW_OPEN,
-        )],
-        events: Vec::new(),
-        event_min: None,
-    };
-    let r = s.read(request).await;
-    s.conn().close();
-    match r {
-        Ok(ClientEvent::ReadDone { attributes, .. }) => attributes
-            .into_iter()
-            .find_map(|a| a.result.ok().and_then(|d| d.as_bool()))
-            .ok_or_else(|| Failure::Inconclusive("pairing-window-open was not readable".into())),
-        Ok(other) => Err(Failure::Inconclusive(format!("{other:?}"))),
-        Err(e) => Err(Failure::Inconclusive(e)),
-    }
 }
 
 /// After a case's body: closes the window whatever happened, so the device is left as the
