@@ -109,6 +109,12 @@ impl Ctx {
         self.shared.answer_timeout
     }
 
+    /// The transport adapter, for cases about the transport itself (for example
+    /// [`Transport::connect_offering`]).
+    pub fn transport(&self) -> &dyn Transport {
+        self.shared.transport.as_ref()
+    }
+
     /// A new connection to the device.
     pub async fn connect(&self) -> Result<Conn, crate::transport::TransportError> {
         let c = self.shared.transport.connect().await?;

@@ -4,3 +4,5 @@
 //! core's public API exists for it. Only cases use this module.
 
 pub mod interaction;
+pub mod framing;
+pub mod pairing;

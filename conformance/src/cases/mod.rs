@@ -2,8 +2,12 @@
 
 mod access;
 mod data_model;
+mod commission_steps;
+mod commissioning;
 mod pairing;
+mod pase_steps;
 mod sessions;
+mod window;
 
 use crate::case::Case;
 
@@ -11,6 +15,7 @@ use crate::case::Case;
 pub fn all() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend_from_slice(pairing::CASES);
+    cases.extend_from_slice(commissioning::CASES);
     cases.extend_from_slice(sessions::CASES);
     cases.extend_from_slice(data_model::CASES);
     cases.extend_from_slice(access::CASES);

@@ -10,6 +10,7 @@ mod home;
 mod session;
 
 pub use conn::{Conn, Ex};
+pub(crate) use handshake::sealed_round_trip;
 pub use handshake::{commission, pase, Commissioned, PaseError, PaseOutcome};
 pub use home::{SuiteHome, ADMIN_NODE};
 pub use session::{Session, SessionOpenError};

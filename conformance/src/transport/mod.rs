@@ -84,6 +84,16 @@ pub enum TransportError {
     Other(String),
 }
 
+/// How the device met a connection attempt that did not offer the transport's own
+/// application protocol (on QUIC: an ALPN list without `orbit/1`, `[QUIC-1]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ForeignProtocol {
+    /// The device failed the handshake; the reason as the transport reported it.
+    Refused(String),
+    /// The handshake completed, with this protocol selected (`None`: none).
+    Accepted(Option<Vec<u8>>),
+}
+
 /// How to reach a device: one per target kind (`quic://HOST:PORT`).
 pub trait Transport: Send + Sync {
     /// The target as the user wrote it, for reports (`quic://127.0.0.1:5540`).
@@ -92,6 +102,16 @@ pub trait Transport: Send + Sync {
     fn name(&self) -> &'static str;
     /// Opens a new connection to the device.
     fn connect(&self) -> BoxFuture<'_, Result<Box<dyn Connection>, TransportError>>;
+    /// Attempts a connection offering only `protocols` (empty: none) as application
+    /// protocols, and closes it at once if the device accepts it. `None` when this transport
+    /// negotiates no application protocol.
+    fn connect_offering(
+        &self,
+        protocols: Vec<Vec<u8>>,
+    ) -> Option<BoxFuture<'_, Result<ForeignProtocol, TransportError>>> {
+        let _ = protocols;
+        None
+    }
 }
 
 /// One connection to the device.

@@ -2,7 +2,10 @@
 //! is a bidirectional stream of frames, unsolicited messages arrive on unidirectional
 //! streams.
 
-use super::{BoxFuture, Connection, ExchangeIo, Message, MessageKind, Transport, TransportError};
+use super::{
+    BoxFuture, Connection, ExchangeIo, ForeignProtocol, Message, MessageKind, Transport,
+    TransportError,
+};
 use orbit_quic::{Client, ErrorCode, Exchange, FrameKind, Link, QuicConfig, QuicError};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -43,6 +46,43 @@ impl QuicTarget {
     /// The device's address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+}
+
+impl QuicTarget {
+    /// A QUIC handshake offering only `protocols` as ALPN, on an endpoint of its own, with
+    /// the suite's TLS otherwise unchanged `[QUIC-1]`, `[QUIC-2]`.
+    async fn offer(&self, protocols: Vec<Vec<u8>>) -> Result<ForeignProtocol, TransportError> {
+        let other = |e: String| TransportError::Other(format!("offering other protocols: {e}"));
+        let mut tls = orbit_quic::config::client_tls_config().map_err(|e| other(e.to_string()))?;
+        tls.alpn_protocols = protocols;
+        let config = orbit_quic::config::client_config_from_tls(&QuicConfig::default(), tls)
+            .map_err(|e| other(e.to_string()))?;
+        let bind: SocketAddr = if self.addr.is_ipv4() {
+            SocketAddr::from(([0, 0, 0, 0], 0))
+        } else {
+            SocketAddr::from(([0u16; 8], 0))
+        };
+        let endpoint = quinn::Endpoint::client(bind).map_err(|e| other(e.to_string()))?;
+        let connecting = endpoint
+            .connect_with(config, self.addr, "orbit.invalid")
+            .map_err(|e| other(e.to_string()))?;
+        let limit = QuicConfig::default().handshake_timeout;
+        let outcome = match tokio::time::timeout(limit, connecting).await {
+            Err(_) => Err(TransportError::Timeout(limit)),
+            Ok(Err(e)) => Ok(ForeignProtocol::Refused(e.to_string())),
+            Ok(Ok(conn)) => {
+                let selected = conn
+                    .handshake_data()
+                    .and_then(|d| d.downcast::<quinn::crypto::rustls::HandshakeData>().ok())
+                    .and_then(|d| d.protocol);
+                // A client closes a connection without orbit/1 at once [QUIC-1].
+                conn.close(quinn::VarInt::from_u32(0), b"conformance: foreign protocol");
+                Ok(ForeignProtocol::Accepted(selected))
+            }
+        };
+        endpoint.close(quinn::VarInt::from_u32(0), b"done");
+        outcome
     }
 }
 
@@ -92,6 +132,13 @@ impl Transport for QuicTarget {
 
     fn name(&self) -> &'static str {
         "quic"
+    }
+
+    fn connect_offering(
+        &self,
+        protocols: Vec<Vec<u8>>,
+    ) -> Option<BoxFuture<'_, Result<ForeignProtocol, TransportError>>> {
+        Some(Box::pin(async move { self.offer(protocols).await }))
     }
 
     fn connect(&self) -> BoxFuture<'_, Result<Box<dyn Connection>, TransportError>> {
@@ -164,12 +211,9 @@ impl ExchangeIo for QuicExchange {
         Box::pin(async move { self.ex.send_frame(kind, &payload).await.map_err(map_err) })
     }
 
-    fn send_raw(&mut self, _bytes: &[u8]) -> BoxFuture<'_, Result<(), TransportError>> {
-        Box::pin(async {
-            Err(TransportError::Other(
-                "this adapter cannot send unframed bytes".to_owned(),
-            ))
-        })
+    fn send_raw(&mut self, bytes: &[u8]) -> BoxFuture<'_, Result<(), TransportError>> {
+        let bytes = bytes.to_vec();
+        Box::pin(async move { self.ex.send_raw(&bytes).await.map_err(map_err) })
     }
 
     fn recv(&mut self, within: Duration) -> BoxFuture<'_, Result<Option<Message>, TransportError>> {

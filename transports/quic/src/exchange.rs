@@ -60,6 +60,19 @@ impl FrameSender {
         })
     }
 
+    /// Writes `bytes` to the stream as they are, without a frame around them. Only for
+    /// conformance tools that must send what [QUIC-8]..[QUIC-12] forbid (a reserved kind, a
+    /// length of 0 or above 16384, a frame cut by the end of the stream) to see how a peer
+    /// answers; an Orbit node sends frames with [`FrameSender::send_frame`].
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), QuicError> {
+        self.event(format_args!("send {} unframed bytes", bytes.len()));
+        let written = self.stream.write_all(bytes).await;
+        written.map_err(|e| {
+            self.ended = true;
+            QuicError::from_write(e, self.peer)
+        })
+    }
+
     /// Ends this side of the exchange after its last frame ([QUIC-6]).
     pub fn finish(&mut self) -> Result<(), QuicError> {
         let finished = self.stream.finish().map_err(|_| QuicError::StreamClosed);
@@ -284,6 +297,11 @@ impl Exchange {
     /// Sends one frame.
     pub async fn send_frame(&mut self, kind: FrameKind, payload: &[u8]) -> Result<(), QuicError> {
         self.send.send_frame(kind, payload).await
+    }
+
+    /// Writes `bytes` unframed: see [`FrameSender::send_raw`] (conformance tools only).
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), QuicError> {
+        self.send.send_raw(bytes).await
     }
 
     /// The next frame from the peer; `Ok(None)` once the peer has finished its side.

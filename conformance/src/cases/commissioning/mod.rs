@@ -1,0 +1,80 @@
+//! Attestation and commissioning (05-attestation), homes (02-identities) and multi-admin
+//! (15-access-control): the chain and its proof, commissioning messages out of place, an
+//! abandoned commissioning, the same home twice, a second home and its removal.
+
+mod attestation;
+mod homes;
+
+use crate::case::{always, Case, CaseInfo, Group};
+use crate::verdict::Level;
+
+const fn case(
+    id: &'static str,
+    title: &'static str,
+    spec_ids: &'static [&'static str],
+    run: crate::case::CaseFn,
+) -> Case {
+    Case {
+        info: CaseInfo {
+            id,
+            title,
+            group: Group::Commissioning,
+            spec_ids,
+            level: Level::Must,
+        },
+        applies: always,
+        run,
+        check_state_after: false,
+    }
+}
+
+/// The commissioning cases.
+pub(crate) const CASES: &[Case] = &[
+    case(
+        "commissioning.attestation",
+        "The device's attestation chain leads to a trusted vendor root, names the product of \
+         its setup code, and its proof covers this pairing's challenge, the suite's nonce and \
+         the new operational key",
+        &["ATT-1", "ATT-2", "ATT-6", "COMM-6", "COMM-9"],
+        attestation::attestation,
+    ),
+    case(
+        "commissioning.abandoned",
+        "When the PASE connection closes mid-commissioning the device rolls back, reopens its \
+         window, makes a new operational key for the next commissioning and keeps exactly \
+         its homes",
+        &["COMM-28", "COMM-29", "COMM-9", "COMM-14"],
+        attestation::abandoned,
+    ),
+    case(
+        "commissioning.outside-pase",
+        "An attestation-request sealed in an operational session, or sent unsealed, is not \
+         answered with an attestation-response",
+        &["COMM-1"],
+        attestation::outside_pase,
+    ),
+    case(
+        "commissioning.second-message",
+        "A second commissioning message on an attestation step's stream ends commissioning \
+         with unexpected-message on that stream, and the stream ends",
+        &["COMM-3", "QUIC-23"],
+        attestation::second_message,
+    ),
+    case(
+        "commissioning.same-home-twice",
+        "install-home of a home the device already belongs to ends with invalid-parameter \
+         and leaves that membership working",
+        &["COMM-13", "HOME-6"],
+        homes::same_home_twice,
+    ),
+    case(
+        "commissioning.second-home",
+        "After the administrator opens the window a second home commissions the device, its \
+         administrator holds only its own home's ACL entry, and once the first home removes it \
+         its sessions, new sessions and resumption are refused",
+        &[
+            "ACL-10", "COMM-13", "COMM-27", "ACL-6", "ACL-7", "ACL-9", "HOME-7",
+        ],
+        homes::second_home,
+    ),
+];

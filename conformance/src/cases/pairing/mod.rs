@@ -1,0 +1,125 @@
+//! Setup payload and PASE (03-setup-payload, 04-pairing): the right and wrong passcodes, the
+//! device's policy (window, busy, back-off, deliberate opening), and PASE messages an honest
+//! controller never sends. Each case opens the window deliberately as the suite's
+//! administrator (`[ACL-10]`, which also clears any back-off) and closes it again at the end.
+
+mod malformed;
+mod pase;
+mod policy;
+
+use crate::case::{always, Case, CaseInfo, Group};
+use crate::verdict::Level;
+
+const fn case(
+    id: &'static str,
+    title: &'static str,
+    spec_ids: &'static [&'static str],
+    level: Level,
+    run: crate::case::CaseFn,
+) -> Case {
+    Case {
+        info: CaseInfo {
+            id,
+            title,
+            group: Group::Pairing,
+            spec_ids,
+            level,
+        },
+        applies: always,
+        run,
+        check_state_after: false,
+    }
+}
+
+/// The pairing cases.
+pub(crate) const CASES: &[Case] = &[
+    case(
+        "pairing.correct-code",
+        "PASE with the setup code completes, the device ends the stream cleanly, and the keys \
+         carry a sealed attestation-request that the device answers",
+        &["PAIR-1", "PAIR-20", "QUIC-21"],
+        Level::Must,
+        pase::correct_code,
+    ),
+    case(
+        "pairing.wrong-code",
+        "PASE with a wrong passcode gives no keys; the device answers pake2 and then refuses \
+         pake3 with pake-confirmation-failed and nothing more, exactly as for a wrong \
+         confirmation under the right passcode",
+        &["PAIR-17", "PAIR-18", "PAIR-19", "PAIR-35", "QUIC-22"],
+        Level::Must,
+        pase::wrong_code,
+    ),
+    case(
+        "pairing.second-attempt",
+        "While a successful pairing's commissioning runs, a second pbkdf-param-request is \
+         refused with pairing-window-closed",
+        &["PAIR-29", "PAIR-23"],
+        Level::Must,
+        pase::second_attempt,
+    ),
+    case(
+        "pairing.backoff",
+        "A failed attempt starts a back-off of 1 s, the next one of 2 s; requests meanwhile \
+         get pairing-backoff with the seconds left as retry-after",
+        &["PAIR-25", "PAIR-26", "PAIR-35"],
+        Level::Must,
+        policy::backoff,
+    ),
+    case(
+        "pairing.deliberate-opening",
+        "The administrator's open-pairing-window ends a running back-off: the next request \
+         is answered at once",
+        &["PAIR-27", "PAIR-31", "ACL-10"],
+        Level::Must,
+        policy::deliberate_opening,
+    ),
+    case(
+        "pairing.window-closed",
+        "With the window closed, a pbkdf-param-request gets pairing-window-closed without \
+         retry-after",
+        &["PAIR-23", "PAIR-35"],
+        Level::Must,
+        policy::window_closed,
+    ),
+    case(
+        "pairing.window-commands",
+        "open-pairing-window refuses a duration below 180 s with constraint-error and an \
+         already open window with busy; close-pairing-window closes it",
+        &["ACL-11", "ACL-10"],
+        Level::Must,
+        policy::window_commands,
+    ),
+    case(
+        "pairing.busy",
+        "A request while another handshake holds the device is refused with busy and a \
+         retry-after of at most the handshake's 10 s deadline",
+        &["PAIR-24", "PAIR-35"],
+        Level::Must,
+        policy::busy,
+    ),
+    case(
+        "pairing.malformed-request",
+        "A truncated request gets invalid-message, an oversized one resource-exhausted, and \
+         neither counts as a failed attempt",
+        &["PAIR-2", "PAIR-3", "PAIR-25"],
+        Level::Must,
+        malformed::malformed_request,
+    ),
+    case(
+        "pairing.out-of-order",
+        "PASE messages of an unknown type or out of their order get unexpected-message; a \
+         pairing-status from the controller is never answered",
+        &["PAIR-2", "PAIR-22", "PAIR-25"],
+        Level::Must,
+        malformed::out_of_order,
+    ),
+    case(
+        "pairing.invalid-points",
+        "A pake1 whose share is not a valid P-256 point (off the curve, coordinate not below \
+         p, wrong prefix, zeros) gets invalid-message and no pake2",
+        &["PAIR-14", "PAIR-25"],
+        Level::Must,
+        malformed::invalid_points,
+    ),
+];
