@@ -16,6 +16,7 @@ pub mod adversarial;
 pub mod case;
 pub mod cases;
 pub mod config;
+pub mod coverage;
 pub mod context;
 pub mod controller;
 pub mod evidence;
