@@ -22,8 +22,15 @@ fn table(name: &str, files: &[PathBuf], out: &mut String) {
     let _ = writeln!(out, "/// Embedded `(file name, text)` pairs.");
     let _ = writeln!(out, "pub(crate) const {name}: &[(&str, &str)] = &[");
     for f in files {
-        let file = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let _ = writeln!(out, "    ({file:?}, include_str!({:?})),", f.display().to_string());
+        let file = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    ({file:?}, include_str!({:?})),",
+            f.display().to_string()
+        );
     }
     let _ = writeln!(out, "];");
 }
@@ -42,7 +49,8 @@ fn main() {
     let mut out = String::new();
     table("SPEC_CHAPTERS", &spec_files, &mut out);
     table("COVERAGE_REASONS", &reason_files, &mut out);
-    let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("embedded.rs");
+    let dest =
+        PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("embedded.rs");
     if let Err(e) = std::fs::write(&dest, out) {
         println!("cargo:warning=cannot write {}: {e}", dest.display());
         std::process::exit(1);

@@ -383,7 +383,8 @@ mod tests {
 
     #[test]
     fn a_must_rule_without_case_or_reason_and_unknown_ids_are_problems() {
-        let (reasons, bad) = reasons(&[("p.txt", "# note\nPAIR-4: storage\nPAIR-9: gone\nnonsense\n")]);
+        let (reasons, bad) =
+            reasons(&[("p.txt", "# note\nPAIR-4: storage\nPAIR-9: gone\nnonsense\n")]);
         assert_eq!(reasons.len(), 2);
         assert_eq!(bad.len(), 1, "{bad:?}");
         let c = Coverage::build(
@@ -393,9 +394,20 @@ mod tests {
         );
         assert_eq!(c.rows.len(), 3, "MUST and SHOULD rules only");
         assert_eq!(c.other_rules, 1);
-        assert!(c.problems.iter().any(|p| p.contains("[PAIR-1]")), "{:?}", c.problems);
-        assert!(c.problems.iter().any(|p| p.contains("[PAIR-9]")), "{:?}", c.problems);
-        assert!(!c.problems.iter().any(|p| p.contains("[PAIR-2]")), "SHOULD may be uncovered");
+        assert!(
+            c.problems.iter().any(|p| p.contains("[PAIR-1]")),
+            "{:?}",
+            c.problems
+        );
+        assert!(
+            c.problems.iter().any(|p| p.contains("[PAIR-9]")),
+            "{:?}",
+            c.problems
+        );
+        assert!(
+            !c.problems.iter().any(|p| p.contains("[PAIR-2]")),
+            "SHOULD may be uncovered"
+        );
         assert_eq!((c.observed(), c.observable()), (0, 2));
         assert!(c.to_markdown().contains("| PAIR-4 | MUST |  | storage |"));
     }

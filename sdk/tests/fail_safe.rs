@@ -13,8 +13,8 @@ use common::wire::{
     attest, connect, install_home, pase, rolled_back, sigma1, sigma3, start_commissioning, PaseStop,
 };
 use common::{controller, eventually_within, lamp_with, restart_on};
-use orbit_core::protect::{ProtectConfig, Protector};
 use orbit_core::pairing::PairingError;
+use orbit_core::protect::{ProtectConfig, Protector};
 use orbit_core::status::Status;
 use orbit_quic::Link;
 use orbit_sdk::controller::Cause;

@@ -119,7 +119,10 @@ fn stamp(report: &RunReport, out: &mut String) {
             ));
             rows.push(("Device spec version", d.spec_version.to_string()));
         }
-        None => rows.push(("Device", "(not identified: the suite could not pair)".into())),
+        None => rows.push((
+            "Device",
+            "(not identified: the suite could not pair)".into(),
+        )),
     }
     out.push_str("<section id=\"stamp\"><h2>Run</h2><table class=\"kv\">\n");
     for (k, v) in rows {
@@ -240,7 +243,9 @@ fn evidence(c: &CaseReport, out: &mut String) {
 }
 
 fn cases(report: &RunReport, out: &mut String) {
-    out.push_str("<section id=\"cases\"><h2>Cases</h2>\n<div id=\"filters\"><span>Verdict:</span>\n");
+    out.push_str(
+        "<section id=\"cases\"><h2>Cases</h2>\n<div id=\"filters\"><span>Verdict:</span>\n",
+    );
     for v in [
         Verdict::Pass,
         Verdict::Fail,
@@ -292,7 +297,9 @@ fn findings(report: &RunReport, out: &mut String) {
     if report.findings.is_empty() {
         out.push_str("<p>No differences between the manifest and the device (or no manifest was given).</p>\n");
     } else {
-        out.push_str("<table><tr><th>Subject</th><th>Manifest claims</th><th>Device shows</th></tr>\n");
+        out.push_str(
+            "<table><tr><th>Subject</th><th>Manifest claims</th><th>Device shows</th></tr>\n",
+        );
         for f in &report.findings {
             let _ = writeln!(
                 out,
@@ -367,7 +374,12 @@ pub fn render(report: &RunReport, coverage_table: &Coverage) -> String {
         .stamp
         .device
         .as_ref()
-        .map(|d| format!("vendor 0x{:04x} product 0x{:04x} serial {}", d.vendor_id, d.product_id, d.serial))
+        .map(|d| {
+            format!(
+                "vendor 0x{:04x} product 0x{:04x} serial {}",
+                d.vendor_id, d.product_id, d.serial
+            )
+        })
         .unwrap_or_else(|| report.stamp.target.clone());
     let _ = writeln!(
         out,

@@ -125,12 +125,13 @@ pub fn render(report: &RunReport) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let count = |f: &dyn Fn(&CaseReport) -> bool| report.cases.iter().filter(|c| f(c)).count();
     let failures = count(&|c| c.verdict == Verdict::Fail);
-    let errors = count(&|c| c.verdict == Verdict::Inconclusive) + usize::from(report.harness_error.is_some());
+    let errors = count(&|c| c.verdict == Verdict::Inconclusive)
+        + usize::from(report.harness_error.is_some());
     let skipped = count(&|c| matches!(c.verdict, Verdict::NotApplicable | Verdict::Waived));
     let _ = writeln!(
         out,
         "<testsuites name=\"orbit-conformance\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{}\">",
-        report.cases.len(),
+        report.cases.len() + usize::from(report.harness_error.is_some()),
         seconds(report.stamp.duration_ms)
     );
     let s = &report.stamp;

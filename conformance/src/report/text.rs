@@ -77,7 +77,11 @@ pub fn summary(report: &RunReport) -> String {
         s.suite_version,
         s.spec_version,
         s.target,
-        if s.transport.is_empty() { "?" } else { &s.transport },
+        if s.transport.is_empty() {
+            "?"
+        } else {
+            &s.transport
+        },
         s.seed
     );
     if let Some(d) = &s.device {
@@ -157,9 +161,11 @@ pub fn summary(report: &RunReport) -> String {
             }
         }
     }
-    list(&mut out, "MUST failures (the device does not conform)", &|c| {
-        c.verdict == Verdict::Fail && c.info.level == Level::Must
-    });
+    list(
+        &mut out,
+        "MUST failures (the device does not conform)",
+        &|c| c.verdict == Verdict::Fail && c.info.level == Level::Must,
+    );
     list(&mut out, "unmet recommendations (SHOULD)", &|c| {
         c.verdict == Verdict::Fail && c.info.level == Level::Should
     });
