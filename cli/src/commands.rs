@@ -382,6 +382,8 @@ async fn run_command(
             }
             Ok(())
         }
-        Command::Device { .. } | Command::Demo => Err("internal: not a controller command".into()),
+        Command::Device { .. } | Command::Demo | Command::Conformance { .. } => {
+            Err("internal: not a controller command".into())
+        }
     }
 }

@@ -30,29 +30,25 @@ fn store_dir(kind: Kind, store: Option<PathBuf>, home: &Path) -> PathBuf {
     store.unwrap_or_else(|| home.join(format!("device-{}", kind.name())))
 }
 
-/// Runs `kind` until Ctrl-C.
-pub(crate) async fn run(
+/// What `orbit device run` keeps to restart its device (a factory reset or a power cycle).
+struct Running {
     kind: Kind,
-    listen: SocketAddr,
-    store: Option<PathBuf>,
     pin: Option<String>,
-    home: &Path,
-    format: Format,
-) -> CliResult {
-    if pin.is_some() && kind != Kind::Lock {
-        return Err("--pin is for `--kind lock` only".into());
-    }
-    if let Some(p) = &pin {
-        if !(4..=8).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("--pin must be 4 to 8 digits".into());
-        }
-    }
-    let dir = store_dir(kind, store, home);
-    let store = Arc::new(FileStore::open(&dir)?);
+    store: Arc<FileStore>,
+    device: Device,
+}
+
+/// Starts `kind` from `store` on `listen`.
+async fn start(
+    kind: Kind,
+    pin: Option<&str>,
+    store: Arc<FileStore>,
+    listen: SocketAddr,
+) -> Result<Device, orbit_sdk::device::DeviceError> {
     let serial_name = format!("{}-1", kind.name());
-    let device = Device::open(
+    Device::open(
         store,
-        |now| match &pin {
+        |now| match pin {
             Some(p) => Ok(orbit_devices::lock::build_with_pin(
                 now,
                 &serial_name,
@@ -68,7 +64,44 @@ pub(crate) async fn run(
             ..DeviceConfig::default()
         },
     )
-    .await?;
+    .await
+}
+
+/// Runs `kind` until Ctrl-C.
+pub(crate) async fn run(
+    kind: Kind,
+    listen: SocketAddr,
+    store: Option<PathBuf>,
+    pin: Option<String>,
+    control_path: Option<PathBuf>,
+    home: &Path,
+    format: Format,
+) -> CliResult {
+    if pin.is_some() && kind != Kind::Lock {
+        return Err("--pin is for `--kind lock` only".into());
+    }
+    if let Some(p) = &pin {
+        if !(4..=8).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("--pin must be 4 to 8 digits".into());
+        }
+    }
+    let dir = store_dir(kind, store, home);
+    let store = Arc::new(FileStore::open(&dir)?);
+    let device = start(kind, pin.as_deref(), store.clone(), listen).await?;
+    let (_socket, mut socket_requests) = match &control_path {
+        Some(path) => {
+            let (socket, requests) = crate::device_control::listen(path).await?;
+            (Some(socket), Some(requests))
+        }
+        None => (None, None),
+    };
+    let mut running = Running {
+        kind,
+        pin,
+        store,
+        device,
+    };
+    let device = &running.device;
     let addr = device.local_addr()?;
     let setup = device.setup_payload();
     let qr = setup.to_qr_string();
@@ -81,14 +114,17 @@ pub(crate) async fn run(
                    "store": dir.display().to_string(), "pairing_window_open": device.is_pairing_window_open(),
                    "pairing_locked_out": device.is_pairing_locked_out(),
                    "failed_pairing_attempts": device.failed_pairing_attempts(),
-                   "homes": device.homes().len(), "pin_required": pin.is_some()});
-            with_setup_code(&mut doc, &device, &qr, &manual);
+                   "homes": device.homes().len(), "pin_required": running.pin.is_some()});
+            if let (Some(p), Some(fields)) = (&control_path, doc.as_object_mut()) {
+                fields.insert("control".into(), json!(p.display().to_string()));
+            }
+            with_setup_code(&mut doc, device, &qr, &manual);
             println!("{doc}");
         }
         Format::Human => {
             println!("orbit {} device listening on quic://{addr}", kind.name());
             println!("  state in {}", dir.display());
-            if pin.is_some() {
+            if running.pin.is_some() {
                 println!("  remote lock and unlock need the PIN set with --pin");
             }
             if device.is_pairing_window_open() {
@@ -105,24 +141,176 @@ pub(crate) async fn run(
                 );
             }
             println!(
-                "  type `button` and Enter to press the pairing button, `status` for the state"
+                "  type `button` and Enter to press the pairing button, `status` for the state, \
+                 `reset` to factory-reset, `power-cycle` to restart"
             );
+            if let Some(p) = &control_path {
+                println!(
+                    "  the same controls: orbit device control {} button|status|reset|power-cycle",
+                    p.display()
+                );
+            }
         }
     }
+    let codes = Codes { qr, manual, addr };
     let mut controls = local_controls();
     let mut stdin_open = true;
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
             line = controls.recv(), if stdin_open => match line {
-                Some(line) => control(&device, line.trim(), format, &qr, &manual, addr),
+                Some(line) => {
+                    let line = line.trim();
+                    if line.is_empty() {
+                        continue;
+                    }
+                    let (now, answer) = control(running, line, addr).await?;
+                    running = now;
+                    print_answer(&answer, format, &running.device, &codes);
+                }
                 // No terminal (a service, a closed pipe): the device runs on without controls.
                 None => stdin_open = false,
             },
+            Some((line, reply)) = next_request(&mut socket_requests) => {
+                let (now, answer) = control(running, &line, addr).await?;
+                running = now;
+                let doc = match answer {
+                    Ok(event) => {
+                        let mut doc = state(&running.device, event);
+                        if let Some(fields) = doc.as_object_mut() {
+                            fields.insert("ok".into(), json!(true));
+                        }
+                        doc
+                    }
+                    Err(e) => json!({"ok": false, "error": e}),
+                };
+                let _ = reply.send(doc);
+            },
         }
     }
-    device.shutdown().await;
+    running.device.shutdown().await;
     Ok(())
+}
+
+/// The next control from the socket, if there is one (never, without `--control`).
+async fn next_request(
+    requests: &mut Option<mpsc::Receiver<crate::device_control::Request>>,
+) -> Option<crate::device_control::Request> {
+    match requests {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The device's setup codes and address, as printed.
+struct Codes {
+    qr: String,
+    manual: String,
+    addr: SocketAddr,
+}
+
+/// The device's pairing state as a JSON line, for `event`.
+fn state(device: &Device, event: &str) -> serde_json::Value {
+    json!({"event": event, "pairing_window_open": device.is_pairing_window_open(),
+           "pairing_locked_out": device.is_pairing_locked_out(),
+           "failed_pairing_attempts": device.failed_pairing_attempts(),
+           "homes": device.homes().len()})
+}
+
+fn print_answer(answer: &Answer, format: Format, device: &Device, codes: &Codes) {
+    match (answer, format) {
+        (Ok(event), Format::Json) => {
+            let mut doc = state(device, event);
+            with_setup_code(&mut doc, device, &codes.qr, &codes.manual);
+            println!("{doc}");
+        }
+        (Ok("button"), Format::Human) => {
+            println!(
+                "pairing window open for {} min",
+                DEFAULT_WINDOW_DURATION.as_secs() / 60
+            );
+            print_setup_code(&codes.qr, &codes.manual, codes.addr);
+        }
+        (Ok(event), Format::Human) => {
+            let what = match *event {
+                "reset" => "factory reset done; ",
+                "power-cycle" => "restarted; ",
+                _ => "",
+            };
+            println!(
+                "{what}pairing window {}; {} failed pairing attempt(s){}; {} home(s)",
+                if device.is_pairing_window_open() {
+                    "open"
+                } else {
+                    "closed"
+                },
+                device.failed_pairing_attempts(),
+                if device.is_pairing_locked_out() {
+                    ", locked out"
+                } else {
+                    ""
+                },
+                device.homes().len()
+            );
+        }
+        (Err(e), _) => eprintln!("orbit: error: {e}"),
+    }
+}
+
+/// What one control answers: the event's name, or why it was refused.
+type Answer = Result<&'static str, String>;
+
+/// One local control: `button` is the device's pairing button, a local user action that opens
+/// the window and ends a lock-out [PAIR-31]; `status` tells the pairing state; `reset` is a
+/// factory reset [PAIR-32] (the device stops, its store is reset, and it starts again on the
+/// same address, as a real device reboots after one); `power-cycle` restarts it with its
+/// state (what it stored survives [PAIR-27]). An `Err` is a device that could not start again
+/// (the command then ends).
+async fn control(
+    running: Running,
+    command: &str,
+    addr: SocketAddr,
+) -> Result<(Running, Answer), Box<dyn std::error::Error + Send + Sync>> {
+    let answer = match command {
+        "button" | "open-window" => running
+            .device
+            .open_pairing_window(DEFAULT_WINDOW_DURATION)
+            .map(|()| "button")
+            .map_err(|e| format!("the pairing window did not open: {e}")),
+        "status" => Ok("status"),
+        "reset" => return Ok((restart(running, true, addr).await?, Ok("reset"))),
+        "power-cycle" => return Ok((restart(running, false, addr).await?, Ok("power-cycle"))),
+        other => Err(format!(
+            "unknown device control {:?}; use button, status, reset or power-cycle",
+            orbit_cli::capped::capped(other)
+        )),
+    };
+    Ok((running, answer))
+}
+
+/// Stops the device, factory-resets its store if `reset`, and starts it again on `addr`.
+async fn restart(
+    running: Running,
+    reset: bool,
+    addr: SocketAddr,
+) -> Result<Running, Box<dyn std::error::Error + Send + Sync>> {
+    let Running {
+        kind,
+        pin,
+        store,
+        device,
+    } = running;
+    device.shutdown().await;
+    if reset {
+        orbit_sdk::device::factory_reset(store.as_ref())?;
+    }
+    let device = start(kind, pin.as_deref(), store.clone(), addr).await?;
+    Ok(Running {
+        kind,
+        pin,
+        store,
+        device,
+    })
 }
 
 /// Adds the setup code to a JSON state line while the pairing window is open: the code is a
@@ -155,65 +343,6 @@ fn local_controls() -> mpsc::Receiver<String> {
         }
     });
     recv
-}
-
-/// One local control: `button` is the device's pairing button, a local user action that opens
-/// the window and ends a lock-out [PAIR-31]; `status` prints the pairing state.
-fn control(
-    device: &Device,
-    command: &str,
-    format: Format,
-    qr: &str,
-    manual: &str,
-    addr: SocketAddr,
-) {
-    let result = match command {
-        "" => return,
-        "button" => device
-            .open_pairing_window(DEFAULT_WINDOW_DURATION)
-            .map(|()| "button"),
-        "status" => Ok("status"),
-        other => {
-            eprintln!("orbit: unknown device control {other:?}; type `button` or `status`");
-            return;
-        }
-    };
-    match (result, format) {
-        (Ok(event), Format::Json) => {
-            let mut doc = json!({"event": event, "pairing_window_open": device.is_pairing_window_open(),
-                   "pairing_locked_out": device.is_pairing_locked_out(),
-                   "failed_pairing_attempts": device.failed_pairing_attempts(),
-                   "homes": device.homes().len()});
-            with_setup_code(&mut doc, device, qr, manual);
-            println!("{doc}");
-        }
-        (Ok(event), Format::Human) => {
-            if event == "button" {
-                println!(
-                    "pairing window open for {} min",
-                    DEFAULT_WINDOW_DURATION.as_secs() / 60
-                );
-                print_setup_code(qr, manual, addr);
-            } else {
-                println!(
-                    "pairing window {}; {} failed pairing attempt(s){}; {} home(s)",
-                    if device.is_pairing_window_open() {
-                        "open"
-                    } else {
-                        "closed"
-                    },
-                    device.failed_pairing_attempts(),
-                    if device.is_pairing_locked_out() {
-                        ", locked out"
-                    } else {
-                        ""
-                    },
-                    device.homes().len()
-                );
-            }
-        }
-        (Err(e), _) => eprintln!("orbit: error: the pairing window did not open: {e}"),
-    }
 }
 
 /// `orbit device reset`: factory-resets the stopped device kept in the store [PAIR-32].

@@ -3,7 +3,10 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod conformance;
+mod conformance_progress;
 mod demo;
+mod device_control;
 mod device_run;
 mod home;
 mod qr;
@@ -139,6 +142,11 @@ enum Command {
     /// Start the reference devices in this process, discover, pair, control them, restart one,
     /// and print per-phase timings.
     Demo,
+    /// The conformance suite: prove that a device speaks Orbit v1.
+    Conformance {
+        #[command(subcommand)]
+        command: conformance::ConformanceCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -150,7 +158,8 @@ enum HomeCommand {
 #[derive(Subcommand, Debug)]
 enum DeviceCommand {
     /// Run a reference device and print its setup code. While it runs, type `button` and
-    /// Enter to press its pairing button (opens the pairing window, ends a lock-out).
+    /// Enter to press its pairing button (opens the pairing window, ends a lock-out),
+    /// `status`, `reset` (factory reset and restart) or `power-cycle` (restart).
     Run {
         /// Which device.
         #[arg(long, value_parser = clap::value_parser!(orbit_devices::Kind))]
@@ -165,6 +174,18 @@ enum DeviceCommand {
         /// then required by `unlock-door` and `lock-door`. Set each time the device starts.
         #[arg(long)]
         pin: Option<String>,
+        /// Also take the local controls from this Unix socket (see `orbit device control`),
+        /// so a harness can press the button, reset or power-cycle the device unattended.
+        #[arg(long, value_name = "PATH")]
+        control: Option<PathBuf>,
+    },
+    /// Send one local control to a device started with `--control PATH`: `button`, `status`,
+    /// `reset` (factory reset, the device restarts on the same address) or `power-cycle`.
+    Control {
+        /// The device's control socket.
+        path: PathBuf,
+        /// The control.
+        command: String,
     },
     /// Factory-reset a stopped reference device: forget its homes, access control, values,
     /// failed pairing attempts and lock-out; keep its identity and setup code.
@@ -230,6 +251,10 @@ fn main() -> ExitCode {
         }
     };
     let home = home_dir(&cli.home);
+    if let Command::Conformance { command } = cli.command {
+        // The suite's exit status says how the device did (0, 1, 2 or 3).
+        return ExitCode::from(runtime.block_on(conformance::run(command, format)));
+    }
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Device {
@@ -239,8 +264,12 @@ fn main() -> ExitCode {
                         listen,
                         store,
                         pin,
+                        control,
                     },
-            } => device_run::run(kind, listen, store, pin, &home, format).await,
+            } => device_run::run(kind, listen, store, pin, control, &home, format).await,
+            Command::Device {
+                command: DeviceCommand::Control { path, command },
+            } => device_control::send(&path, &command, format).await,
             Command::Device {
                 command: DeviceCommand::Reset { kind, store },
             } => device_run::reset(kind, store, &home, format),

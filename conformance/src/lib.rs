@@ -18,6 +18,7 @@ pub mod cases;
 pub mod config;
 pub mod context;
 pub mod controller;
+pub mod coverage;
 pub mod evidence;
 pub mod facts;
 pub mod health;
