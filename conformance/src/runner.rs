@@ -209,7 +209,7 @@ async fn run_case(case: &Case, shared: &Arc<Shared>, seed: u64, config: &RunConf
                 ))),
             };
         if let (Some(Ok(before)), true) = (&before, outcome.is_ok()) {
-            outcome = crate::health::still_serving(&mut ctx, before).await;
+            outcome = crate::health::still_serving(&mut ctx, before, case.info.spec_ids).await;
         }
         if let Some(Err(e)) = before {
             outcome = Err(Failure::Inconclusive(format!("before the case: {e}")));

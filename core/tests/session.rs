@@ -989,6 +989,19 @@ fn unexpected_messages_and_peer_status() {
     assert_eq!(err, SessionError::PeerStatus(Status(0x7777)));
 }
 
+// [SESS-36] a status that opens an exchange where sigma1 is expected is the peer's status,
+// not an unexpected message: the responder never answers a session-status with one, and
+// [SESS-4] excepts session-status from unexpected-message.
+#[test]
+fn a_status_where_sigma1_is_expected_is_not_answered() {
+    let f = fx();
+    let mut store = TicketStore::default();
+    let mut status = Vec::new();
+    encode_status(Status::INVALID_MESSAGE, &mut status);
+    let err = f.respond(&mut store, &status, 1, NOW).unwrap_err();
+    assert_eq!(err, SessionError::PeerStatus(Status::INVALID_MESSAGE));
+}
+
 // [SESS-33] each state has a deadline HANDSHAKE_TIMEOUT after it was entered.
 #[test]
 fn states_time_out() {

@@ -3,6 +3,9 @@
 //! orbit-core's public message types and the suite's honest controller; nothing in the
 //! core's public API exists for it. Only cases use this module.
 
-pub mod interaction;
 pub mod framing;
+pub mod interaction;
+pub mod malformed;
 pub mod pairing;
+pub mod protection;
+pub mod sessions;

@@ -147,6 +147,22 @@ impl Session {
         })
     }
 
+    /// A session whose handshake the caller drove itself (adversarial cases that replay,
+    /// reorder or overtake handshake messages), on `conn`.
+    pub fn from_established(
+        conn: &Conn,
+        established: Established,
+    ) -> Result<Session, SessionOpenError> {
+        let protector = Protector::new(established.session_keys(), ProtectConfig::default())
+            .map_err(|e| SessionOpenError::Internal(e.to_string()))?;
+        Ok(Session {
+            conn: conn.clone(),
+            protector,
+            client: Client::new(),
+            established,
+        })
+    }
+
     /// The connection the session runs on.
     pub fn conn(&self) -> &Conn {
         &self.conn

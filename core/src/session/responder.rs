@@ -59,6 +59,13 @@ impl Responder<'_> {
     ) -> Result<Sigma1Outcome, SessionError> {
         // [SESS-9] decode, destination, version, resumption, then the full handshake.
         let (ty, value) = parse(message)?;
+        if ty == MessageType::STATUS {
+            // [SESS-36] a status is never answered with one, even where a handshake would
+            // start: it ends nothing here, and [SESS-4] excepts it from unexpected-message.
+            return Err(SessionError::PeerStatus(
+                SessionStatus::from_value(value)?.status,
+            ));
+        }
         if ty != MessageType::SIGMA1 {
             // [SESS-4]
             return Err(SessionError::UnexpectedMessage {

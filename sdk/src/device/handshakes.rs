@@ -159,7 +159,7 @@ pub(crate) async fn serve_session(
         let status = match e {
             // [SESS-40] sigma3 did not come in time: say so before letting the state go.
             DeviceError::HandshakeTimeout => Some(orbit_core::status::Status::TIMEOUT),
-            // A status received in place of sigma3 is never answered [SESS-36].
+            // A status received in place of sigma1 or sigma3 is never answered [SESS-36].
             DeviceError::Session(orbit_core::session::SessionError::PeerStatus(_)) => None,
             DeviceError::Session(e) => Some(e.status()),
             DeviceError::TooManyHandshakes | DeviceError::TooManySessions(_) => {

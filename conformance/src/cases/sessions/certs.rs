@@ -1,0 +1,128 @@
+//! Who may open a session: the destination must name the device in one of its homes
+//! `[SESS-15]`, and the initiator's certificate must be a valid one of that home `[SESS-10]`.
+
+use super::expect_refused;
+use crate::adversarial::sessions::{member_signed_by, posing_in};
+use crate::case::{Failure, Outcome};
+use crate::context::Ctx;
+use crate::controller::SuiteHome;
+use crate::transport::BoxFuture;
+use orbit_core::cert::{HomeMembership, Validity};
+use orbit_core::crypto::sign::SigningKey;
+use orbit_core::status::Status;
+
+/// A node ID the suite gives to the unusual members of these cases (never granted anything).
+const STRANGER_NODE: u64 = 0x0ff0;
+
+/// A session attempt as `membership` on a new connection.
+async fn attempt(
+    ctx: &mut Ctx,
+    membership: &HomeMembership,
+    peer: u64,
+) -> Result<Result<crate::controller::Session, crate::controller::SessionOpenError>, Failure> {
+    let conn = ctx.connect().await?;
+    let r = crate::controller::Session::open(&conn, membership, peer, None, ctx.rng()).await;
+    conn.close();
+    Ok(r)
+}
+
+fn crypto(e: impl std::fmt::Display) -> Failure {
+    Failure::Inconclusive(format!("the suite could not make the credentials: {e}"))
+}
+
+pub(super) fn unknown_destination(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let admin = ctx.admin().await;
+        let node = ctx.device_node();
+        // Another node of the device's own home.
+        let r = attempt(ctx, &admin, node ^ 0x5a5a).await?;
+        expect_refused(
+            r,
+            Status::WRONG_HOME,
+            "SESS-15",
+            "a destination naming another node of the home",
+        )?;
+        // The device's node in a home it does not belong to.
+        let other = SuiteHome::create(ctx.rng()).map_err(crypto)?;
+        let stranger = other.admin().clone();
+        let r = attempt(ctx, &stranger, node).await?;
+        expect_refused(
+            r,
+            Status::WRONG_HOME,
+            "SESS-15",
+            "a destination in a home the device is not in",
+        )
+    })
+}
+
+pub(super) fn wrong_home_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let admin = ctx.admin().await;
+        let node = ctx.device_node();
+        let mut other = SuiteHome::create(ctx.rng()).map_err(crypto)?;
+        let member = other.issue_member(ctx.rng()).map_err(crypto)?;
+        // The destination names the device's home; the certificate is another home's.
+        let posing = posing_in(&admin, &member);
+        let r = attempt(ctx, &posing, node).await?;
+        expect_refused(
+            r,
+            Status::WRONG_HOME,
+            "SESS-10",
+            "a certificate whose home_id is not the handshake's home",
+        )
+    })
+}
+
+pub(super) fn expired_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let admin = ctx.admin().await;
+        let node = ctx.device_node();
+        let now = crate::unix_now();
+        let root_key = ctx.home().await.authority_mut().root_key().clone();
+        let periods = [
+            (
+                "expired yesterday",
+                Validity {
+                    not_before: now.saturating_sub(3 * 86_400),
+                    not_after: now.saturating_sub(86_400),
+                },
+            ),
+            (
+                "valid only from tomorrow",
+                Validity {
+                    not_before: now + 86_400,
+                    not_after: now + 3 * 86_400,
+                },
+            ),
+        ];
+        for (what, validity) in periods {
+            let member = member_signed_by(&admin, &root_key, STRANGER_NODE, validity, ctx.rng())?;
+            ctx.note(format!("a certificate of the home, {what}"));
+            let r = attempt(ctx, &member, node).await?;
+            expect_refused(
+                r,
+                Status::INVALID_CERTIFICATE,
+                "SESS-10",
+                &format!("a certificate of the home {what}"),
+            )?;
+        }
+        Ok(())
+    })
+}
+
+pub(super) fn forged_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let admin = ctx.admin().await;
+        let node = ctx.device_node();
+        let forger = SigningKey::generate(ctx.rng()).map_err(crypto)?;
+        let validity = ctx.home().await.validity();
+        let member = member_signed_by(&admin, &forger, STRANGER_NODE, validity, ctx.rng())?;
+        let r = attempt(ctx, &member, node).await?;
+        expect_refused(
+            r,
+            Status::INVALID_CERTIFICATE,
+            "SESS-10",
+            "a certificate naming the home's root as issuer, signed by another key",
+        )
+    })
+}
