@@ -35,12 +35,9 @@ pub enum Malformed {
     TooLarge,
     /// 129 attribute paths, past 128 entries per array `[IM-4]`.
     TooManyEntries,
-    /// A well-formed request on exchange 0 `[IM-101]`.
-    ExchangeZero,
-    /// A message type no version defines `[IM-2]`, `[CBOR-9]`.
-    UnknownType,
-    /// A `report`, a type only a device sends `[IM-2]`.
-    DeviceOnlyType,
+    /// A text string that is not UTF-8, under a key the receiver does not know `[CBOR-6]`
+    /// (unknown keys are ignored, [CBOR-8], but the message must still be in the profile).
+    InvalidUtf8,
 }
 
 /// The shortest head of major type `major` with argument `n` `[CBOR-3]`.
@@ -90,7 +87,7 @@ pub fn read_request(exchange: u32) -> Vec<u8> {
 
 impl Malformed {
     /// Every variant.
-    pub const ALL: [Malformed; 16] = [
+    pub const ALL: [Malformed; 14] = [
         Malformed::Truncated,
         Malformed::OversizedLength,
         Malformed::DeepNesting,
@@ -104,9 +101,7 @@ impl Malformed {
         Malformed::NonShortestPrefix,
         Malformed::TooLarge,
         Malformed::TooManyEntries,
-        Malformed::ExchangeZero,
-        Malformed::UnknownType,
-        Malformed::DeviceOnlyType,
+        Malformed::InvalidUtf8,
     ];
 
     /// The request's bytes, on `exchange` where the prefix names one.
@@ -204,6 +199,12 @@ impl Malformed {
                 }
                 v
             }
+            Malformed::InvalidUtf8 => {
+                let mut v = prefix(5, 3, exchange);
+                paths_then_events(&mut v);
+                v.extend([0x09, 0x62, 0xc3, 0x28]);
+                v
+            }
             Malformed::TooManyEntries => {
                 let mut v = prefix(4, 3, exchange);
                 v.push(0x02);
@@ -212,14 +213,6 @@ impl Malformed {
                     v.extend(VENDOR_ID_PATH);
                 }
                 v.extend([0x03, 0x80]);
-                v
-            }
-            Malformed::ExchangeZero => read_request(0),
-            Malformed::UnknownType => prefix(2, 0x63, exchange),
-            Malformed::DeviceOnlyType => {
-                // {0: 4, 1: exchange, 3: [], 4: []}: a report.
-                let mut v = prefix(4, 4, exchange);
-                v.extend([0x03, 0x80, 0x04, 0x80]);
                 v
             }
         }
@@ -234,15 +227,14 @@ impl Malformed {
             Malformed::DeepNesting | Malformed::TooLarge | Malformed::TooManyEntries => {
                 &[Status::RESOURCE_EXHAUSTED]
             }
-            Malformed::UnknownType | Malformed::DeviceOnlyType => &[Status::UNEXPECTED_MESSAGE],
             _ => &[Status::INVALID_MESSAGE],
         }
     }
 
-    /// The exchange the answer carries `[IM-100]`, `[IM-101]`.
+    /// The exchange the answer carries `[IM-100]`.
     pub fn answer_exchange(self, exchange: u32) -> u32 {
         match self {
-            Malformed::NonShortestPrefix | Malformed::ExchangeZero => 0,
+            Malformed::NonShortestPrefix => 0,
             _ => exchange,
         }
     }
@@ -261,12 +253,7 @@ mod tests {
         assert_eq!(good.exchange, 4660);
         for m in Malformed::ALL {
             let bytes = m.bytes(4660);
-            if !matches!(
-                m,
-                Malformed::ExchangeZero | Malformed::UnknownType | Malformed::DeviceOnlyType
-            ) {
-                assert!(Envelope::decode(&bytes).is_err(), "{m:?} decoded");
-            }
+            assert!(Envelope::decode(&bytes).is_err(), "{m:?} decoded");
             assert_eq!(
                 exchange_of_prefix(&bytes),
                 m.answer_exchange(4660),

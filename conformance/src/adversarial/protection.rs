@@ -90,17 +90,24 @@ fn random_secret(rng: &mut (dyn Random + Send)) -> TrafficSecret {
     TrafficSecret(s)
 }
 
-/// A protector with random traffic secrets sending to `peer` (the keys of no session): what
-/// it seals is a record of another key, or, with an identifier the device never chose, of no
-/// session at all.
-pub fn stranger(peer: SessionId, rng: &mut (dyn Random + Send)) -> Result<Protector, String> {
+/// A protector with random traffic secrets sending to `peer` from counter `next_counter`
+/// (the keys of no session): what it seals is a record of another key, or, with an
+/// identifier the device never chose, of no session at all.
+pub fn stranger(
+    peer: SessionId,
+    next_counter: u64,
+    rng: &mut (dyn Random + Send),
+) -> Result<Protector, String> {
     let keys = SessionKeys {
         send_secret: random_secret(rng),
         recv_secret: random_secret(rng),
         local_session_id: SessionId(1),
         peer_session_id: peer,
     };
-    Protector::new(keys, ProtectConfig::default()).map_err(|e| e.to_string())
+    let fresh = Protector::new(keys, ProtectConfig::default()).map_err(|e| e.to_string())?;
+    let mut state = fresh.into_state();
+    state.send.next_counter = Some(next_counter);
+    Protector::from_state(state, ProtectConfig::default()).map_err(|e| e.to_string())
 }
 
 /// Moves the session's next send counter to `next` (a sender that skipped counters, which
@@ -111,7 +118,7 @@ pub fn jump_counter(
     next: u64,
     rng: &mut (dyn Random + Send),
 ) -> Result<(), String> {
-    let placeholder = stranger(SessionId(1), rng)?;
+    let placeholder = stranger(SessionId(1), 0, rng)?;
     let protector = std::mem::replace(session.protector(), placeholder);
     let mut state: ProtectorState = protector.into_state();
     state.send.next_counter = Some(next);
@@ -217,7 +224,7 @@ mod tests {
     #[test]
     fn each_tamper_changes_only_its_field_and_every_one_fails_to_open() {
         let mut rng = SeededRandom::new(3);
-        let mut sender = stranger(SessionId(0x0102_0304), &mut rng).unwrap();
+        let mut sender = stranger(SessionId(0x0102_0304), 0, &mut rng).unwrap();
         let state = sender.into_state();
         let keys = SessionKeys {
             send_secret: state.recv.secret.clone(),

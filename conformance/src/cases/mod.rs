@@ -6,6 +6,8 @@ mod commission_steps;
 mod commissioning;
 mod pairing;
 mod pase_steps;
+mod protection;
+mod robustness;
 mod sessions;
 mod window;
 
@@ -19,6 +21,8 @@ pub fn all() -> Vec<Case> {
     cases.extend_from_slice(sessions::CASES);
     cases.extend_from_slice(data_model::CASES);
     cases.extend_from_slice(access::CASES);
+    cases.extend_from_slice(protection::CASES);
+    cases.extend_from_slice(robustness::CASES);
     cases
 }
 

@@ -126,3 +126,24 @@ pub(super) fn forged_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         )
     })
 }
+
+pub(super) fn bad_signature(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let admin = ctx.admin().await;
+        let node = ctx.device_node();
+        // The administrator's genuine certificate, with a key it does not certify: the
+        // certificate validates, the transcript signature made with the other key does not.
+        let impostor = HomeMembership {
+            root: admin.root.clone(),
+            cert: admin.cert.clone(),
+            key: SigningKey::generate(ctx.rng()).map_err(crypto)?,
+        };
+        let r = attempt(ctx, &impostor, node).await?;
+        expect_refused(
+            r,
+            Status::INVALID_SIGNATURE,
+            "SESS-19",
+            "a sigma3 signature that does not verify under the certificate's key",
+        )
+    })
+}

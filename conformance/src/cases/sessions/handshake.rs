@@ -96,8 +96,69 @@ pub(super) fn status_not_answered(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         check(
             !matches!(a, Answer::Status(_)),
             "SESS-36",
-            "no session-status in answer to a session-status",
+            "no session-status in answer to a session-status opening an exchange",
             || a.describe(),
+        )?;
+        // A status in place of sigma3 ends that handshake, unanswered, and changes nothing
+        // else: the suite's other session goes on [SESS-37].
+        let mut s = ctx.admin_session().await?;
+        let admin = ctx.admin().await;
+        let node = ctx.device_node();
+        let (_state, first) = sigma1(&admin, node, SUPPORTED, None, ctx.rng())?;
+        let conn = ctx.connect().await?;
+        let mut ex = conn.open().await?;
+        ex.send(MessageKind::Session, "sigma1", &first).await?;
+        let a = answer(&mut ex).await?;
+        if !a.is(types::SIGMA2) {
+            conn.close();
+            s.conn().close();
+            return Err(Failure::Inconclusive(format!(
+                "an honest sigma1 got {}",
+                a.describe()
+            )));
+        }
+        ex.send(
+            MessageKind::Session,
+            "session-status in place of sigma3",
+            &m,
+        )
+        .await?;
+        ex.finish();
+        let a = answer(&mut ex).await?;
+        ex.drain().await;
+        conn.close();
+        let (no, record) =
+            sealed_probe(&mut s, "read-request (other session)").map_err(Failure::Inconclusive)?;
+        let reply = exchange(s.conn(), "read-request (other session)", &record).await;
+        s.conn().close();
+        check(
+            !matches!(a, Answer::Status(_)),
+            "SESS-36",
+            "no session-status in answer to a session-status in place of sigma3",
+            || a.describe(),
+        )?;
+        is_answer(&mut s, &reply?, no).map_err(|observed| {
+            Failure::fail(
+                "SESS-37",
+                "a session-status changes nothing but the handshake it answers: another session goes on",
+                observed,
+            )
+        })
+    })
+}
+
+/// `[SESS-20]`: the device's certificate travels only inside the encrypted payload, so its
+/// operational public key (which the certificate holds) never appears in `sigma2` in clear.
+pub(super) fn identity_protected(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let driven = completed(ctx).await?;
+        let key = driven.established.peer.public_key.0;
+        let in_clear = driven.sigma2.windows(key.len()).any(|w| w == key);
+        check(
+            !in_clear,
+            "SESS-20",
+            "the device's certificate only inside sigma2's encrypted payload",
+            || "sigma2 holds the device's operational public key in clear".to_owned(),
         )
     })
 }
@@ -217,8 +278,8 @@ pub(super) fn sigma1_replayed(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             (_, Err(e)) | (Err(e), _) => {
                 conn.close();
                 return Err(Failure::fail(
-                    "SESS-3",
-                    "a sigma2 in the profile",
+                    "SESS-9",
+                    "a sigma2 as the CDDL gives it",
                     e.to_string(),
                 ));
             }

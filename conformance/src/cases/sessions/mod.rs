@@ -68,8 +68,8 @@ pub(crate) const CASES: &[Case] = &[
     ),
     must(
         "sessions.status-not-answered",
-        "A session-status sent to the device is never answered with a session-status",
-        &["SESS-36"],
+        "A session-status sent to the device (first, or in place of sigma3) is never answered with one and changes nothing else",
+        &["SESS-36", "SESS-37"],
         handshake::status_not_answered,
     ),
     must(
@@ -127,6 +127,18 @@ pub(crate) const CASES: &[Case] = &[
         certs::forged_certificate,
     ),
     must(
+        "sessions.bad-signature",
+        "A sigma3 whose signature does not verify under its (valid) certificate's key gets invalid-signature",
+        &["SESS-19"],
+        certs::bad_signature,
+    ),
+    must(
+        "sessions.identity-protected",
+        "The device's certificate travels only encrypted: its operational key is not in sigma2 in clear",
+        &["SESS-20"],
+        handshake::identity_protected,
+    ),
+    must(
         "sessions.no-common-version",
         "A sigma1 offering only versions the device does not speak gets no-common-version",
         &["VER-3", "SESS-6"],
@@ -172,6 +184,18 @@ pub(crate) const CASES: &[Case] = &[
         },
         applies: resume::issues_tickets,
         run: resume::ticket_single_use,
+        check_state_after: false,
+    },
+    Case {
+        info: CaseInfo {
+            id: "sessions.ticket-store-bounded",
+            title: "After 32 more tickets, the ticket that expires first is gone: offering it gets a full sigma2",
+            group: Group::Sessions,
+            spec_ids: &["SESS-23", "SESS-25"],
+            level: Level::Must,
+        },
+        applies: resume::issues_tickets,
+        run: resume::ticket_store_bounded,
         check_state_after: false,
     },
     must(
