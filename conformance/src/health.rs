@@ -12,7 +12,7 @@ use crate::case::{Failure, Outcome};
 use crate::context::Ctx;
 use crate::facts::Facts;
 use orbit_core::interaction::{AttributePath, ClientEvent, ConcreteAttribute, ReadRequest};
-use orbit_core::model::{std_caps, Data, EndpointId, Registry};
+use orbit_core::model::{std_caps, AttributeSchema, Data, EndpointId, Registry};
 
 /// What the device showed before a case: attribute paths with their values (or `None` where
 /// the device answered a status), in the order the device reported them.
@@ -30,24 +30,33 @@ fn volatile(path: &ConcreteAttribute) -> bool {
         && path.attribute == std_caps::administration::attributes::PAIRING_WINDOW_OPEN
 }
 
-/// Every attribute the descriptor lists whose schema (standard registry, or the
-/// descriptor's own vendor schemas) allows writing.
+/// The schema of attribute `path` (standard registry, or the descriptor's own vendor
+/// schemas), if the device's capability is known.
+pub fn attribute_schema<'a>(
+    facts: &'a Facts,
+    path: &ConcreteAttribute,
+) -> Option<&'a AttributeSchema> {
+    Registry::standard()
+        .get(path.capability)
+        .or_else(|| {
+            facts
+                .descriptor
+                .vendor_schemas
+                .iter()
+                .find(|s| s.id == path.capability)
+        })?
+        .attribute(path.attribute)
+}
+
+/// Every attribute the descriptor lists whose schema allows writing.
 pub fn writable_attributes(facts: &Facts) -> Vec<ConcreteAttribute> {
-    let registry = Registry::standard();
     let mut out = Vec::new();
     for endpoint in &facts.descriptor.endpoints {
         for cap in &endpoint.capabilities {
-            let schema = registry.get(cap.id).or_else(|| {
-                facts
-                    .descriptor
-                    .vendor_schemas
-                    .iter()
-                    .find(|s| s.id == cap.id)
-            });
-            let Some(schema) = schema else { continue };
             for attribute in &cap.attributes {
-                if schema.attribute(*attribute).is_some_and(|a| a.access.write) {
-                    out.push(ConcreteAttribute::new(endpoint.id, cap.id, *attribute));
+                let path = ConcreteAttribute::new(endpoint.id, cap.id, *attribute);
+                if attribute_schema(facts, &path).is_some_and(|a| a.access.write) {
+                    out.push(path);
                 }
             }
         }

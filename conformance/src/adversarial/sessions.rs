@@ -248,9 +248,22 @@ pub fn member_signed_by(
     validity: Validity,
     rng: &mut (dyn Random + Send),
 ) -> Result<HomeMembership, Failure> {
+    member_certified(home, signer, node_id, validity, |_| {}, rng)
+}
+
+/// As [`member_signed_by`], with `edit` applied to the certificate's content before it is
+/// signed (another kind, a field left out).
+pub fn member_certified(
+    home: &HomeMembership,
+    signer: &SigningKey,
+    node_id: NodeId,
+    validity: Validity,
+    edit: impl FnOnce(&mut TbsCertificate),
+    rng: &mut (dyn Random + Send),
+) -> Result<HomeMembership, Failure> {
     let key = SigningKey::generate(rng)
         .map_err(|e| Failure::Inconclusive(format!("generating a key: {e}")))?;
-    let tbs = TbsCertificate {
+    let mut tbs = TbsCertificate {
         kind: orbit_core::cert::CertKind::OPERATIONAL,
         serial: 0x7fff_0000 + node_id,
         subject_key: key.public_key(),
@@ -262,11 +275,43 @@ pub fn member_signed_by(
         vendor_id: None,
         product_id: None,
     };
+    edit(&mut tbs);
     Ok(HomeMembership {
         root: home.root.clone(),
         cert: Certificate::sign(tbs, signer),
         key,
     })
+}
+
+/// A ticket the device never issued, for `peer` in `home`: a random identifier and secret.
+pub fn unknown_ticket(
+    home: orbit_core::cert::HomeId,
+    peer: orbit_core::cert::OperationalPeer,
+    rng: &mut (dyn Random + Send),
+) -> Ticket {
+    let mut id = [0u8; orbit_core::session::TICKET_ID_LEN];
+    let _ = rng.fill(&mut id);
+    let mut secret = [0u8; 32];
+    let _ = rng.fill(&mut secret);
+    let until = crate::unix_now() + 3_600;
+    Ticket::from_parts(id, secret, home, peer, until, until)
+}
+
+/// `ticket` with another resumption secret: offering it gives a resume MAC the device cannot
+/// verify.
+pub fn with_wrong_secret(ticket: &Ticket) -> Ticket {
+    let mut secret = *ticket.secret();
+    if let Some(b) = secret.first_mut() {
+        *b ^= 0x01;
+    }
+    Ticket::from_parts(
+        ticket.id,
+        secret,
+        ticket.home_id,
+        ticket.peer.clone(),
+        ticket.expires_unix,
+        ticket.hard_limit_unix,
+    )
 }
 
 #[cfg(test)]

@@ -8,7 +8,10 @@ use crate::case::{Failure, Outcome};
 use crate::context::Ctx;
 use crate::transport::MessageKind;
 use orbit_core::codec::CborMessage;
-use orbit_core::interaction::{Envelope, Message};
+use orbit_core::interaction::{
+    AttributeReport, ClientEvent, ConcreteAttribute, Envelope, Message, ReadRequest, WriteRequest,
+};
+use orbit_core::model::{Data, DataType, TypeKind};
 
 /// The rule a device breaks by acting on the request as if it were valid.
 pub(super) fn rule_of(m: Malformed) -> &'static str {
@@ -133,4 +136,112 @@ pub(super) async fn unknown_key(ctx: &mut Ctx) -> Outcome {
             observed,
         )
     })
+}
+
+/// A valid value of `ty` other than `current`, for the simple types (others: `None`).
+pub(super) fn other_value(ty: &DataType, current: &Data) -> Option<Data> {
+    let pick = |candidates: Vec<Data>| candidates.into_iter().find(|c| c != current);
+    match &ty.kind {
+        TypeKind::Bool => match current {
+            Data::Bool(b) => Some(Data::Bool(!b)),
+            _ => Some(Data::Bool(true)),
+        },
+        TypeKind::Uint { min, max } => pick(vec![
+            Data::Uint(*min),
+            Data::Uint(*max),
+            Data::Uint(min.saturating_add(1).min(*max)),
+        ]),
+        TypeKind::Int { min, max } => pick(vec![Data::int(*min), Data::int(*max)]),
+        TypeKind::Enum(values) => pick(
+            values
+                .iter()
+                .map(|v| Data::Uint(u64::from(v.value)))
+                .collect(),
+        ),
+        TypeKind::Text { min_len, max_len } => {
+            let len = usize::try_from((*min_len).max(1).min(*max_len)).ok()?;
+            pick(vec![
+                Data::Text("o".repeat(len)),
+                Data::Text("p".repeat(len)),
+            ])
+        }
+        TypeKind::Bytes { min_len, max_len } => {
+            let len = usize::try_from((*min_len).max(1).min(*max_len)).ok()?;
+            pick(vec![
+                Data::Bytes(vec![0x4f; len]),
+                Data::Bytes(vec![0x50; len]),
+            ])
+        }
+        _ => None,
+    }
+}
+
+/// `[IM-5]`: a write-request whose entry is valid but whose message breaks the profile (a
+/// byte after it, [CBOR-2]) is rejected whole: `invalid-message` on its exchange, and the
+/// attribute keeps its value.
+pub(super) async fn malformed_write(ctx: &mut Ctx) -> Outcome {
+    let facts = ctx.facts().clone();
+    let mut s = ctx.admin_session().await?;
+    let r = async {
+        for path in crate::health::writable_attributes(&facts) {
+            let Some(schema) = crate::health::attribute_schema(&facts, &path) else {
+                continue;
+            };
+            if schema.timed {
+                continue;
+            }
+            let current = read_one(&mut s, path).await?;
+            let Some(value) = other_value(&schema.ty, &current) else {
+                continue;
+            };
+            ctx.note(format!(
+                "{path:?} is {current:?}; the malformed write asks for {value:?}"
+            ));
+            let (no, mut plain) = s.client().write(
+                std::time::Instant::now(),
+                WriteRequest::new(vec![(path, value)]),
+            );
+            plain.push(0x00);
+            let label = "write-request with a trailing byte";
+            let record = s.seal(label, &plain).map_err(Failure::Inconclusive)?;
+            let reply = exchange(s.conn(), label, &record).await?;
+            judge(&mut s, Malformed::TrailingBytes, no, &reply)?;
+            let after = read_one(&mut s, path).await?;
+            return crate::case::check(
+                after == current,
+                "IM-5",
+                format!("the malformed write not acted on: {path:?} still {current:?}"),
+                || format!("{after:?}"),
+            );
+        }
+        Err(Failure::NotApplicable(
+            "the device declares no writable attribute of a simple type that needs no timed write"
+                .to_owned(),
+        ))
+    }
+    .await;
+    s.conn().close();
+    r
+}
+
+async fn read_one(
+    s: &mut crate::controller::Session,
+    path: ConcreteAttribute,
+) -> Result<Data, Failure> {
+    let request = ReadRequest {
+        attributes: vec![path.path()],
+        events: Vec::new(),
+        event_min: None,
+    };
+    match s.read(request).await {
+        Ok(ClientEvent::ReadDone { attributes, .. }) => match attributes.into_iter().next() {
+            Some(AttributeReport { result: Ok(v), .. }) => Ok(v),
+            other => Err(Failure::Inconclusive(format!(
+                "reading {path:?}: {other:?}"
+            ))),
+        },
+        other => Err(Failure::Inconclusive(format!(
+            "reading {path:?}: {other:?}"
+        ))),
+    }
 }

@@ -65,6 +65,10 @@ fn unknown_key(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
     Box::pin(cbor::unknown_key(ctx))
 }
 
+fn malformed_write(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(cbor::malformed_write(ctx))
+}
+
 /// The robustness cases.
 pub(crate) const CASES: &[Case] = &[
     must(
@@ -156,6 +160,12 @@ pub(crate) const CASES: &[Case] = &[
         "A request carrying a map key no version defines is served as if the key were absent",
         &["CBOR-8", "SEC-4"],
         unknown_key,
+    ),
+    must(
+        "robustness.malformed-write",
+        "A write-request with a valid entry but a trailing byte gets invalid-message and the attribute keeps its value",
+        &["IM-5", "CBOR-2", "IM-100", "SEC-4"],
+        malformed_write,
     ),
     must(
         "robustness.stream-flood",

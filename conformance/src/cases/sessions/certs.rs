@@ -2,12 +2,12 @@
 //! `[SESS-15]`, and the initiator's certificate must be a valid one of that home `[SESS-10]`.
 
 use super::expect_refused;
-use crate::adversarial::sessions::{member_signed_by, posing_in};
+use crate::adversarial::sessions::{member_certified, member_signed_by, posing_in};
 use crate::case::{Failure, Outcome};
 use crate::context::Ctx;
 use crate::controller::SuiteHome;
 use crate::transport::BoxFuture;
-use orbit_core::cert::{HomeMembership, Validity};
+use orbit_core::cert::{CertKind, HomeMembership, TbsCertificate, Validity};
 use orbit_core::crypto::sign::SigningKey;
 use orbit_core::status::Status;
 
@@ -124,6 +124,35 @@ pub(super) fn forged_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             "SESS-10",
             "a certificate naming the home's root as issuer, signed by another key",
         )
+    })
+}
+
+pub(super) fn malformed_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let admin = ctx.admin().await;
+        let node = ctx.device_node();
+        let root_key = ctx.home().await.authority_mut().root_key().clone();
+        let validity = ctx.home().await.validity();
+        // Signed by the home's root, but not an operational certificate of a node.
+        let variants: [(&str, fn(&mut TbsCertificate)); 2] = [
+            ("of kind home-root instead of operational", |t| {
+                t.kind = CertKind::HOME_ROOT;
+            }),
+            ("without a node identifier", |t| t.node_id = None),
+        ];
+        for (what, edit) in variants {
+            let member =
+                member_certified(&admin, &root_key, STRANGER_NODE, validity, edit, ctx.rng())?;
+            ctx.note(format!("a certificate of the home {what}"));
+            let r = attempt(ctx, &member, node).await?;
+            expect_refused(
+                r,
+                Status::INVALID_CERTIFICATE,
+                "SESS-10",
+                &format!("a certificate signed by the home's root {what}"),
+            )?;
+        }
+        Ok(())
     })
 }
 

@@ -127,6 +127,12 @@ pub(crate) const CASES: &[Case] = &[
         certs::forged_certificate,
     ),
     must(
+        "sessions.malformed-certificate",
+        "A sigma3 carrying a root-signed certificate of the wrong kind, or without a node identifier, gets invalid-certificate",
+        &["SESS-10"],
+        certs::malformed_certificate,
+    ),
+    must(
         "sessions.bad-signature",
         "A sigma3 whose signature does not verify under its (valid) certificate's key gets invalid-signature",
         &["SESS-19"],
@@ -186,6 +192,24 @@ pub(crate) const CASES: &[Case] = &[
         run: resume::ticket_single_use,
         check_state_after: false,
     },
+    Case {
+        info: CaseInfo {
+            id: "sessions.resume-mac-invalid",
+            title: "A held ticket offered with a resume MAC that does not verify gets resumption-rejected, and is spent",
+            group: Group::Sessions,
+            spec_ids: &["SESS-25"],
+            level: Level::Must,
+        },
+        applies: resume::issues_tickets,
+        run: resume::resume_mac_invalid,
+        check_state_after: false,
+    },
+    must(
+        "sessions.unknown-ticket-falls-back",
+        "A sigma1 naming a ticket the device never issued gets a full sigma2, and the handshake completes",
+        &["SESS-25"],
+        resume::unknown_ticket_falls_back,
+    ),
     Case {
         info: CaseInfo {
             id: "sessions.ticket-store-bounded",

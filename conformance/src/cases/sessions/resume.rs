@@ -278,3 +278,73 @@ pub(super) fn ticket_store_bounded(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         }
     })
 }
+
+pub(super) fn resume_mac_invalid(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let t = ticket(ctx).await?;
+        let genuine = copy_ticket(&t);
+        let forged = crate::adversarial::sessions::with_wrong_secret(&t);
+        let r = resumed_with(ctx, forged).await?;
+        if let Ok(s) = &r {
+            s.conn().close();
+        }
+        expect_refused(
+            r,
+            Status::RESUMPTION_REJECTED,
+            "SESS-25",
+            "a ticket the device holds, with a resume MAC that does not verify",
+        )?;
+        // The ticket left the store whatever happened next: the genuine copy now gets a full
+        // handshake.
+        match resumed_with(ctx, genuine).await? {
+            Ok(s) => {
+                s.conn().close();
+                if s.established().resumed {
+                    Err(Failure::fail(
+                        "SESS-25",
+                        "a ticket named in a sigma1 is removed whatever happens next: offering it again gets a full sigma2",
+                        "the device resumed with a ticket whose redemption it had just rejected",
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            Err(SessionOpenError::Transport(e)) => Err(Failure::from(e)),
+            Err(e) => Err(Failure::fail(
+                "SESS-25",
+                "a ticket the device no longer holds falls back to the full handshake",
+                e.to_string(),
+            )),
+        }
+    })
+}
+
+pub(super) fn unknown_ticket_falls_back(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let admin = ctx.admin().await;
+        let node = ctx.device_node();
+        let conn = ctx.connect().await?;
+        let s = Session::open(&conn, &admin, node, None, ctx.rng())
+            .await
+            .map_err(inconclusive("an honest full handshake"))?;
+        let peer = s.established().peer.clone();
+        let made_up =
+            crate::adversarial::sessions::unknown_ticket(admin.home_id(), peer, ctx.rng());
+        let r = Session::open(&conn, &admin, node, Some(made_up), ctx.rng()).await;
+        conn.close();
+        match r {
+            Ok(s) if !s.established().resumed => Ok(()),
+            Ok(_) => Err(Failure::fail(
+                "SESS-25",
+                "a ticket the device never issued falls back to the full handshake",
+                "the device resumed a session from a ticket it never issued",
+            )),
+            Err(SessionOpenError::Transport(e)) => Err(Failure::from(e)),
+            Err(e) => Err(Failure::fail(
+                "SESS-25",
+                "a ticket the device does not hold: the full handshake continues on the same sigma1 (sigma2), not a refusal",
+                e.to_string(),
+            )),
+        }
+    })
+}
