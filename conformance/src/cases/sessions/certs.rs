@@ -127,6 +127,9 @@ pub(super) fn forged_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
     })
 }
 
+/// A change to a certificate's content before it is signed.
+type Edit = fn(&mut TbsCertificate);
+
 pub(super) fn malformed_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
     Box::pin(async move {
         let admin = ctx.admin().await;
@@ -134,7 +137,7 @@ pub(super) fn malformed_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         let root_key = ctx.home().await.authority_mut().root_key().clone();
         let validity = ctx.home().await.validity();
         // Signed by the home's root, but not an operational certificate of a node.
-        let variants: [(&str, fn(&mut TbsCertificate)); 2] = [
+        let variants: [(&str, Edit); 2] = [
             ("of kind home-root instead of operational", |t| {
                 t.kind = CertKind::HOME_ROOT;
             }),
