@@ -7,6 +7,7 @@ mod commissioning;
 mod pairing;
 mod pase_steps;
 mod sessions;
+mod transport;
 mod window;
 
 use crate::case::Case;
@@ -16,6 +17,7 @@ pub fn all() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend_from_slice(pairing::CASES);
     cases.extend_from_slice(commissioning::CASES);
+    cases.extend_from_slice(transport::CASES);
     cases.extend_from_slice(sessions::CASES);
     cases.extend_from_slice(data_model::CASES);
     cases.extend_from_slice(access::CASES);
