@@ -205,6 +205,19 @@ async fn second_home_body(ctx: &mut Ctx, other: &mut SuiteHome, rng: &mut Seeded
             )
         })?;
     let node = commissioned.device.node_id;
+    // [HOME-2] a distinct operational key in each home.
+    let in_b = commissioned.device.operational_cert.public_key().clone();
+    let in_a = {
+        let s = ctx.admin_session().await?;
+        s.conn().close();
+        s.established().peer.public_key.clone()
+    };
+    check(
+        in_a != in_b,
+        "HOME-2",
+        "an operational key for the second home other than the first home's",
+        || "the same operational key in both homes".to_owned(),
+    )?;
     let mut b = Session::open(&conn, other.admin(), node, None, rng)
         .await
         .map_err(|e| {
