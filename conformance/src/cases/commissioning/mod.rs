@@ -78,6 +78,13 @@ pub(crate) const CASES: &[Case] = &[
         install::oversized_message,
     ),
     case(
+        "commissioning.five-homes",
+        "The device joins homes up to 5 (max-homes at least 5); when it holds max-homes, \
+         attestation-request gets homes-full",
+        &["HOME-5", "COMM-10", "ACL-10"],
+        homes::five_homes,
+    ),
+    case(
         "commissioning.same-home-twice",
         "install-home of a home the device already belongs to ends with invalid-parameter \
          and leaves that membership working",
