@@ -37,7 +37,7 @@ pub(crate) const CASES: &[Case] = &[
          its setup code, and its proof covers this pairing's challenge, the suite's nonce and \
          the new operational key",
         &[
-            "ATT-1", "ATT-2", "ATT-6", "ATT-9", "COMM-6", "COMM-9", "COMM-15", "CERT-10",
+            "ATT-1", "ATT-2", "ATT-6", "ATT-9", "COMM-6", "COMM-9", "COMM-15", "CERT-1", "CERT-10",
         ],
         attestation::attestation,
     ),
