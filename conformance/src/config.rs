@@ -34,6 +34,9 @@ pub struct RunConfig {
     pub retries: u32,
     /// Longest a single case may run before it is stopped and reported INCONCLUSIVE.
     pub case_timeout: Duration,
+    /// Where to look for the device's DNS-SD adverts (mDNS port and interfaces); `None`:
+    /// the discovery cases are NOT-APPLICABLE.
+    pub discovery: Option<orbit_discovery::DiscoveryConfig>,
 }
 
 /// How long the suite waits for an answer by default.
@@ -44,7 +47,8 @@ pub const DEFAULT_CASE_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl RunConfig {
     /// A configuration with defaults: the development vendor root trusted, no manifest,
-    /// waivers or reports, every case, a drawn seed, no hooks.
+    /// waivers or reports, every case, a drawn seed, no hooks, discovery on every interface and
+    /// the standard mDNS port.
     pub fn new(target: TargetSpec, setup_code: impl Into<String>) -> Self {
         let mut trust = TrustStore::new();
         // A fresh development root always adds.
@@ -62,6 +66,7 @@ impl RunConfig {
             answer_timeout: DEFAULT_ANSWER_TIMEOUT,
             retries: 2,
             case_timeout: DEFAULT_CASE_TIMEOUT,
+            discovery: Some(orbit_discovery::DiscoveryConfig::default()),
         }
     }
 }

@@ -26,6 +26,7 @@ pub(crate) struct Shared {
     pub(crate) trust: Arc<TrustStore>,
     pub(crate) hooks: Arc<Hooks>,
     pub(crate) answer_timeout: Duration,
+    pub(crate) discovery: Option<orbit_discovery::DiscoveryConfig>,
 }
 
 /// The context of one case run.
@@ -113,6 +114,11 @@ impl Ctx {
     /// [`Transport::connect_offering`]).
     pub fn transport(&self) -> &dyn Transport {
         self.shared.transport.as_ref()
+    }
+
+    /// Where to browse for the device's DNS-SD adverts, if anywhere.
+    pub fn discovery(&self) -> Option<&orbit_discovery::DiscoveryConfig> {
+        self.shared.discovery.as_ref()
     }
 
     /// A new connection to the device.

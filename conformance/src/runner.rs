@@ -123,6 +123,7 @@ pub async fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunR
         trust: Arc::new(config.trust.clone()),
         hooks: Arc::new(config.hooks.clone()),
         answer_timeout: config.answer_timeout,
+        discovery: config.discovery.clone(),
     });
     let mut reports = Vec::new();
     let mut current_group = None;

@@ -5,13 +5,24 @@
 use orbit_conformance::report::model::{EXIT_HARNESS, EXIT_PASS};
 use orbit_conformance::{run, RunConfig, Silent, TargetSpec, Verdict};
 use orbit_devices::Kind;
+use orbit_discovery::{DiscoveryConfig, NetworkScope};
 use orbit_sdk::device::{Device, DeviceConfig, DeviceIdentity};
 use orbit_store::MemoryStore;
 use std::sync::Arc;
 
+/// mDNS on the loopback interface and a port of the test's own, so the lamp's adverts and
+/// the suite's browses neither disturb nor hear the host's responder.
+fn discovery() -> DiscoveryConfig {
+    DiscoveryConfig {
+        mdns_port: 40_000 + (std::process::id() % 20_000) as u16,
+        scope: NetworkScope::LoopbackOnly,
+    }
+}
+
 async fn lamp() -> Device {
     let config = DeviceConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
+        discovery: Some(discovery()),
         ..DeviceConfig::default()
     };
     Device::open(
@@ -30,6 +41,7 @@ async fn the_reference_lamp_passes_every_must_case_and_is_left_as_found() {
     let target = TargetSpec::Quic(device.local_addr().unwrap().to_string());
     let mut config = RunConfig::new(target, device.setup_payload().to_qr_string());
     config.seed = Some(7);
+    config.discovery = Some(discovery());
     let report = run(&config, &mut Silent).await.unwrap();
     assert_eq!(report.harness_error, None);
     for c in &report.cases {

@@ -57,8 +57,9 @@ pub(crate) async fn sealed_exchange(
 
 /// Ends commissioning from the controller's side with `commissioning-complete` carrying
 /// `failure` `[COMM-15]` (never answered: the device finishes its half without a frame,
-/// `[QUIC-23]`), so the device rolls back at once `[COMM-28]`.
-pub(crate) async fn end_commissioning(conn: &Conn, protector: &mut Protector) {
+/// `[QUIC-23]`), so the device rolls back at once `[COMM-28]`. Returns what the device sent
+/// on that exchange, if anything (it must send nothing).
+pub(crate) async fn end_commissioning(conn: &Conn, protector: &mut Protector) -> Option<String> {
     let plain = CommissioningComplete {
         status: Status::FAILURE,
     }
@@ -66,18 +67,16 @@ pub(crate) async fn end_commissioning(conn: &Conn, protector: &mut Protector) {
     conn.evidence()
         .sent("plaintext commissioning-complete (failure)", &plain);
     let mut sealed = Vec::new();
-    if protector.seal(&plain, &mut sealed).is_err() {
-        return;
-    }
-    let Ok(mut ex) = conn.open().await else {
-        return;
-    };
-    if ex
-        .send(MessageKind::Protected, "commissioning-complete", &sealed)
+    protector.seal(&plain, &mut sealed).ok()?;
+    let mut ex = conn.open().await.ok()?;
+    ex.send(MessageKind::Protected, "commissioning-complete", &sealed)
         .await
-        .is_ok()
-    {
-        ex.finish();
-        ex.drain().await;
-    }
+        .ok()?;
+    ex.finish();
+    let answer = match ex.recv_within(Duration::from_secs(2)).await {
+        Ok(Some(m)) => Some(format!("a {} message answering it", m.kind)),
+        _ => None,
+    };
+    ex.drain().await;
+    answer
 }

@@ -9,6 +9,7 @@ mod pase_steps;
 mod protection;
 mod robustness;
 mod sessions;
+mod transport;
 mod window;
 
 use crate::case::Case;
@@ -18,6 +19,7 @@ pub fn all() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend_from_slice(pairing::CASES);
     cases.extend_from_slice(commissioning::CASES);
+    cases.extend_from_slice(transport::CASES);
     cases.extend_from_slice(sessions::CASES);
     cases.extend_from_slice(data_model::CASES);
     cases.extend_from_slice(access::CASES);

@@ -57,6 +57,12 @@ impl SuiteHome {
         self.authority.home_id()
     }
 
+    /// The home root's public key (what the home's operational instance IDs are keyed
+    /// with, `[DISC-11]`).
+    pub fn root_public_key(&self) -> [u8; 32] {
+        self.authority.root_cert().public_key().0
+    }
+
     /// The administrator's membership.
     pub fn admin(&self) -> &HomeMembership {
         &self.admin

@@ -42,7 +42,8 @@ pub(crate) fn advertised(listen: IpAddr, configured: &DiscoveryConfig) -> Option
 /// What the device currently advertises.
 pub(crate) struct Adverts {
     advertiser: Advertiser,
-    commissionable: Option<AdvertHandle>,
+    /// The commissionable advert and the window opening it is for (its closing time).
+    commissionable: Option<(std::time::Instant, AdvertHandle)>,
     operational: BTreeMap<HomeId, AdvertHandle>,
 }
 
@@ -57,8 +58,14 @@ impl Adverts {
 
     /// Brings the advertisements in line with the device's state; it listens on `port`.
     pub(crate) fn refresh(&mut self, shared: &Shared, setup: &SetupPayload, port: u16) {
-        let open = shared.is_window_open();
-        if open && self.commissionable.is_none() {
+        // [DISC-6] a new random instance name for each opening, even one that follows a
+        // closing before this check ran; [DISC-5] withdrawn (the handle dropped) when closed.
+        let opening = shared.window_opening();
+        let current = self.commissionable.as_ref().map(|(at, _)| *at);
+        if opening != current {
+            self.commissionable = None;
+        }
+        if let (Some(closes_at), None) = (opening, &self.commissionable) {
             let record = Commissionable::new(
                 &mut SystemRandom::new(),
                 setup.discriminator,
@@ -67,13 +74,10 @@ impl Adverts {
                 PairingHint::POWER_UP,
             );
             match record.map(|r| self.advertiser.advertise_commissionable(&r, port)) {
-                Ok(Ok(handle)) => self.commissionable = Some(handle),
+                Ok(Ok(handle)) => self.commissionable = Some((closes_at, handle)),
                 Ok(Err(e)) => tracing::warn!(error = %e, "commissionable advertisement failed"),
                 Err(e) => tracing::warn!(error = %e, "commissionable advertisement failed"),
             }
-        } else if !open {
-            // Dropping the handle withdraws the advertisement (a goodbye) [DISC-5].
-            self.commissionable = None;
         }
         let identities = shared.operational_identities();
         for (root, home, node) in &identities {

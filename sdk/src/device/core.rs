@@ -84,6 +84,12 @@ pub(crate) struct DeviceCore {
     /// When the pairing window last seen open closes by itself, so that a rollback can give
     /// the rest of it back `[COMM-29]`.
     pub(super) window_closes_at: Option<Instant>,
+    /// The opening the adverts were last told of (its closing time; `None` while closed),
+    /// and how they are told: each opening gets a new commissionable instance name and a
+    /// closing withdraws it at once, not at the adverts' next periodic check `[DISC-5]`,
+    /// `[DISC-6]`.
+    window_seen: Option<Instant>,
+    pub(crate) window_changed: std::sync::Arc<tokio::sync::Notify>,
     /// The state as last stored, which a failed save returns to `[STATUS-4]`.
     pub(super) stored: Option<super::persist::DeviceState>,
 }
@@ -112,6 +118,8 @@ impl DeviceCore {
             live_routes: HashSet::new(),
             fail_safe: FailSafe::default(),
             window_closes_at: None,
+            window_seen: None,
+            window_changed: std::sync::Arc::default(),
             stored: None,
         };
         // Also notes when an open window closes, for [COMM-29].
@@ -549,6 +557,14 @@ impl DeviceCore {
         let open = matches!(state, orbit_core::pairing::WindowState::Open { .. });
         if let orbit_core::pairing::WindowState::Open { closes_at } = state {
             self.window_closes_at = Some(closes_at);
+        }
+        let seen = match state {
+            orbit_core::pairing::WindowState::Open { closes_at } => Some(closes_at),
+            _ => None,
+        };
+        if seen != self.window_seen {
+            self.window_seen = seen;
+            self.window_changed.notify_one();
         }
         let path = orbit_core::interaction::ConcreteAttribute::new(
             EndpointId::ROOT,

@@ -94,6 +94,15 @@ impl Shared {
         self.wake.notify_one();
     }
 
+    /// The window's closing time while it is open now: each opening has its own, so it also
+    /// tells one opening from the next `[DISC-6]`.
+    pub(crate) fn window_opening(&self) -> Option<Instant> {
+        match self.lock().window.state(Instant::now()) {
+            orbit_core::pairing::WindowState::Open { closes_at } => Some(closes_at),
+            _ => None,
+        }
+    }
+
     /// Whether the pairing window accepts a handshake now.
     pub(crate) fn is_window_open(&self) -> bool {
         matches!(
@@ -825,12 +834,17 @@ pub(crate) async fn send_answers(
     }
 }
 
-/// Keeps the DNS-SD advertisements in line with the window and the homes, checking every
-/// second (mDNS changes are not faster than that anyway).
+/// Keeps the DNS-SD advertisements in line with the window and the homes: at once when the
+/// window opens or closes `[DISC-5]`, `[DISC-6]`, and every second for the rest (homes, a
+/// window that expired).
 async fn advert_loop(shared: Arc<Shared>, mut adverts: Adverts, setup: SetupPayload, port: u16) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let window_changed = shared.lock().window_changed.clone();
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = window_changed.notified() => {}
+        }
         let s = shared.clone();
         // The advertiser's calls can block briefly on its daemon's channel.
         adverts = match tokio::task::spawn_blocking(move || {

@@ -103,7 +103,7 @@ async fn attestation_body(ctx: &mut Ctx) -> Outcome {
     let conn = ctx.connect().await?;
     let (keys, mut protector) = pase_channel(ctx, &conn).await?;
     let verified = attest(ctx, &conn, &keys, &mut protector).await;
-    end_commissioning(&conn, &mut protector).await;
+    let answered = end_commissioning(&conn, &mut protector).await;
     conn.close();
     let verified = verified?;
     let probed = &ctx.facts().attested;
@@ -112,6 +112,18 @@ async fn attestation_body(ctx: &mut Ctx) -> Outcome {
         "ATT-1",
         "the same device attestation key in every commissioning",
         || "another attestation key than the one the suite's own pairing saw".to_owned(),
+    )?;
+    check(
+        verified.operational_key() != &verified.device().device_key,
+        "ATT-9",
+        "an operational key other than the device attestation key",
+        || "the operational key is the attestation key".to_owned(),
+    )?;
+    check(
+        answered.is_none(),
+        "COMM-15",
+        "no answer to the controller's commissioning-complete",
+        || answered.clone().unwrap_or_default(),
     )
 }
 

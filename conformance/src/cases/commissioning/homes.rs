@@ -205,6 +205,19 @@ async fn second_home_body(ctx: &mut Ctx, other: &mut SuiteHome, rng: &mut Seeded
             )
         })?;
     let node = commissioned.device.node_id;
+    // [HOME-2] a distinct operational key in each home.
+    let in_b = commissioned.device.operational_cert.public_key().clone();
+    let in_a = {
+        let s = ctx.admin_session().await?;
+        s.conn().close();
+        s.established().peer.public_key.clone()
+    };
+    check(
+        in_a != in_b,
+        "HOME-2",
+        "an operational key for the second home other than the first home's",
+        || "the same operational key in both homes".to_owned(),
+    )?;
     let mut b = Session::open(&conn, other.admin(), node, None, rng)
         .await
         .map_err(|e| {
@@ -313,5 +326,128 @@ async fn second_home_body(ctx: &mut Ctx, other: &mut SuiteHome, rng: &mut Seeded
         "ACL-9",
         "the device lists only the first home after the removal",
         || format!("{listed:x?}"),
+    )
+}
+
+pub(super) fn five_homes(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let mut rng = SeededRandom::new(ctx.seed() ^ 0x0005_4d35);
+        let mut added: Vec<u64> = Vec::new();
+        let outcome = five_homes_body(ctx, &mut rng, &mut added).await;
+        // The homes the case added leave the device again, whatever happened.
+        let mut cleanup = Ok(());
+        for home in added {
+            match remove_home(ctx, home).await {
+                Ok(Ok(_)) => {}
+                other => {
+                    cleanup = Err(Failure::Inconclusive(format!(
+                        "removing home {home:#x} the case added: {other:?}"
+                    )))
+                }
+            }
+        }
+        window::closing_after(ctx, outcome.and(cleanup)).await
+    })
+}
+
+async fn five_homes_body(ctx: &mut Ctx, rng: &mut SeededRandom, added: &mut Vec<u64>) -> Outcome {
+    use std_caps::administration::{attributes, ID};
+    let max = {
+        let mut s = ctx.admin_session().await?;
+        let r = read_root(&mut s, ID, attributes::MAX_HOMES).await;
+        s.conn().close();
+        match r {
+            Ok(Ok(d)) => d.as_u64().unwrap_or(0),
+            other => {
+                return Err(Failure::fail(
+                    "HOME-5",
+                    "administration.max-homes readable",
+                    format!("{other:?}"),
+                ))
+            }
+        }
+    };
+    check(max >= 5, "HOME-5", "max-homes of at least 5", || {
+        format!("max-homes {max}")
+    })?;
+    let mut count = u64::try_from(home_ids(ctx).await?.len()).unwrap_or(u64::MAX);
+    while count < 5 {
+        window::fresh(ctx).await?;
+        let mut home = SuiteHome::create(rng)
+            .map_err(|e| Failure::Inconclusive(format!("making a home: {e}")))?;
+        let conn = ctx.connect().await?;
+        let (keys, _) = pase_channel(ctx, &conn).await?;
+        let trust = ctx.trust().clone();
+        let expected = ctx.facts().setup.vendor_product();
+        let commissioned = commission(&conn, &keys, &trust, expected, &mut home, rng).await;
+        let commissioned = match commissioned {
+            Ok(c) => c,
+            Err(e) => {
+                conn.close();
+                return Err(Failure::fail(
+                    "HOME-5",
+                    format!("the device joins home {} of 5", count + 1),
+                    e,
+                ));
+            }
+        };
+        added.push(home.home_id());
+        // [COMM-27] the first session confirms the home, so it stays after the connection.
+        let confirmed =
+            Session::open(&conn, home.admin(), commissioned.device.node_id, None, rng).await;
+        conn.close();
+        if let Err(e) = confirmed {
+            return Err(Failure::fail(
+                "HOME-5",
+                format!("home {} of 5 confirmed by its first session", count + 1),
+                e.to_string(),
+            ));
+        }
+        count += 1;
+    }
+    ctx.note(format!(
+        "the device belongs to {count} homes; max-homes is {max}"
+    ));
+    if max > count {
+        return Ok(());
+    }
+    // Full: the next commissioning ends at attestation-request with homes-full [COMM-10].
+    window::fresh(ctx).await?;
+    let conn = ctx.connect().await?;
+    let (keys, mut protector) = pase_channel(ctx, &conn).await?;
+    let mut plain = Vec::new();
+    let _ = orbit_core::commission::Commissioner {
+        challenge: keys.attestation_challenge,
+        expected_product: None,
+    }
+    .start(rng, Instant::now(), &mut plain)
+    .map_err(|e| Failure::Inconclusive(e.to_string()))?;
+    let answer = sealed_exchange(
+        &conn,
+        &mut protector,
+        "attestation-request (homes full)",
+        &plain,
+    )
+    .await;
+    let status = answer
+        .as_ref()
+        .ok()
+        .and_then(|p| <orbit_core::commission::CommissioningComplete as orbit_core::codec::CborMessage>::decode(p).ok())
+        .map(|c| c.status);
+    if status.is_none() {
+        let _ = end_commissioning(&conn, &mut protector).await;
+    }
+    conn.close();
+    check(
+        status == Some(Status::HOMES_FULL),
+        "COMM-10",
+        "commissioning-complete homes-full in answer to attestation-request",
+        || match (&answer, status) {
+            (_, Some(s)) => format!("commissioning-complete {s}"),
+            (Ok(_), None) => {
+                "an answer that is not commissioning-complete (an attestation-response?)".into()
+            }
+            (Err(e), None) => e.clone(),
+        },
     )
 }

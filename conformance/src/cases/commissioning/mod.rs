@@ -4,6 +4,7 @@
 
 mod attestation;
 mod homes;
+mod install;
 
 use crate::case::{always, Case, CaseInfo, Group};
 use crate::verdict::Level;
@@ -35,7 +36,9 @@ pub(crate) const CASES: &[Case] = &[
         "The device's attestation chain leads to a trusted vendor root, names the product of \
          its setup code, and its proof covers this pairing's challenge, the suite's nonce and \
          the new operational key",
-        &["ATT-1", "ATT-2", "ATT-6", "COMM-6", "COMM-9"],
+        &[
+            "ATT-1", "ATT-2", "ATT-6", "ATT-9", "COMM-6", "COMM-9", "COMM-15", "CERT-1", "CERT-10",
+        ],
         attestation::attestation,
     ),
     case(
@@ -50,7 +53,7 @@ pub(crate) const CASES: &[Case] = &[
         "commissioning.outside-pase",
         "An attestation-request sealed in an operational session, or sent unsealed, is not \
          answered with an attestation-response",
-        &["COMM-1"],
+        &["COMM-1", "QUIC-3"],
         attestation::outside_pase,
     ),
     case(
@@ -59,6 +62,27 @@ pub(crate) const CASES: &[Case] = &[
          with unexpected-message on that stream, and the stream ends",
         &["COMM-3", "QUIC-23"],
         attestation::second_message,
+    ),
+    case(
+        "commissioning.bad-install-home",
+        "install-home whose certificate names another key, the controller role, an expired \
+         validity or another home's root ends with invalid-certificate and adds no home",
+        &["COMM-11", "HOME-4", "CERT-6", "CERT-8", "COMM-14"],
+        install::bad_install_home,
+    ),
+    case(
+        "commissioning.oversized-message",
+        "An attestation-request over its 128-byte and 64-byte-string limits ends \
+         commissioning with resource-exhausted",
+        &["COMM-18"],
+        install::oversized_message,
+    ),
+    case(
+        "commissioning.five-homes",
+        "The device joins homes up to 5 (max-homes at least 5); when it holds max-homes, \
+         attestation-request gets homes-full",
+        &["HOME-5", "COMM-10", "ACL-10"],
+        homes::five_homes,
     ),
     case(
         "commissioning.same-home-twice",
@@ -73,7 +97,7 @@ pub(crate) const CASES: &[Case] = &[
          administrator holds only its own home's ACL entry, and once the first home removes it \
          its sessions, new sessions and resumption are refused",
         &[
-            "ACL-10", "COMM-13", "COMM-27", "ACL-6", "ACL-7", "ACL-9", "HOME-7",
+            "ACL-10", "COMM-13", "COMM-27", "HOME-2", "ACL-6", "ACL-7", "ACL-9", "HOME-7",
         ],
         homes::second_home,
     ),

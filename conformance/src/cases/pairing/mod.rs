@@ -6,6 +6,7 @@
 mod malformed;
 mod pase;
 mod policy;
+mod response;
 
 use crate::case::{always, Case, CaseInfo, Group};
 use crate::verdict::Level;
@@ -34,10 +35,27 @@ const fn case(
 /// The pairing cases.
 pub(crate) const CASES: &[Case] = &[
     case(
+        "pairing.setup-code",
+        "The QR setup code the operator gave names the IP transport (over which the device \
+         paired) and no reserved transport bit or pairing flow",
+        &["SETUP-5", "SETUP-6"],
+        Level::Must,
+        response::setup_code,
+    ),
+    case(
+        "pairing.pbkdf-response",
+        "pbkdf-param-response echoes the controller random, carries fresh randomness, PBKDF2 \
+         parameters in bounds exactly when asked for, and the highest common version, or \
+         no-common-version",
+        &["PAIR-5", "PAIR-6", "PAIR-9"],
+        Level::Must,
+        response::pbkdf_response,
+    ),
+    case(
         "pairing.correct-code",
         "PASE with the setup code completes, the device ends the stream cleanly, and the keys \
          carry a sealed attestation-request that the device answers",
-        &["PAIR-1", "PAIR-20", "QUIC-21"],
+        &["PAIR-1", "PAIR-11", "PAIR-20", "QUIC-21"],
         Level::Must,
         pase::correct_code,
     ),
@@ -46,7 +64,7 @@ pub(crate) const CASES: &[Case] = &[
         "PASE with a wrong passcode gives no keys; the device answers pake2 and then refuses \
          pake3 with pake-confirmation-failed and nothing more, exactly as for a wrong \
          confirmation under the right passcode",
-        &["PAIR-17", "PAIR-18", "PAIR-19", "PAIR-35", "QUIC-22"],
+        &["PAIR-18", "PAIR-19", "PAIR-35", "QUIC-22"],
         Level::Must,
         pase::wrong_code,
     ),
@@ -102,7 +120,7 @@ pub(crate) const CASES: &[Case] = &[
         "pairing.malformed-request",
         "A truncated request gets invalid-message, an oversized one resource-exhausted, and \
          neither counts as a failed attempt",
-        &["PAIR-2", "PAIR-3", "PAIR-25"],
+        &["PAIR-2", "PAIR-3", "PAIR-25", "PAIR-30"],
         Level::Must,
         malformed::malformed_request,
     ),

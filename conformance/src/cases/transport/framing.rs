@@ -1,0 +1,221 @@
+//! The QUIC transport's own rules `[QUIC-1]`, `[QUIC-10]`..`[QUIC-14]`: the ALPN, and frames
+//! an honest sender never writes (built in [`crate::adversarial::framing`]).
+
+use crate::adversarial::framing::{cut_frame, frame, header, MAX_PAYLOAD};
+use crate::case::{check, Failure, Outcome};
+use crate::context::Ctx;
+use crate::controller::Conn;
+use crate::transport::{BoxFuture, ForeignProtocol, TransportError};
+use orbit_core::interaction::{AttributePath, ClientEvent, ReadRequest};
+use orbit_core::model::{std_caps, EndpointId};
+use std::time::Duration;
+
+pub(super) fn alpn(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        for (offer, what) in [
+            (vec![b"h3".to_vec()], "only h3"),
+            (vec![b"orbit/2".to_vec(), b"h3".to_vec()], "orbit/2 and h3"),
+            (Vec::new(), "no ALPN at all"),
+        ] {
+            let Some(attempt) = ctx.transport().connect_offering(offer) else {
+                return Err(Failure::NotApplicable(
+                    "the transport negotiates no application protocol".into(),
+                ));
+            };
+            match attempt.await? {
+                ForeignProtocol::Refused(reason) => {
+                    ctx.note(format!("offering {what}: handshake failed ({reason})"));
+                }
+                ForeignProtocol::Accepted(selected) => {
+                    return Err(Failure::fail(
+                        "QUIC-1",
+                        format!("the device fails a handshake offering {what} (TLS alert no_application_protocol)"),
+                        format!(
+                            "the handshake completed with {} selected",
+                            selected.map_or("no protocol".to_owned(), |p| {
+                                String::from_utf8_lossy(&p).into_owned()
+                            })
+                        ),
+                    ))
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Sends `bytes` unframed on a new exchange of `conn` (finishing it if `finish`), and
+/// returns the code the device reset the exchange with.
+async fn reset_code(
+    conn: &Conn,
+    label: &str,
+    bytes: &[u8],
+    finish: bool,
+) -> Result<Option<u64>, Failure> {
+    let mut ex = conn.open().await?;
+    match ex.send_raw(label, bytes).await {
+        Ok(()) => {}
+        // The device may stop the stream before the suite's write completes.
+        Err(TransportError::Reset(code)) => return Ok(Some(code)),
+        Err(e) => return Err(e.into()),
+    }
+    if finish {
+        ex.finish();
+    }
+    match ex.recv_within(conn.answer_timeout()).await {
+        Err(TransportError::Reset(code)) => Ok(Some(code)),
+        Err(TransportError::Timeout(_)) => Ok(None),
+        Ok(_) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The connection still serves an honest exchange after a framing error on another stream
+/// `[QUIC-14]`: a session as the suite's administrator and a read in it.
+async fn still_serving(ctx: &mut Ctx, conn: &Conn) -> Outcome {
+    if let Some(reason) = conn.closed() {
+        return Err(Failure::fail(
+            "QUIC-14",
+            "the connection stays open after a framing error on one stream",
+            format!("the connection closed: {reason}"),
+        ));
+    }
+    let admin = ctx.admin().await;
+    let mut session = ctx.session_as(conn, &admin).await.map_err(|e| {
+        Failure::fail(
+            "QUIC-14",
+            "other exchanges on the connection go on: a session handshake completes",
+            e.to_string(),
+        )
+    })?;
+    let request = ReadRequest {
+        attributes: vec![AttributePath::concrete(
+            EndpointId::ROOT,
+            std_caps::basic_information::ID,
+            std_caps::basic_information::attributes::VENDOR_ID,
+        )],
+        events: Vec::new(),
+        event_min: None,
+    };
+    let read = session.read(request).await;
+    check(
+        matches!(read, Ok(ClientEvent::ReadDone { .. })),
+        "QUIC-14",
+        "other exchanges on the connection go on: a read in the session is answered",
+        || format!("{read:?}"),
+    )
+}
+
+/// One framing case: send `bytes`, expect a reset with `code` under `rule`, then check the
+/// connection.
+async fn framing_case(
+    ctx: &mut Ctx,
+    label: &str,
+    bytes: &[u8],
+    finish: bool,
+    code: u64,
+    rule: &'static str,
+) -> Outcome {
+    let conn = ctx.connect().await?;
+    let got = reset_code(&conn, label, bytes, finish).await?;
+    let outcome = match check(
+        got == Some(code),
+        rule,
+        format!("the stream reset with code {code}"),
+        || match got {
+            Some(c) => format!("the stream reset with code {c}"),
+            None => "no reset of the stream".to_owned(),
+        },
+    ) {
+        Ok(()) => still_serving(ctx, &conn).await,
+        Err(e) => Err(e),
+    };
+    conn.close();
+    outcome
+}
+
+/// `unknown-kind` `[QUIC-13]`.
+const UNKNOWN_KIND: u64 = 3;
+/// `malformed-frame` `[QUIC-13]`.
+const MALFORMED_FRAME: u64 = 2;
+/// `frame-too-large` `[QUIC-13]`.
+const FRAME_TOO_LARGE: u64 = 1;
+
+pub(super) fn unknown_kind(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        // Kind 9: reserved [QUIC-9]; the payload is an empty CBOR map.
+        framing_case(
+            ctx,
+            "frame of kind 9",
+            &frame(9, &[0xa0]),
+            false,
+            UNKNOWN_KIND,
+            "QUIC-10",
+        )
+        .await
+    })
+}
+
+pub(super) fn empty_frame(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        framing_case(
+            ctx,
+            "pairing frame of length 0",
+            &header(1, 0),
+            false,
+            MALFORMED_FRAME,
+            "QUIC-11",
+        )
+        .await
+    })
+}
+
+pub(super) fn frame_too_large(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let len = u16::try_from(MAX_PAYLOAD + 1).unwrap_or(u16::MAX);
+        // Only the header: the device must reset as soon as it has read the length.
+        framing_case(
+            ctx,
+            "header of a 16385-byte frame",
+            &header(1, len),
+            false,
+            FRAME_TOO_LARGE,
+            "QUIC-11",
+        )
+        .await
+    })
+}
+
+pub(super) fn cut_frame_case(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        framing_case(
+            ctx,
+            "frame announcing 40 bytes, 10 sent, then the end",
+            &cut_frame(1, 40, 10),
+            true,
+            MALFORMED_FRAME,
+            "QUIC-12",
+        )
+        .await
+    })
+}
+
+pub(super) fn unknown_reset_code(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let conn = ctx.connect().await?;
+        let mut ex = conn.open().await?;
+        // Half a pairing frame, then a reset with a code no version defines.
+        ex.send_raw("the header of a pairing frame", &header(1, 50))
+            .await?;
+        ex.reset(0x7fff);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let outcome = still_serving(ctx, &conn).await.map_err(|f| match f {
+            Failure::Fail {
+                expected, observed, ..
+            } => Failure::fail("QUIC-13", expected, observed),
+            other => other,
+        });
+        conn.close();
+        outcome
+    })
+}

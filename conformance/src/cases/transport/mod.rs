@@ -1,0 +1,98 @@
+//! Transport and discovery (16-quic, 17-discovery): the ALPN, frames an honest sender never
+//! writes and what the device does with them, and the DNS-SD adverts.
+
+mod discovery;
+mod framing;
+
+use crate::case::{always, Case, CaseInfo, Group};
+use crate::verdict::Level;
+
+const fn case(
+    id: &'static str,
+    title: &'static str,
+    spec_ids: &'static [&'static str],
+    run: crate::case::CaseFn,
+) -> Case {
+    Case {
+        info: CaseInfo {
+            id,
+            title,
+            group: Group::Transport,
+            spec_ids,
+            level: Level::Must,
+        },
+        applies: always,
+        run,
+        check_state_after: false,
+    }
+}
+
+/// The transport cases.
+pub(crate) const CASES: &[Case] = &[
+    case(
+        "transport.alpn",
+        "A QUIC handshake offering another ALPN protocol, or none, is failed by the device",
+        &["QUIC-1"],
+        framing::alpn,
+    ),
+    case(
+        "transport.unknown-kind",
+        "A frame of a reserved kind gets its stream reset with unknown-kind, and the \
+         connection goes on",
+        &["QUIC-10", "QUIC-14"],
+        framing::unknown_kind,
+    ),
+    case(
+        "transport.empty-frame",
+        "A frame of length 0 gets its stream reset with malformed-frame, and the connection \
+         goes on",
+        &["QUIC-11", "QUIC-14"],
+        framing::empty_frame,
+    ),
+    case(
+        "transport.frame-too-large",
+        "A frame header announcing 16385 bytes gets its stream reset with frame-too-large \
+         before any payload is sent, and the connection goes on",
+        &["QUIC-11", "QUIC-14"],
+        framing::frame_too_large,
+    ),
+    case(
+        "transport.cut-frame",
+        "A stream that ends inside a frame is reset with malformed-frame, and the connection \
+         goes on",
+        &["QUIC-12", "QUIC-14"],
+        framing::cut_frame_case,
+    ),
+    case(
+        "transport.unknown-reset-code",
+        "An exchange the suite resets with an error code the spec does not define ends that \
+         exchange only",
+        &["QUIC-13", "QUIC-14"],
+        framing::unknown_reset_code,
+    ),
+    Case {
+        applies: discovery::applies,
+        ..case(
+            "transport.dns-sd-commissionable",
+            "While the window is open the device advertises a commissionable _orbit._udp \
+             instance with the TXT record of the spec, a fresh name per window, and withdraws \
+             it when the window closes",
+            &[
+                "DISC-1", "DISC-2", "DISC-4", "DISC-5", "DISC-6", "DISC-7", "DISC-8", "DISC-9",
+            ],
+            discovery::commissionable,
+        )
+    },
+    Case {
+        applies: discovery::applies,
+        ..case(
+            "transport.dns-sd-operational",
+            "The device advertises an operational instance for the suite's home, named by the \
+             home's operational instance ID, with m=o and v only",
+            &[
+                "DISC-10", "DISC-11", "DISC-1", "DISC-2", "DISC-4", "DISC-26",
+            ],
+            discovery::operational,
+        )
+    },
+];
