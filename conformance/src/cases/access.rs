@@ -8,6 +8,7 @@ use super::data_model::reads::{read, read_one};
 use super::data_model::schema::{
     declared_attributes, instances, out_of_range, sample_fields, wrong_shape,
 };
+use super::data_model::subscriptions;
 use super::data_model::writes::write;
 use crate::case::{always, check, Case, CaseInfo, Failure, Group, Outcome};
 use crate::context::Ctx;
@@ -60,7 +61,7 @@ pub(crate) const CASES: &[Case] = &[
     case(
         "access.second-home",
         "a home commissioned through the administrator's pairing window gets one administrator, sees and edits only its own entries, and can be removed",
-        &["ACL-10", "ACL-11", "ACL-6", "ACL-7", "ACL-8", "ACL-13", "ACL-14", "ACL-9", "IM-53"],
+        &["ACL-10", "ACL-11", "ACL-6", "ACL-7", "ACL-8", "ACL-13", "ACL-14", "ACL-9", "IM-53", "IM-60", "IM-66"],
         second_home,
     ),
 ];
@@ -728,6 +729,8 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 "constraint-error for remove-home of a home the device is not in",
                 || format!("{r:?}"),
             )?;
+            // A subscription of the second home, which its removal ends [IM-66].
+            let sub = subscriptions::granted(&mut s2, 0, 60).await?;
             let r = remove_home(&mut s2, id2).await?;
             check(r.is_ok(), "ACL-9", "the second home removes itself", || {
                 format!("{r:?}")
@@ -738,6 +741,33 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 "ACL-9",
                 "the removed home is gone, the first stays",
                 || format!("{left:?}"),
+            )?;
+            // A change the ended subscription would have reported at once (minimum
+            // interval 0) must not reach it.
+            let label = subscriptions::node_label();
+            let before = read_one(&mut admin, label, "IM-66").await?;
+            let other = Data::Text(
+                if before == Data::Text("oc-gone".into()) {
+                    "oc-gone-2"
+                } else {
+                    "oc-gone"
+                }
+                .into(),
+            );
+            write(&mut admin, vec![(label, other)], false, "IM-66").await?;
+            let late = s2
+                .conn()
+                .recv_unsolicited(std::time::Duration::from_millis(1500))
+                .await;
+            write(&mut admin, vec![(label, before)], false, "IM-66").await?;
+            check(
+                !matches!(late, Ok(Some(_))),
+                "IM-66",
+                format!(
+                    "no report for subscription {} after its home was removed",
+                    sub.id
+                ),
+                || format!("{late:?}"),
             )?;
             Outcome::Ok(())
         }

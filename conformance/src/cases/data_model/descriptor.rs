@@ -67,6 +67,16 @@ pub(crate) fn signature(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             bytes.len()
         ));
         let probed = &ctx.facts().descriptor;
+        let numbers = |d: &Descriptor| d.endpoints.iter().map(|e| e.id.0).collect::<Vec<_>>();
+        check(
+            numbers(&d) == numbers(probed) && !numbers(&d).contains(&0xffff),
+            "DM-2",
+            format!(
+                "the same endpoint numbers while the device runs, none 0xffff: {:?}",
+                numbers(probed)
+            ),
+            || format!("{:?}", numbers(&d)),
+        )?;
         check(
             d == *probed || d.revision != probed.revision,
             "DM-45",
@@ -205,6 +215,15 @@ pub(crate) fn structure(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                     format!("the schema of vendor capability {} in the descriptor", c.id),
                     || "absent".to_owned(),
                 )?;
+            }
+        }
+        for schema in &d.vendor_schemas {
+            if let Some((rule, what)) = super::vendor::problem(schema) {
+                return Err(Failure::fail(
+                    rule,
+                    "vendor schemas that follow the registry's rules",
+                    what,
+                ));
             }
         }
         ctx.note(format!(
