@@ -11,6 +11,7 @@ mod events;
 mod exchanges;
 pub(crate) mod reads;
 mod requests;
+mod restart;
 mod rules;
 pub(crate) mod schema;
 pub(crate) mod subscriptions;
@@ -168,5 +169,11 @@ pub(crate) const CASES: &[Case] = &[
         "after 64 more events the device still returns at least 64, in ascending number",
         &["IM-52", "IM-15", "ACL-8"],
         events::buffer,
+    ),
+    case(
+        "data-model.restart",
+        "across a power cycle the device keeps what it acknowledged, its descriptor and endpoint numbers, and numbers events above the earlier ones",
+        &["DM-65", "IM-50", "DM-45", "DM-2"],
+        restart::restart,
     ),
 ];
