@@ -2,7 +2,12 @@
 //! shuts the lamp down and starts it again from the same store on the same port: what it
 //! acknowledged survives, events keep their numbering, the descriptor stays [DM-65] [IM-50]
 //! [DM-45] [DM-2].
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use orbit_conformance::hooks::{Hook, Step};
 use orbit_conformance::{run, RunConfig, Silent, TargetSpec, Verdict};

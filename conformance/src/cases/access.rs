@@ -431,7 +431,7 @@ fn acl_edits(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 .write(WriteRequest::new(vec![(acl_path(), Data::List(original.clone()))]).atomic())
                 .await;
             outcome = check(
-                matches!(&r, Ok(ClientEvent::Written { statuses, .. }) if statuses.len() == 1 && statuses[0].status == Status::UNSUPPORTED_ACCESS),
+                matches!(&r, Ok(ClientEvent::Written { statuses, .. }) if statuses.iter().map(|p| p.status).eq([Status::UNSUPPORTED_ACCESS])),
                 "IM-24",
                 "unsupported-access for an atomic write of acl",
                 || format!("{r:?}"),
@@ -602,8 +602,9 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                     )
                 })?;
             let acl2 = read_acl(&mut s2, "ACL-7").await?;
+            let admin_entry = entry(id2, admin2.node_id(), Privilege::Administer, None);
             check(
-                acl2 == [entry(id2, admin2.node_id(), Privilege::Administer, None)],
+                acl2 == [admin_entry.clone()],
                 "ACL-6",
                 "the second home sees exactly its one administer entry",
                 || format!("{acl2:?}"),
@@ -611,7 +612,7 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             let st = write_acl(
                 &mut s2,
                 vec![
-                    acl2[0].clone(),
+                    admin_entry.clone(),
                     entry(home1, 0x7e57_2000, Privilege::View, None),
                 ],
                 "ACL-7",
@@ -626,7 +627,7 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             let st = write_acl(
                 &mut s2,
                 vec![
-                    acl2[0].clone(),
+                    admin_entry.clone(),
                     entry(id2, 0x7e57_2001, Privilege::View, None),
                 ],
                 "ACL-7",

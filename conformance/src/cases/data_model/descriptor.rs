@@ -124,7 +124,7 @@ pub(crate) fn structure(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             || format!("vendor {:#06x}, product {:#06x}", d.vendor_id, d.product_id),
         )?;
         check(
-            d.endpoints.windows(2).all(|w| w[0].id < w[1].id),
+            d.endpoints.is_sorted_by(|a, b| a.id < b.id),
             "DM-40",
             "endpoints in strictly ascending number",
             || {
@@ -136,7 +136,7 @@ pub(crate) fn structure(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         )?;
         for e in &d.endpoints {
             check(
-                e.capabilities.windows(2).all(|w| w[0].id < w[1].id),
+                e.capabilities.is_sorted_by(|a, b| a.id < b.id),
                 "DM-40",
                 "capability instances in strictly ascending ID",
                 || {
@@ -148,7 +148,7 @@ pub(crate) fn structure(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 },
             )?;
             for c in &e.capabilities {
-                let sorted = |ids: Vec<u16>| ids.windows(2).all(|w| w[0] < w[1]);
+                let sorted = |ids: Vec<u16>| ids.is_sorted_by(|a, b| a < b);
                 check(
                     sorted(c.attributes.iter().map(|a| a.0).collect())
                         && sorted(c.commands.iter().map(|a| a.0).collect())
@@ -197,7 +197,7 @@ pub(crate) fn structure(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             || format!("{l:?}"),
         )?;
         check(
-            d.vendor_schemas.windows(2).all(|w| w[0].id < w[1].id),
+            d.vendor_schemas.is_sorted_by(|a, b| a.id < b.id),
             "DM-40",
             "vendor schemas in ascending capability ID",
             || {

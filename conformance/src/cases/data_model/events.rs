@@ -41,7 +41,7 @@ async fn read_events(
 /// lists, the schema's priority, fields that fit.
 fn check_records(ctx: &Ctx, records: &[EventRecord]) -> Outcome {
     check(
-        records.windows(2).all(|w| w[0].number < w[1].number),
+        records.is_sorted_by(|a, b| a.number < b.number),
         "IM-15",
         "event records in strictly ascending number",
         || format!("{:?}", records.iter().map(|r| r.number).collect::<Vec<_>>()),
@@ -211,7 +211,7 @@ pub(crate) fn buffer(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         let all = read_events(&mut s, vec![EventPath::ALL], None).await?;
         s.conn().close();
         check(
-            all.windows(2).all(|w| w[0].number < w[1].number),
+            all.is_sorted_by(|a, b| a.number < b.number),
             "IM-15",
             "event records in strictly ascending number",
             || format!("{:?}", all.iter().map(|r| r.number).collect::<Vec<_>>()),

@@ -109,7 +109,7 @@ pub(crate) async fn granted(s: &mut Session, min: u32, max: u32) -> Result<Grant
     )?;
     let g = response.max_interval_s;
     check(
-        g >= min && g >= 1 && g <= 3600,
+        g >= min && (1..=3600).contains(&g),
         "IM-60",
         format!("a granted max_interval_s in {}..=3600", min.max(1)),
         || g.to_string(),

@@ -180,7 +180,7 @@ fn type_problem(ty: &DataType, depth: usize) -> Option<(&'static str, String)> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use orbit_core::model::{std_caps, CapabilityId, FieldId, NamedValue};
 
