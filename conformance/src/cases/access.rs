@@ -9,6 +9,7 @@ use super::data_model::schema::{
     declared_attributes, instances, out_of_range, sample_fields, wrong_shape,
 };
 use super::data_model::subscriptions;
+use super::data_model::wire;
 use super::data_model::writes::write;
 use crate::case::{always, check, Case, CaseInfo, Failure, Group, Outcome};
 use crate::context::Ctx;
@@ -18,8 +19,8 @@ use crate::verdict::Level;
 use orbit_core::cert::HomeMembership;
 use orbit_core::crypto::SeededRandom;
 use orbit_core::interaction::{
-    AttributePath, ClientEvent, CommandPath, ConcreteAttribute, EventPath, ReadRequest,
-    WriteRequest,
+    AttributePath, ClientEvent, CommandPath, ConcreteAttribute, EventPath, Message, ReadRequest,
+    SubscribeRequest, WriteRequest,
 };
 use orbit_core::model::{std_caps, Data, EndpointId, Privilege};
 use orbit_core::status::Status;
@@ -271,12 +272,13 @@ fn privileges(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 std_caps::basic_information::attributes::NODE_LABEL,
             );
             // Without an entry: no describe, no read [IM-70], [ACL-3].
-            let described = m.describe().await;
+            let (exchange, described) =
+                wire::request(&mut m, "describe-request", Message::DescribeRequest).await?;
             check(
-                described.is_err(),
+                described.status_response() == Some((exchange, Status::ACCESS_DENIED)),
                 "IM-70",
-                "access-denied to describe without any entry",
-                || "a descriptor".to_owned(),
+                "status-response access-denied to describe without any entry",
+                || described.describe(),
             )?;
             let got = read(&mut m, vec![label.path()], "ACL-3").await?;
             check(
@@ -624,6 +626,19 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 "constraint-error for an entry of another home",
                 || st.to_string(),
             )?;
+            // The first home watches its acl while the second edits its own [ACL-14].
+            let watch = subscriptions::granted_for(
+                &mut admin,
+                Message::SubscribeRequest(SubscribeRequest {
+                    attributes: vec![acl_path().path()],
+                    events: vec![EventPath::ALL],
+                    event_min: None,
+                    min_interval_s: 0,
+                    max_interval_s: 60,
+                }),
+                0,
+            )
+            .await?;
             let st = write_acl(
                 &mut s2,
                 vec![
@@ -638,6 +653,14 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 "ACL-7",
                 "the second home edits its own entries",
                 || st.to_string(),
+            )?;
+            let seen = admin.conn().recv_unsolicited(std::time::Duration::from_secs(1)).await;
+            let _ = subscriptions::unsubscribe(&mut admin, watch.id).await;
+            check(
+                matches!(seen, Ok(None)),
+                "ACL-14",
+                "no report to the first home of the second home's acl change or its access-changed event",
+                || format!("{seen:?}"),
             )?;
             // [IM-53] access-changed events reach only members of the home they name.
             let events = match s2
@@ -683,7 +706,7 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             let now1 = read_acl(&mut admin, "ACL-7").await?;
             check(
                 now1 == acl1,
-                "ACL-14",
+                "ACL-7",
                 "the first home's acl unchanged by the second home's write",
                 || format!("{now1:?}"),
             )?;

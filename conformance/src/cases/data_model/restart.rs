@@ -53,8 +53,13 @@ pub(crate) fn restart(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         )?;
         let acl = read_acl(&mut s, "DM-65").await?;
         let last = last_event(&mut s).await?;
+        if let Err(e) = ctx.hook(Step::PowerCycle).await {
+            // No hook (or it failed): put node-label back on the session still open.
+            let _ = write(&mut s, vec![(node_label(), original)], false, "DM-65").await;
+            s.conn().close();
+            return Err(e);
+        }
         s.conn().close();
-        ctx.hook(Step::PowerCycle).await?;
         // The home is kept: a device that refuses the administrator now forgot it.
         let conn = ctx.connect().await?;
         let admin = ctx.admin().await;
