@@ -8,6 +8,8 @@ use super::data_model::reads::{read, read_one};
 use super::data_model::schema::{
     declared_attributes, instances, out_of_range, sample_fields, wrong_shape,
 };
+use super::data_model::subscriptions;
+use super::data_model::wire;
 use super::data_model::writes::write;
 use crate::case::{always, check, Case, CaseInfo, Failure, Group, Outcome};
 use crate::context::Ctx;
@@ -17,8 +19,8 @@ use crate::verdict::Level;
 use orbit_core::cert::HomeMembership;
 use orbit_core::crypto::SeededRandom;
 use orbit_core::interaction::{
-    AttributePath, ClientEvent, CommandPath, ConcreteAttribute, EventPath, ReadRequest,
-    WriteRequest,
+    AttributePath, ClientEvent, CommandPath, ConcreteAttribute, EventPath, Message, ReadRequest,
+    SubscribeRequest, WriteRequest,
 };
 use orbit_core::model::{std_caps, Data, EndpointId, Privilege};
 use orbit_core::status::Status;
@@ -60,7 +62,7 @@ pub(crate) const CASES: &[Case] = &[
     case(
         "access.second-home",
         "a home commissioned through the administrator's pairing window gets one administrator, sees and edits only its own entries, and can be removed",
-        &["ACL-10", "ACL-11", "ACL-6", "ACL-7", "ACL-8", "ACL-13", "ACL-14", "ACL-9", "IM-53"],
+        &["ACL-10", "ACL-11", "ACL-6", "ACL-7", "ACL-8", "ACL-13", "ACL-14", "ACL-9", "IM-53", "IM-60", "IM-66"],
         second_home,
     ),
 ];
@@ -270,12 +272,13 @@ fn privileges(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 std_caps::basic_information::attributes::NODE_LABEL,
             );
             // Without an entry: no describe, no read [IM-70], [ACL-3].
-            let described = m.describe().await;
+            let (exchange, described) =
+                wire::request(&mut m, "describe-request", Message::DescribeRequest).await?;
             check(
-                described.is_err(),
+                described.status_response() == Some((exchange, Status::ACCESS_DENIED)),
                 "IM-70",
-                "access-denied to describe without any entry",
-                || "a descriptor".to_owned(),
+                "status-response access-denied to describe without any entry",
+                || described.describe(),
             )?;
             let got = read(&mut m, vec![label.path()], "ACL-3").await?;
             check(
@@ -430,7 +433,7 @@ fn acl_edits(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 .write(WriteRequest::new(vec![(acl_path(), Data::List(original.clone()))]).atomic())
                 .await;
             outcome = check(
-                matches!(&r, Ok(ClientEvent::Written { statuses, .. }) if statuses.len() == 1 && statuses[0].status == Status::UNSUPPORTED_ACCESS),
+                matches!(&r, Ok(ClientEvent::Written { statuses, .. }) if statuses.iter().map(|p| p.status).eq([Status::UNSUPPORTED_ACCESS])),
                 "IM-24",
                 "unsupported-access for an atomic write of acl",
                 || format!("{r:?}"),
@@ -601,8 +604,9 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                     )
                 })?;
             let acl2 = read_acl(&mut s2, "ACL-7").await?;
+            let admin_entry = entry(id2, admin2.node_id(), Privilege::Administer, None);
             check(
-                acl2 == [entry(id2, admin2.node_id(), Privilege::Administer, None)],
+                acl2 == [admin_entry.clone()],
                 "ACL-6",
                 "the second home sees exactly its one administer entry",
                 || format!("{acl2:?}"),
@@ -610,7 +614,7 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             let st = write_acl(
                 &mut s2,
                 vec![
-                    acl2[0].clone(),
+                    admin_entry.clone(),
                     entry(home1, 0x7e57_2000, Privilege::View, None),
                 ],
                 "ACL-7",
@@ -622,10 +626,23 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 "constraint-error for an entry of another home",
                 || st.to_string(),
             )?;
+            // The first home watches its acl while the second edits its own [ACL-14].
+            let watch = subscriptions::granted_for(
+                &mut admin,
+                Message::SubscribeRequest(SubscribeRequest {
+                    attributes: vec![acl_path().path()],
+                    events: vec![EventPath::ALL],
+                    event_min: None,
+                    min_interval_s: 0,
+                    max_interval_s: 60,
+                }),
+                0,
+            )
+            .await?;
             let st = write_acl(
                 &mut s2,
                 vec![
-                    acl2[0].clone(),
+                    admin_entry.clone(),
                     entry(id2, 0x7e57_2001, Privilege::View, None),
                 ],
                 "ACL-7",
@@ -636,6 +653,14 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 "ACL-7",
                 "the second home edits its own entries",
                 || st.to_string(),
+            )?;
+            let seen = admin.conn().recv_unsolicited(std::time::Duration::from_secs(1)).await;
+            let _ = subscriptions::unsubscribe(&mut admin, watch.id).await;
+            check(
+                matches!(seen, Ok(None)),
+                "ACL-14",
+                "no report to the first home of the second home's acl change or its access-changed event",
+                || format!("{seen:?}"),
             )?;
             // [IM-53] access-changed events reach only members of the home they name.
             let events = match s2
@@ -681,7 +706,7 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             let now1 = read_acl(&mut admin, "ACL-7").await?;
             check(
                 now1 == acl1,
-                "ACL-14",
+                "ACL-7",
                 "the first home's acl unchanged by the second home's write",
                 || format!("{now1:?}"),
             )?;
@@ -728,6 +753,8 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 "constraint-error for remove-home of a home the device is not in",
                 || format!("{r:?}"),
             )?;
+            // A subscription of the second home, which its removal ends [IM-66].
+            let sub = subscriptions::granted(&mut s2, 0, 60).await?;
             let r = remove_home(&mut s2, id2).await?;
             check(r.is_ok(), "ACL-9", "the second home removes itself", || {
                 format!("{r:?}")
@@ -738,6 +765,33 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 "ACL-9",
                 "the removed home is gone, the first stays",
                 || format!("{left:?}"),
+            )?;
+            // A change the ended subscription would have reported at once (minimum
+            // interval 0) must not reach it.
+            let label = subscriptions::node_label();
+            let before = read_one(&mut admin, label, "IM-66").await?;
+            let other = Data::Text(
+                if before == Data::Text("oc-gone".into()) {
+                    "oc-gone-2"
+                } else {
+                    "oc-gone"
+                }
+                .into(),
+            );
+            write(&mut admin, vec![(label, other)], false, "IM-66").await?;
+            let late = s2
+                .conn()
+                .recv_unsolicited(std::time::Duration::from_millis(1500))
+                .await;
+            write(&mut admin, vec![(label, before)], false, "IM-66").await?;
+            check(
+                !matches!(late, Ok(Some(_))),
+                "IM-66",
+                format!(
+                    "no report for subscription {} after its home was removed",
+                    sub.id
+                ),
+                || format!("{late:?}"),
             )?;
             Outcome::Ok(())
         }

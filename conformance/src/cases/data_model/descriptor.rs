@@ -67,6 +67,16 @@ pub(crate) fn signature(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             bytes.len()
         ));
         let probed = &ctx.facts().descriptor;
+        let numbers = |d: &Descriptor| d.endpoints.iter().map(|e| e.id.0).collect::<Vec<_>>();
+        check(
+            numbers(&d) == numbers(probed) && !numbers(&d).contains(&0xffff),
+            "DM-2",
+            format!(
+                "the same endpoint numbers while the device runs, none 0xffff: {:?}",
+                numbers(probed)
+            ),
+            || format!("{:?}", numbers(&d)),
+        )?;
         check(
             d == *probed || d.revision != probed.revision,
             "DM-45",
@@ -114,7 +124,7 @@ pub(crate) fn structure(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             || format!("vendor {:#06x}, product {:#06x}", d.vendor_id, d.product_id),
         )?;
         check(
-            d.endpoints.windows(2).all(|w| w[0].id < w[1].id),
+            d.endpoints.is_sorted_by(|a, b| a.id < b.id),
             "DM-40",
             "endpoints in strictly ascending number",
             || {
@@ -126,7 +136,7 @@ pub(crate) fn structure(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         )?;
         for e in &d.endpoints {
             check(
-                e.capabilities.windows(2).all(|w| w[0].id < w[1].id),
+                e.capabilities.is_sorted_by(|a, b| a.id < b.id),
                 "DM-40",
                 "capability instances in strictly ascending ID",
                 || {
@@ -138,7 +148,7 @@ pub(crate) fn structure(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 },
             )?;
             for c in &e.capabilities {
-                let sorted = |ids: Vec<u16>| ids.windows(2).all(|w| w[0] < w[1]);
+                let sorted = |ids: Vec<u16>| ids.is_sorted_by(|a, b| a < b);
                 check(
                     sorted(c.attributes.iter().map(|a| a.0).collect())
                         && sorted(c.commands.iter().map(|a| a.0).collect())
@@ -187,7 +197,7 @@ pub(crate) fn structure(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             || format!("{l:?}"),
         )?;
         check(
-            d.vendor_schemas.windows(2).all(|w| w[0].id < w[1].id),
+            d.vendor_schemas.is_sorted_by(|a, b| a.id < b.id),
             "DM-40",
             "vendor schemas in ascending capability ID",
             || {
@@ -205,6 +215,15 @@ pub(crate) fn structure(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                     format!("the schema of vendor capability {} in the descriptor", c.id),
                     || "absent".to_owned(),
                 )?;
+            }
+        }
+        for schema in &d.vendor_schemas {
+            if let Some((rule, what)) = super::vendor::problem(schema) {
+                return Err(Failure::fail(
+                    rule,
+                    "vendor schemas that follow the registry's rules",
+                    what,
+                ));
             }
         }
         ctx.note(format!(

@@ -41,7 +41,7 @@ async fn read_events(
 /// lists, the schema's priority, fields that fit.
 fn check_records(ctx: &Ctx, records: &[EventRecord]) -> Outcome {
     check(
-        records.windows(2).all(|w| w[0].number < w[1].number),
+        records.is_sorted_by(|a, b| a.number < b.number),
         "IM-15",
         "event records in strictly ascending number",
         || format!("{:?}", records.iter().map(|r| r.number).collect::<Vec<_>>()),
@@ -173,5 +173,60 @@ pub(crate) fn ordered(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             ours.iter().map(|r| r.number).collect::<Vec<_>>()
         ));
         Ok(())
+    })
+}
+
+/// `data-model.event-buffer`: after 64 events more (32 `acl` writes that add an entry and 32
+/// that remove it, each recording `access-changed` `[ACL-8]`), a read of every event returns
+/// at least 64, in strictly ascending number `[IM-52]`, `[IM-15]`. The ACL is restored.
+pub(crate) fn buffer(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let home = ctx.home().await.home_id();
+        let mut s = ctx.admin_session().await?;
+        let original = read_acl(&mut s, "ACL-8").await?;
+        let subject = 0x7e57_3000u64;
+        let mut grown = original.clone();
+        grown.push(entry(home, subject, Privilege::View, None));
+        let mut outcome = Ok(());
+        for _ in 0..32 {
+            for list in [&grown, &original] {
+                let st = write_acl(&mut s, list.clone(), "ACL-8").await?;
+                if st != Status::SUCCESS && outcome.is_ok() {
+                    outcome = Err(Failure::fail(
+                        "ACL-8",
+                        "the acl writes succeed",
+                        st.to_string(),
+                    ));
+                }
+            }
+            if outcome.is_err() {
+                break;
+            }
+        }
+        let now = read_acl(&mut s, "ACL-8").await?;
+        if now != original {
+            let _ = write_acl(&mut s, original.clone(), "ACL-8").await;
+        }
+        outcome?;
+        let all = read_events(&mut s, vec![EventPath::ALL], None).await?;
+        s.conn().close();
+        check(
+            all.is_sorted_by(|a, b| a.number < b.number),
+            "IM-15",
+            "event records in strictly ascending number",
+            || format!("{:?}", all.iter().map(|r| r.number).collect::<Vec<_>>()),
+        )?;
+        ctx.note(format!(
+            "{} events buffered, numbered {:?}..={:?}",
+            all.len(),
+            all.first().map(|r| r.number),
+            all.last().map(|r| r.number)
+        ));
+        check(
+            all.len() >= 64,
+            "IM-52",
+            "at least 64 events buffered",
+            || format!("{} events", all.len()),
+        )
     })
 }

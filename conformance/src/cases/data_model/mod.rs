@@ -11,9 +11,11 @@ mod events;
 mod exchanges;
 pub(crate) mod reads;
 mod requests;
+mod restart;
 mod rules;
 pub(crate) mod schema;
-mod subscriptions;
+pub(crate) mod subscriptions;
+mod vendor;
 pub(crate) mod wire;
 pub(crate) mod writes;
 
@@ -45,13 +47,13 @@ pub(crate) const CASES: &[Case] = &[
     case(
         "data-model.descriptor-signature",
         "describe-response carries the descriptor and a signature by the device's operational key; same revision, same content",
-        &["IM-70", "DM-41", "DM-45"],
+        &["IM-70", "DM-41", "DM-45", "DM-2"],
         descriptor::signature,
     ),
     case(
         "data-model.descriptor-structure",
         "the descriptor sends every key in the profile's encoding, in order, with the root capabilities, the minimum limits and the vendor schemas",
-        &["DM-40", "DM-44", "DM-42", "DM-10", "DM-3", "DM-43", "DM-31"],
+        &["DM-40", "DM-44", "DM-42", "DM-10", "DM-3", "DM-43", "DM-31", "DM-18"],
         descriptor::structure,
     ),
     case(
@@ -69,7 +71,7 @@ pub(crate) const CASES: &[Case] = &[
     case(
         "data-model.wildcard-read",
         "a wildcard read reports every readable declared attribute exactly once, in order, and nothing else",
-        &["IM-20", "IM-13", "DM-42"],
+        &["IM-20", "IM-13", "DM-42", "IM-4"],
         reads::wildcard,
     ),
     case(
@@ -107,7 +109,7 @@ pub(crate) const CASES: &[Case] = &[
         ..case(
             "data-model.timed",
             "timed commands need a timed interaction; windows are checked, bounded and expire",
-            &["IM-40", "IM-41"],
+            &["IM-40", "IM-41", "DM-13"],
             commands::timed,
         )
     },
@@ -162,4 +164,16 @@ pub(crate) const CASES: &[Case] = &[
             rules::rules,
         )
     },
+    case(
+        "data-model.event-buffer",
+        "after 64 more events the device still returns at least 64, in ascending number",
+        &["IM-52", "IM-15", "ACL-8"],
+        events::buffer,
+    ),
+    case(
+        "data-model.restart",
+        "across a power cycle the device keeps what it acknowledged, its descriptor and endpoint numbers, and numbers events above the earlier ones",
+        &["DM-65", "IM-50", "DM-45", "DM-2"],
+        restart::restart,
+    ),
 ];

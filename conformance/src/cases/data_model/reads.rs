@@ -172,7 +172,42 @@ pub(crate) fn wildcard(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             .map(|d| d.path)
             .collect();
         let mut s = ctx.admin_session().await?;
-        let got = read(&mut s, vec![AttributePath::ALL], "IM-20").await?;
+        // By hand, so each report message is judged: within the limits of [IM-4] (the
+        // decoder enforces them), on the request's exchange, `more` on all but the last.
+        let (exchange, a) = wire::request(
+            &mut s,
+            "read-request {}",
+            Message::ReadRequest(ReadRequest {
+                attributes: vec![AttributePath::ALL],
+                events: Vec::new(),
+                event_min: None,
+            }),
+        )
+        .await?;
+        check(
+            a.problems.is_empty() && !a.messages.is_empty(),
+            "IM-4",
+            "report messages that decode within the interaction limits",
+            || a.describe(),
+        )?;
+        let mut got = Vec::new();
+        for (i, m) in a.messages.iter().enumerate() {
+            let last = i + 1 == a.messages.len();
+            match &m.message {
+                Message::Report(r)
+                    if m.exchange == exchange && r.subscription.is_none() && r.more != last =>
+                {
+                    got.extend(r.attributes.iter().cloned());
+                }
+                _ => {
+                    return Err(Failure::fail(
+                        "IM-20",
+                        format!("reports on exchange {exchange}, `more` on all but the last"),
+                        a.describe(),
+                    ))
+                }
+            }
+        }
         let paths: Vec<ConcreteAttribute> = got.iter().map(|r| r.path).collect();
         let statuses: Vec<&AttributeReport> = got.iter().filter(|r| r.result.is_err()).collect();
         check(

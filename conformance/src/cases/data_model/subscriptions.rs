@@ -71,7 +71,16 @@ pub(crate) struct Granted {
 /// Subscribes by hand and checks the answer's shape `[IM-60]`: initial reports with the
 /// subscription ID, then a subscribe-response, all on the request's exchange.
 pub(crate) async fn granted(s: &mut Session, min: u32, max: u32) -> Result<Granted, Failure> {
-    let (exchange, a) = wire::request(s, "subscribe-request", subscribe(min, max)).await?;
+    granted_for(s, subscribe(min, max), min).await
+}
+
+/// As [`granted`], for any subscribe-request `message` whose minimum interval is `min`.
+pub(crate) async fn granted_for(
+    s: &mut Session,
+    message: Message,
+    min: u32,
+) -> Result<Granted, Failure> {
+    let (exchange, a) = wire::request(s, "subscribe-request", message).await?;
     let mut initial = Vec::new();
     let mut response = None;
     for m in &a.messages {
@@ -109,7 +118,7 @@ pub(crate) async fn granted(s: &mut Session, min: u32, max: u32) -> Result<Grant
     )?;
     let g = response.max_interval_s;
     check(
-        g >= min && g >= 1 && g <= 3600,
+        g >= min && (1..=3600).contains(&g),
         "IM-60",
         format!("a granted max_interval_s in {}..=3600", min.max(1)),
         || g.to_string(),

@@ -242,7 +242,7 @@ pub(crate) fn validation(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
 
 /// Whether `read` is what a device that accepted `written` for `path` may show: the value
 /// itself, or what a rule of §12.7 makes of it (a clamped level or color temperature
-/// `[DM-50]`, `[DM-51]`; an identify time already counting down `[DM-48]`).
+/// `[DM-50]`, `[DM-51]`; an identify time already counting down, as §12.7 says of `identify`).
 fn read_back_ok(path: &ConcreteAttribute, written: &Data, read: &Data) -> bool {
     use std_caps::{color, identify, level};
     if read == written {
@@ -259,8 +259,8 @@ fn read_back_ok(path: &ConcreteAttribute, written: &Data, read: &Data) -> bool {
 }
 
 /// Whether the device's own rules may refuse a write of a value that fits the type
-/// (`[IM-21]` step 7): those of §12.7 that refuse writes (`thermostat` `[DM-52]`, `fan`
-/// `[DM-53]`) and a vendor's.
+/// (`[IM-21]` step 7): those of §12.7 that refuse writes (`thermostat` `[DM-52]`, and
+/// `fan`) and a vendor's.
 fn may_refuse(cap: CapabilityId) -> bool {
     !cap.is_standard() || cap == std_caps::thermostat::ID || cap == std_caps::fan::ID
 }
