@@ -55,6 +55,11 @@ fn the_suite_runs_unattended_against_the_reference_lamp_through_the_cli() {
         )
     };
     let reports = dir.join("reports");
+    let root = dir.join("vendor-root.hex");
+    let dev_root = orbit_core::attest::VendorAuthority::development()
+        .root()
+        .to_bytes();
+    std::fs::write(&root, hex::encode(dev_root)).unwrap();
     let out = orbit()
         .args([
             "conformance",
@@ -70,7 +75,8 @@ fn the_suite_runs_unattended_against_the_reference_lamp_through_the_cli() {
         .args(["--open-window-cmd", &hook("button")])
         .args(["--reset-cmd", &hook("reset")])
         .args(["--power-cycle-cmd", &hook("power-cycle")])
-        .args(["--hook-timeout", "60"])
+        .args(["--hook-timeout", "60", "--vendor-root"])
+        .arg(&root)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
