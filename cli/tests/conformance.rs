@@ -98,6 +98,23 @@ fn the_suite_runs_unattended_against_the_reference_lamp_through_the_cli() {
         serde_json::from_str(&std::fs::read_to_string(reports.join("report.json")).unwrap())
             .unwrap();
     assert_eq!(json["schema"], "orbit-conformance-report/1");
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../conformance/schema/report-1.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the whole suite's report validates: {errors:#?}"
+    );
     assert_eq!(json["stamp"]["seed"], 5);
     assert_eq!(json["stamp"]["target"], target.as_str());
     assert_eq!(json["summary"]["fail_must"], 0);
