@@ -42,7 +42,7 @@ table.kv{width:auto}table.kv th{width:12em}
 tbody[hidden]{display:none}tr.detail td{background:#fcfcfd}details summary{cursor:pointer;color:#0550ae}
 table.ev td{font:12px/1.3 ui-monospace,SFMono-Regular,Menlo,monospace}td.hex{word-break:break-all;color:#57606a;max-width:28em}td.dec{word-break:break-word}
 .d-sent{color:#0550ae}.d-received{color:#116329}.d-note{color:#57606a}.missing{color:#a40e26;font-weight:600}
-code{font:12px ui-monospace,monospace}
+code{font:12px ui-monospace,monospace}small.ids{color:#57606a}
 "#;
 
 const SCRIPT: &str = r#"
@@ -275,8 +275,9 @@ fn cases(report: &RunReport, out: &mut String) {
     for c in &report.cases {
         let _ = writeln!(
             out,
-            "<tbody class=\"case\" id=\"case-{id}\" data-verdict=\"{v}\" data-group=\"{g}\" data-level=\"{l}\"><tr><td><code>{id}</code></td><td>{title}</td><td>{l}</td><td>{badge}</td><td>{reason}</td><td class=\"n\">{ms}</td></tr>",
+            "<tbody class=\"case\" id=\"case-{id}\" data-verdict=\"{v}\" data-group=\"{g}\" data-level=\"{l}\"><tr><td><code>{id}</code><br><small class=\"ids\">{ids}</small></td><td>{title}</td><td>{l}</td><td>{badge}</td><td>{reason}</td><td class=\"n\">{ms}</td></tr>",
             id = escape(c.info.id),
+            ids = escape(&c.info.spec_ids.join(" ")),
             v = c.verdict.as_str(),
             g = c.info.group.name(),
             l = c.info.level,
