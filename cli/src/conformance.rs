@@ -246,3 +246,35 @@ async fn run_suite(args: RunArgs, format: Format) -> u8 {
     }
     u8::try_from(report.exit_code()).unwrap_or(3)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use orbit_core::attest::VendorAuthority;
+
+    #[test]
+    fn a_vendor_root_file_is_read_as_cbor_or_hex_and_anything_else_is_refused() {
+        let dir = std::env::temp_dir().join(format!("orbit-vendor-root-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let root = VendorAuthority::development().root().clone();
+        let raw = dir.join("root.cbor");
+        std::fs::write(&raw, root.to_bytes()).unwrap();
+        let hexed = dir.join("root.hex");
+        std::fs::write(&hexed, format!("{}\n", hex::encode(root.to_bytes()))).unwrap();
+        assert_eq!(read_vendor_root(&raw).unwrap(), root);
+        assert_eq!(read_vendor_root(&hexed).unwrap(), root);
+        let junk = dir.join("junk");
+        std::fs::write(&junk, b"not a certificate").unwrap();
+        assert!(read_vendor_root(&junk)
+            .unwrap_err()
+            .contains("not an Orbit certificate"));
+        let big = dir.join("big");
+        std::fs::write(&big, vec![b'a'; 70_000]).unwrap();
+        assert!(read_vendor_root(&big).unwrap_err().contains("at most"));
+        assert!(read_vendor_root(&dir.join("missing"))
+            .unwrap_err()
+            .contains("cannot read"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -135,27 +135,28 @@ pub(crate) async fn send(path: &Path, command: &str, format: Format) -> CliResul
         })??;
     let value: serde_json::Value = serde_json::from_str(answer.trim())
         .map_err(|_| "the device closed the control socket without an answer".to_owned())?;
-    if value["ok"] != serde_json::Value::Bool(true) {
-        let why = value["error"].as_str().unwrap_or("refused").to_owned();
+    let field = |k: &str| value.get(k).cloned().unwrap_or(serde_json::Value::Null);
+    if field("ok") != serde_json::Value::Bool(true) {
+        let why = field("error").as_str().unwrap_or("refused").to_owned();
         return Err(format!("the device refused {command:?}: {why}").into());
     }
     match format {
         Format::Json => println!("{value}"),
         Format::Human => println!(
             "{}: pairing window {}, {} failed pairing attempt(s){}, {} home(s)",
-            value["event"].as_str().unwrap_or(command),
-            if value["pairing_window_open"] == true {
+            field("event").as_str().unwrap_or(command),
+            if field("pairing_window_open") == true {
                 "open"
             } else {
                 "closed"
             },
-            value["failed_pairing_attempts"],
-            if value["pairing_locked_out"] == true {
+            field("failed_pairing_attempts"),
+            if field("pairing_locked_out") == true {
                 ", locked out"
             } else {
                 ""
             },
-            value["homes"]
+            field("homes")
         ),
     }
     Ok(())

@@ -55,6 +55,11 @@ fn the_suite_runs_unattended_against_the_reference_lamp_through_the_cli() {
         )
     };
     let reports = dir.join("reports");
+    let root = dir.join("vendor-root.hex");
+    let dev_root = orbit_core::attest::VendorAuthority::development()
+        .root()
+        .to_bytes();
+    std::fs::write(&root, hex::encode(dev_root)).unwrap();
     let out = orbit()
         .args([
             "conformance",
@@ -70,7 +75,8 @@ fn the_suite_runs_unattended_against_the_reference_lamp_through_the_cli() {
         .args(["--open-window-cmd", &hook("button")])
         .args(["--reset-cmd", &hook("reset")])
         .args(["--power-cycle-cmd", &hook("power-cycle")])
-        .args(["--hook-timeout", "60"])
+        .args(["--hook-timeout", "60", "--vendor-root"])
+        .arg(&root)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -92,6 +98,23 @@ fn the_suite_runs_unattended_against_the_reference_lamp_through_the_cli() {
         serde_json::from_str(&std::fs::read_to_string(reports.join("report.json")).unwrap())
             .unwrap();
     assert_eq!(json["schema"], "orbit-conformance-report/1");
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../conformance/schema/report-1.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the whole suite's report validates: {errors:#?}"
+    );
     assert_eq!(json["stamp"]["seed"], 5);
     assert_eq!(json["stamp"]["target"], target.as_str());
     assert_eq!(json["summary"]["fail_must"], 0);

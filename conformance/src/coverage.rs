@@ -187,6 +187,8 @@ pub struct Coverage {
     pub rows: Vec<Row>,
     /// Rules defined with only MAY, or no keyword: not judged.
     pub other_rules: usize,
+    /// Their IDs, in spec order.
+    pub unjudged: Vec<String>,
     /// What is wrong: a MUST rule with neither a case nor a reason, a case or reason citing an
     /// undefined rule, a malformed reason line, a rule given two reasons.
     pub problems: Vec<String>,
@@ -228,10 +230,10 @@ impl Coverage {
             }
         }
         let mut rows = Vec::new();
-        let mut other_rules = 0;
+        let mut unjudged = Vec::new();
         for rule in all {
             if !matches!(rule.level, RuleLevel::Must | RuleLevel::Should) {
-                other_rules += 1;
+                unjudged.push(rule.id);
                 continue;
             }
             let cases = by_rule.get(rule.id.as_str()).cloned().unwrap_or_default();
@@ -250,7 +252,8 @@ impl Coverage {
         }
         Self {
             rows,
-            other_rules,
+            other_rules: unjudged.len(),
+            unjudged,
             problems,
         }
     }
@@ -314,8 +317,9 @@ impl Coverage {
         );
         out.push_str(&format!("{}.\n\n", self.figure()));
         out.push_str(&format!(
-            "{} rules with only MAY or no keyword are not judged and not listed.\n",
-            self.other_rules
+            "{} rules state no MUST or SHOULD (definitions, formats, MAY) and are not judged on their own: {}.\n",
+            self.other_rules,
+            self.unjudged.join(", ")
         ));
         let mut chapter = "";
         for row in &self.rows {

@@ -110,7 +110,7 @@ pub fn today() -> String {
 }
 
 /// The civil date of `days` since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_date(days: u64) -> String {
+pub(crate) fn civil_date(days: u64) -> String {
     let z = i64::try_from(days).unwrap_or(0) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

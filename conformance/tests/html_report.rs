@@ -366,7 +366,9 @@ async fn the_html_report_renders_in_chromium_with_the_json_counts_and_working_fi
         })()"#,
     );
     let link_group = clicked["group"].as_str().unwrap();
-    let want = ids_where(&json, |c| c["verdict"] == "WAIVED" && c["group"] == link_group);
+    let want = ids_where(&json, |c| {
+        c["verdict"] == "WAIVED" && c["group"] == link_group
+    });
     assert_eq!(clicked["shown"], want.len() as u64);
 
     // The evidence of a failed case is there, decoded and in hex, and escaped.

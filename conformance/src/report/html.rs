@@ -42,7 +42,7 @@ table.kv{width:auto}table.kv th{width:12em}
 tbody[hidden]{display:none}tr.detail td{background:#fcfcfd}details summary{cursor:pointer;color:#0550ae}
 table.ev td{font:12px/1.3 ui-monospace,SFMono-Regular,Menlo,monospace}td.hex{word-break:break-all;color:#57606a;max-width:28em}td.dec{word-break:break-word}
 .d-sent{color:#0550ae}.d-received{color:#116329}.d-note{color:#57606a}.missing{color:#a40e26;font-weight:600}
-code{font:12px ui-monospace,monospace}
+code{font:12px ui-monospace,monospace}small.ids{color:#57606a}
 "#;
 
 const SCRIPT: &str = r#"
@@ -96,6 +96,18 @@ fn badge(c: &CaseReport) -> String {
     format!("<span class=\"v v-{class}\">{label}</span>")
 }
 
+/// `unix` as `YYYY-MM-DD HH:MM:SS UTC (Unix N)`.
+fn utc(unix: u64) -> String {
+    let day = unix % 86_400;
+    format!(
+        "{} {:02}:{:02}:{:02} UTC (Unix {unix})",
+        crate::waivers::civil_date(unix / 86_400),
+        day / 3600,
+        day % 3600 / 60,
+        day % 60
+    )
+}
+
 fn stamp(report: &RunReport, out: &mut String) {
     let s = &report.stamp;
     let mut rows = vec![
@@ -104,7 +116,7 @@ fn stamp(report: &RunReport, out: &mut String) {
         ("Target", s.target.clone()),
         ("Transport", s.transport.clone()),
         ("Seed", s.seed.to_string()),
-        ("Started (Unix s)", s.started_unix.to_string()),
+        ("Started", utc(s.started_unix)),
         ("Duration", format!("{} ms", s.duration_ms)),
         ("Report schema", report.schema.clone()),
     ];
@@ -275,8 +287,9 @@ fn cases(report: &RunReport, out: &mut String) {
     for c in &report.cases {
         let _ = writeln!(
             out,
-            "<tbody class=\"case\" id=\"case-{id}\" data-verdict=\"{v}\" data-group=\"{g}\" data-level=\"{l}\"><tr><td><code>{id}</code></td><td>{title}</td><td>{l}</td><td>{badge}</td><td>{reason}</td><td class=\"n\">{ms}</td></tr>",
+            "<tbody class=\"case\" id=\"case-{id}\" data-verdict=\"{v}\" data-group=\"{g}\" data-level=\"{l}\"><tr><td><code>{id}</code><br><small class=\"ids\">{ids}</small></td><td>{title}</td><td>{l}</td><td>{badge}</td><td>{reason}</td><td class=\"n\">{ms}</td></tr>",
             id = escape(c.info.id),
+            ids = escape(&c.info.spec_ids.join(" ")),
             v = c.verdict.as_str(),
             g = c.info.group.name(),
             l = c.info.level,
@@ -411,4 +424,21 @@ pub fn render(report: &RunReport, coverage_table: &Coverage) -> String {
     coverage(report, coverage_table, &mut out);
     let _ = writeln!(out, "<script>{SCRIPT}</script>\n</body></html>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_utc_and_text_is_escaped() {
+        assert_eq!(
+            utc(1_796_292_149),
+            "2026-12-03 10:02:29 UTC (Unix 1796292149)"
+        );
+        assert_eq!(
+            escape("<a href='x'>&\u{1}</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;\u{fffd}&lt;/a&gt;"
+        );
+    }
 }
