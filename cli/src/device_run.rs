@@ -288,6 +288,12 @@ async fn control(
     Ok((running, answer))
 }
 
+/// How many more times a restart tries to start the device on its address.
+const RESTART_TRIES: u32 = 50;
+
+/// The pause between those tries.
+const RESTART_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Stops the device, factory-resets its store if `reset`, and starts it again on `addr`.
 async fn restart(
     running: Running,
@@ -304,7 +310,20 @@ async fn restart(
     if reset {
         orbit_sdk::device::factory_reset(store.as_ref())?;
     }
-    let device = start(kind, pin.as_deref(), store.clone(), addr).await?;
+    // The old socket may take a moment to be released after the shutdown (connections
+    // draining): binding the same address is tried again for a few seconds.
+    let mut tries = 0;
+    let device = loop {
+        match start(kind, pin.as_deref(), store.clone(), addr).await {
+            Ok(d) => break d,
+            Err(e) if tries >= RESTART_TRIES => return Err(e.into()),
+            Err(e) => {
+                tracing::info!(error = %e, "restarting the device: trying again");
+                tries += 1;
+                tokio::time::sleep(RESTART_PAUSE).await;
+            }
+        }
+    };
     Ok(Running {
         kind,
         pin,
