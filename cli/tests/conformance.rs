@@ -172,7 +172,7 @@ fn the_suite_runs_unattended_against_the_reference_lamp_through_the_cli() {
             "--setup-code",
             &qr,
         ])
-        .args(["--only", "pairing", "--seed", "5"])
+        .args(["--only", "sessions.establish", "--seed", "5"])
         .output()
         .unwrap();
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
