@@ -1,9 +1,9 @@
 //! Every case of the suite, one module per group.
 
 mod access;
-mod data_model;
 mod commission_steps;
 mod commissioning;
+mod data_model;
 mod pairing;
 mod pase_steps;
 mod protection;
