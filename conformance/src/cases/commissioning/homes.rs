@@ -206,11 +206,11 @@ async fn second_home_body(ctx: &mut Ctx, other: &mut SuiteHome, rng: &mut Seeded
         })?;
     let node = commissioned.device.node_id;
     // [HOME-2] a distinct operational key in each home.
-    let in_b = commissioned.device.operational_cert.public_key().clone();
+    let in_b = *commissioned.device.operational_cert.public_key();
     let in_a = {
         let s = ctx.admin_session().await?;
         s.conn().close();
-        s.established().peer.public_key.clone()
+        s.established().peer.public_key
     };
     check(
         in_a != in_b,
