@@ -12,25 +12,37 @@
 use orbit_conformance::hooks::{Hook, Step};
 use orbit_conformance::{run, RunConfig, Silent, TargetSpec, Verdict};
 use orbit_devices::Kind;
-use orbit_sdk::device::{Device, DeviceConfig, DeviceIdentity};
+use orbit_sdk::device::{Device, DeviceConfig, DeviceError, DeviceIdentity};
 use orbit_store::MemoryStore;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+/// Starts the lamp on `listen`. In one process, quinn releases a shut-down device's socket a
+/// moment after its last handle is dropped, so binding the same port again is retried
+/// briefly (a real device process gets its port back from the OS at exit).
 async fn lamp(store: Arc<MemoryStore>, listen: SocketAddr) -> Device {
-    let config = DeviceConfig {
-        listen,
-        ..DeviceConfig::default()
-    };
-    Device::open(
-        store,
-        |now| Ok(Kind::Lamp.build(now, "R-1")?),
-        || DeviceIdentity::development(Kind::Lamp.product_id(), 1, orbit_sdk::unix_now()),
-        config,
-    )
-    .await
-    .unwrap()
+    for _ in 0..250 {
+        let config = DeviceConfig {
+            listen,
+            ..DeviceConfig::default()
+        };
+        match Device::open(
+            store.clone(),
+            |now| Ok(Kind::Lamp.build(now, "R-1")?),
+            || DeviceIdentity::development(Kind::Lamp.product_id(), 1, orbit_sdk::unix_now()),
+            config,
+        )
+        .await
+        {
+            Ok(d) => return d,
+            Err(DeviceError::Transport(orbit_quic::QuicError::Bind { .. })) => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    panic!("the port of the shut-down lamp was never released")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
