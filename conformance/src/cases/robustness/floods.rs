@@ -348,3 +348,90 @@ pub(super) fn pairing_flood(ctx: &mut Ctx) -> BoxFutureOutcome<'_> {
         r.and(reset)
     })
 }
+
+/// Connections the connection flood opens of each kind: more than either default budget
+/// ([LIMIT-10]: 16 unauthenticated, 32 authenticated).
+const CONNECTIONS: usize = 48;
+
+/// How many of `conns` the device has closed, after a moment for its closes to arrive.
+async fn closed_count(conns: &[Conn]) -> usize {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    conns.iter().filter(|c| c.closed().is_some()).count()
+}
+
+/// `[LIMIT-10]`, `[QUIC-41]`, `[QUIC-42]`: connections that never start a handshake are held
+/// in a budget of their own, the oldest giving way to each new one, and that budget is
+/// smaller than the authenticated one; a member of the home still gets a connection.
+pub(super) fn connection_flood(ctx: &mut Ctx) -> BoxFutureOutcome<'_> {
+    Box::pin(async move {
+        let mut s = ctx.admin_session().await?;
+        let mut unauthenticated = Vec::new();
+        let mut authenticated = Vec::new();
+        let r = async {
+            for i in 0..CONNECTIONS {
+                match ctx.connect().await {
+                    Ok(c) => unauthenticated.push(c),
+                    Err(crate::transport::TransportError::Refused(why)) => {
+                        return Err(Failure::fail(
+                            "QUIC-41",
+                            "a new connection takes the place of the oldest unauthenticated one, never refused for want of room",
+                            format!("connection {i} refused: {why}"),
+                        ))
+                    }
+                    Err(e) => return Err(Failure::from(e)),
+                }
+            }
+            let evicted = closed_count(&unauthenticated).await;
+            let unauth_budget = CONNECTIONS - evicted;
+            ctx.note(format!(
+                "{evicted} of {CONNECTIONS} connections without a handshake closed: an unauthenticated budget of {unauth_budget}"
+            ));
+            for c in &unauthenticated {
+                c.close();
+            }
+            served(&mut s, "after a flood of connections without a handshake").await?;
+            // Connections authenticated by a record of the administrator's session each
+            // ([QUIC-40]), then left idle.
+            for i in 0..CONNECTIONS {
+                let c = ctx.connect().await?;
+                let (no, record) =
+                    sealed_probe(&mut s, "read-request on a new connection").map_err(Failure::Inconclusive)?;
+                let reply = crate::adversarial::protection::exchange(&c, "read-request on a new connection", &record)
+                    .await?;
+                is_answer(&mut s, &reply, no).map_err(|observed| {
+                    Failure::fail(
+                        "SEC-4",
+                        format!("connection {i}: the session's request answered on a new connection"),
+                        observed,
+                    )
+                })?;
+                authenticated.push(c);
+            }
+            let evicted = closed_count(&authenticated).await;
+            let auth_budget = CONNECTIONS + 1 - evicted.min(CONNECTIONS);
+            ctx.note(format!(
+                "{evicted} of {CONNECTIONS} idle authenticated connections closed: an authenticated budget of about {auth_budget}"
+            ));
+            if unauth_budget == CONNECTIONS && evicted == 0 {
+                return Err(Failure::NotApplicable(format!(
+                    "neither budget is full at {CONNECTIONS} connections, so the suite cannot compare them"
+                )));
+            }
+            check(
+                unauth_budget < auth_budget,
+                "LIMIT-10",
+                "an unauthenticated budget smaller than the authenticated one",
+                || format!("unauthenticated: {unauth_budget}, authenticated: about {auth_budget}"),
+            )
+        }
+        .await;
+        for c in unauthenticated.iter().chain(&authenticated) {
+            c.close();
+        }
+        // The administrator's own connection may have been closed as the least recently
+        // active idle one ([QUIC-42]); its session survives ([QUIC-20]), and the check after
+        // the case opens a new one.
+        s.conn().close();
+        r
+    })
+}

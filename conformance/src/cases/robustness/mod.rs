@@ -174,6 +174,12 @@ pub(crate) const CASES: &[Case] = &[
         floods::stream_flood,
     ),
     must(
+        "robustness.connection-flood",
+        "48 connections without a handshake and 48 idle authenticated ones: the oldest give way, the unauthenticated budget is the smaller, a member still gets a connection",
+        &["LIMIT-10", "QUIC-41", "SEC-4"],
+        floods::connection_flood,
+    ),
+    must(
         "robustness.half-open-sigma",
         "Eight SIGMA handshakes left waiting for sigma3 (each on its own identifier): a ninth gets busy, the established session is served",
         &["SESS-34", "SESS-8", "MSG-2", "SEC-4"],
