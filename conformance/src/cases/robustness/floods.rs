@@ -5,6 +5,7 @@
 use crate::adversarial::protection::{is_answer, sealed_probe};
 use crate::adversarial::sessions::{answer, sigma1, types, Answer};
 use crate::case::{check, Failure, Outcome};
+use crate::cases::window;
 use crate::context::Ctx;
 use crate::controller::{Conn, Ex, PaseError, Session};
 use crate::transport::MessageKind;
@@ -220,7 +221,7 @@ fn status_text(s: &PairingStatus) -> String {
 pub(super) fn half_open_pase(ctx: &mut Ctx) -> BoxFutureOutcome<'_> {
     Box::pin(async move {
         // A deliberate opening: no back-off or count from earlier cases [PAIR-31].
-        let was_open = ctx.reopen_pairing_window(180).await?;
+        window::fresh(ctx).await?;
         let passcode = ctx.facts().setup.passcode();
         let mut s = ctx.admin_session().await?;
         let first = ctx.connect().await?;
@@ -276,8 +277,9 @@ pub(super) fn half_open_pase(ctx: &mut Ctx) -> BoxFutureOutcome<'_> {
         first.close();
         second.close();
         s.conn().close();
-        let restored = ctx.restore_pairing_window(was_open, 180).await;
-        r.and(restored)
+        // Closed again as the suite's pairing left it [PAIR-29], with no failed attempt
+        // counted even by a device that counted the abandoned handshake.
+        window::clearing_after(ctx, r).await
     })
 }
 
@@ -286,7 +288,7 @@ const BAD_REQUESTS: usize = 16;
 
 pub(super) fn pairing_flood(ctx: &mut Ctx) -> BoxFutureOutcome<'_> {
     Box::pin(async move {
-        let was_open = ctx.reopen_pairing_window(180).await?;
+        window::fresh(ctx).await?;
         let right = ctx.facts().setup.passcode();
         let wrong = if right >= 99_999_997 {
             20_000_001
@@ -340,12 +342,8 @@ pub(super) fn pairing_flood(ctx: &mut Ctx) -> BoxFutureOutcome<'_> {
         conn.close();
         s.conn().close();
         // Leave the device as found: a deliberate opening ends the back-off and resets the
-        // count [PAIR-31]; then the window is as it was.
-        let reset = match ctx.reopen_pairing_window(180).await {
-            Ok(_) => ctx.restore_pairing_window(was_open, 180).await,
-            Err(e) => Err(e),
-        };
-        r.and(reset)
+        // count [PAIR-31], and the window is closed again.
+        window::clearing_after(ctx, r).await
     })
 }
 

@@ -5,6 +5,7 @@ use super::expect_refused;
 use crate::adversarial::protection::{exchange, is_answer, sealed_probe};
 use crate::adversarial::sessions::copy_ticket;
 use crate::case::{Failure, Outcome};
+use crate::cases::window;
 use crate::context::Ctx;
 use crate::controller::{commission, Session, SessionOpenError, SuiteHome};
 use crate::facts::Facts;
@@ -138,11 +139,10 @@ pub(super) fn ticket_single_use(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
 pub(super) fn refused_after_remove_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
     Box::pin(async move {
         // A second home, commissioned through a window the suite's administrator opens.
-        let was_open = ctx.reopen_pairing_window(180).await?;
+        window::fresh(ctx).await?;
         let r = second_home_removed(ctx).await;
-        // Commissioning closed the window [PAIR-29]; it is left as the case found it.
-        let restored = ctx.restore_pairing_window(was_open, 180).await;
-        r.and(restored)
+        // Commissioning closed the window [PAIR-29]; it stays closed whatever happened.
+        window::closing_after(ctx, r).await
     })
 }
 
