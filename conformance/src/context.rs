@@ -11,9 +11,9 @@ use crate::transport::Transport;
 use orbit_core::attest::TrustStore;
 use orbit_core::cert::{HomeMembership, NodeId};
 use orbit_core::crypto::{Random, SeededRandom};
-use orbit_core::interaction::{AttributePath, ClientEvent, CommandPath, ReadRequest};
+use orbit_core::interaction::{ClientEvent, CommandPath};
 use orbit_core::model::std_caps;
-use orbit_core::model::{CommandId, Data, EndpointId};
+use orbit_core::model::{Data, EndpointId};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -162,114 +162,26 @@ impl Ctx {
             .map_err(|e| Failure::Inconclusive(format!("the suite's administrator session: {e}")))
     }
 
-    /// Invokes an administration command of the root endpoint as the suite's administrator
-    /// in a new session; `Err` (INCONCLUSIVE) says what came back instead of success.
-    async fn administer(
-        &mut self,
-        command: CommandId,
-        args: Data,
-        what: &str,
-    ) -> Result<(), Failure> {
+    /// Opens the device's pairing window for `seconds` as the suite's administrator
+    /// (administration `open-pairing-window`, `[ACL-10]`).
+    pub async fn open_pairing_window(&mut self, seconds: u64) -> Result<(), Failure> {
         let mut s = self.admin_session().await?;
-        let path = CommandPath::new(EndpointId::ROOT, std_caps::administration::ID, command);
+        let path = CommandPath::new(
+            EndpointId::ROOT,
+            std_caps::administration::ID,
+            std_caps::administration::commands::OPEN_PAIRING_WINDOW,
+        );
+        let args = Data::Struct(vec![(0, Data::Uint(seconds))]);
         let r = s.invoke(path, args, true).await;
         s.conn().close();
         match r {
             Ok(ClientEvent::Invoked { result: Ok(_), .. }) => Ok(()),
             Ok(other) => Err(Failure::Inconclusive(format!(
-                "{what} as administrator: {other:?}"
+                "opening the pairing window as administrator: {other:?}"
             ))),
             Err(e) => Err(Failure::Inconclusive(format!(
-                "{what} as administrator: {e}"
+                "opening the pairing window as administrator: {e}"
             ))),
-        }
-    }
-
-    /// Opens the device's pairing window for `seconds` as the suite's administrator
-    /// (administration `open-pairing-window`, `[ACL-10]`). A window already open answers
-    /// `busy` ([ACL-11]), which is INCONCLUSIVE here: see [`Ctx::reopen_pairing_window`].
-    pub async fn open_pairing_window(&mut self, seconds: u64) -> Result<(), Failure> {
-        let args = Data::Struct(vec![(0, Data::Uint(seconds))]);
-        self.administer(
-            std_caps::administration::commands::OPEN_PAIRING_WINDOW,
-            args,
-            "opening the pairing window",
-        )
-        .await
-    }
-
-    /// Closes the device's pairing window as the suite's administrator (administration
-    /// `close-pairing-window`, `[ACL-10]`).
-    pub async fn close_pairing_window(&mut self) -> Result<(), Failure> {
-        self.administer(
-            std_caps::administration::commands::CLOSE_PAIRING_WINDOW,
-            Data::Struct(Vec::new()),
-            "closing the pairing window",
-        )
-        .await
-    }
-
-    /// Whether the device's pairing window is open (administration `pairing-window-open`),
-    /// read as the suite's administrator.
-    pub async fn pairing_window_open(&mut self) -> Result<bool, Failure> {
-        let mut s = self.admin_session().await?;
-        let request = ReadRequest {
-            attributes: vec![AttributePath::concrete(
-                EndpointId::ROOT,
-                std_caps::administration::ID,
-                std_caps::administration::attributes::PAIRING_WINDOW_OPEN,
-            )],
-            events: Vec::new(),
-            event_min: None,
-        };
-        let r = s.read(request).await;
-        s.conn().close();
-        match r {
-            Ok(ClientEvent::ReadDone { attributes, .. }) => match attributes.first() {
-                Some(a) => match &a.result {
-                    Ok(Data::Bool(open)) => Ok(*open),
-                    other => Err(Failure::Inconclusive(format!(
-                        "pairing-window-open read as {other:?}"
-                    ))),
-                },
-                None => Err(Failure::Inconclusive(
-                    "pairing-window-open not reported".to_owned(),
-                )),
-            },
-            Ok(other) => Err(Failure::Inconclusive(format!(
-                "reading pairing-window-open: {other:?}"
-            ))),
-            Err(e) => Err(Failure::Inconclusive(format!(
-                "reading pairing-window-open: {e}"
-            ))),
-        }
-    }
-
-    /// Opens the pairing window afresh for `seconds`, closing it first if it is open, so
-    /// that the opening is a deliberate one whatever earlier cases did: it ends a back-off
-    /// and resets the failed-attempt count ([ACL-10], [PAIR-31]). Returns whether the window
-    /// was open before, for the case to leave it as it found it.
-    pub async fn reopen_pairing_window(&mut self, seconds: u64) -> Result<bool, Failure> {
-        let was_open = self.pairing_window_open().await?;
-        if was_open {
-            self.close_pairing_window().await?;
-        }
-        self.open_pairing_window(seconds).await?;
-        Ok(was_open)
-    }
-
-    /// Leaves the pairing window as a case found it: open (for `seconds` more) if `was_open`,
-    /// else closed.
-    pub async fn restore_pairing_window(
-        &mut self,
-        was_open: bool,
-        seconds: u64,
-    ) -> Result<(), Failure> {
-        let open = self.pairing_window_open().await?;
-        match (was_open, open) {
-            (true, false) => self.open_pairing_window(seconds).await,
-            (false, true) => self.close_pairing_window().await,
-            _ => Ok(()),
         }
     }
 

@@ -351,10 +351,15 @@ pub(super) fn pairing_flood(ctx: &mut Ctx) -> BoxFutureOutcome<'_> {
 /// ([LIMIT-10]: 16 unauthenticated, 32 authenticated).
 const CONNECTIONS: usize = 48;
 
-/// How many of `conns` the device has closed, after a moment for its closes to arrive.
-async fn closed_count(conns: &[Conn]) -> usize {
+/// How many of `conns` the device has closed, after a moment for its closes to arrive, and
+/// whether they were the first ones opened (the oldest, or the least recently active when
+/// each was last used in the order opened).
+async fn closed_count(conns: &[Conn]) -> (usize, bool) {
     tokio::time::sleep(Duration::from_millis(300)).await;
-    conns.iter().filter(|c| c.closed().is_some()).count()
+    let closed: Vec<bool> = conns.iter().map(|c| c.closed().is_some()).collect();
+    let count = closed.iter().filter(|c| **c).count();
+    let oldest_first = closed.iter().take(count).all(|c| *c);
+    (count, oldest_first)
 }
 
 /// `[LIMIT-10]`, `[QUIC-41]`, `[QUIC-42]`: connections that never start a handshake are held
@@ -379,7 +384,13 @@ pub(super) fn connection_flood(ctx: &mut Ctx) -> BoxFutureOutcome<'_> {
                     Err(e) => return Err(Failure::from(e)),
                 }
             }
-            let evicted = closed_count(&unauthenticated).await;
+            let (evicted, oldest_first) = closed_count(&unauthenticated).await;
+            check(
+                oldest_first,
+                "QUIC-41",
+                "each new connection takes the place of the oldest unauthenticated one",
+                || format!("{evicted} closed, not the {evicted} opened first"),
+            )?;
             let unauth_budget = CONNECTIONS - evicted;
             ctx.note(format!(
                 "{evicted} of {CONNECTIONS} connections without a handshake closed: an unauthenticated budget of {unauth_budget}"
@@ -405,7 +416,13 @@ pub(super) fn connection_flood(ctx: &mut Ctx) -> BoxFutureOutcome<'_> {
                 })?;
                 authenticated.push(c);
             }
-            let evicted = closed_count(&authenticated).await;
+            let (evicted, oldest_first) = closed_count(&authenticated).await;
+            check(
+                oldest_first,
+                "QUIC-42",
+                "room made by closing the least recently active idle authenticated connection",
+                || format!("{evicted} closed, not the {evicted} used longest ago"),
+            )?;
             let auth_budget = CONNECTIONS + 1 - evicted.min(CONNECTIONS);
             ctx.note(format!(
                 "{evicted} of {CONNECTIONS} idle authenticated connections closed: an authenticated budget of about {auth_budget}"

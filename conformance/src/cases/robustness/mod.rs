@@ -176,7 +176,7 @@ pub(crate) const CASES: &[Case] = &[
     must(
         "robustness.connection-flood",
         "48 connections without a handshake and 48 idle authenticated ones: the oldest give way, the unauthenticated budget is the smaller, a member still gets a connection",
-        &["LIMIT-10", "QUIC-41", "SEC-4"],
+        &["LIMIT-10", "QUIC-41", "QUIC-42", "SEC-4"],
         floods::connection_flood,
     ),
     must(

@@ -7,7 +7,7 @@ use crate::case::{Failure, Outcome};
 use crate::context::Ctx;
 use crate::controller::SuiteHome;
 use crate::transport::BoxFuture;
-use orbit_core::cert::{CertKind, HomeMembership, TbsCertificate, Validity};
+use orbit_core::cert::{CertKind, HomeMembership, KeyId, TbsCertificate, Validity};
 use orbit_core::crypto::sign::SigningKey;
 use orbit_core::status::Status;
 
@@ -67,7 +67,7 @@ pub(super) fn wrong_home_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         expect_refused(
             r,
             Status::WRONG_HOME,
-            "SESS-10",
+            "HOME-3",
             "a certificate whose home_id is not the handshake's home",
         )
     })
@@ -102,7 +102,7 @@ pub(super) fn expired_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             expect_refused(
                 r,
                 Status::INVALID_CERTIFICATE,
-                "SESS-10",
+                "CERT-6",
                 &format!("a certificate of the home {what}"),
             )?;
         }
@@ -121,7 +121,7 @@ pub(super) fn forged_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         expect_refused(
             r,
             Status::INVALID_CERTIFICATE,
-            "SESS-10",
+            "CERT-2",
             "a certificate naming the home's root as issuer, signed by another key",
         )
     })
@@ -137,13 +137,20 @@ pub(super) fn malformed_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         let root_key = ctx.home().await.authority_mut().root_key().clone();
         let validity = ctx.home().await.validity();
         // Signed by the home's root, but not an operational certificate of a node.
-        let variants: [(&str, Edit); 2] = [
-            ("of kind home-root instead of operational", |t| {
+        let variants: [(&str, &'static str, Edit); 5] = [
+            ("of kind home-root instead of operational", "CERT-4", |t| {
                 t.kind = CertKind::HOME_ROOT;
             }),
-            ("without a node identifier", |t| t.node_id = None),
+            ("of a kind no version defines (99)", "CERT-3", |t| {
+                t.kind = CertKind(99);
+            }),
+            ("without a node identifier", "CERT-7", |t| t.node_id = None),
+            ("without a role", "CERT-7", |t| t.role = None),
+            ("whose issuer field names another key", "CERT-5", |t| {
+                t.issuer = KeyId([0x5a; 8]);
+            }),
         ];
-        for (what, edit) in variants {
+        for (what, rule, edit) in variants {
             let member =
                 member_certified(&admin, &root_key, STRANGER_NODE, validity, edit, ctx.rng())?;
             ctx.note(format!("a certificate of the home {what}"));
@@ -151,7 +158,7 @@ pub(super) fn malformed_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             expect_refused(
                 r,
                 Status::INVALID_CERTIFICATE,
-                "SESS-10",
+                rule,
                 &format!("a certificate signed by the home's root {what}"),
             )?;
         }

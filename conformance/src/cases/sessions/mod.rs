@@ -111,25 +111,25 @@ pub(crate) const CASES: &[Case] = &[
     must(
         "sessions.wrong-home-certificate",
         "A sigma3 carrying a certificate of another home gets wrong-home",
-        &["SESS-10"],
+        &["HOME-3", "SESS-10"],
         certs::wrong_home_certificate,
     ),
     must(
         "sessions.expired-certificate",
         "A sigma3 carrying an expired (or not yet valid) certificate of the home gets invalid-certificate",
-        &["SESS-10"],
+        &["CERT-6", "SESS-10"],
         certs::expired_certificate,
     ),
     must(
         "sessions.forged-certificate",
         "A sigma3 carrying a certificate that claims the home but is signed by another authority gets invalid-certificate",
-        &["SESS-10"],
+        &["CERT-2", "HOME-3", "SESS-10"],
         certs::forged_certificate,
     ),
     must(
         "sessions.malformed-certificate",
-        "A sigma3 carrying a root-signed certificate of the wrong kind, or without a node identifier, gets invalid-certificate",
-        &["SESS-10"],
+        "A sigma3 carrying a root-signed certificate of the wrong or an unknown kind, without a node or role, or naming another issuer, gets invalid-certificate",
+        &["CERT-3", "CERT-4", "CERT-5", "CERT-7", "SESS-10"],
         certs::malformed_certificate,
     ),
     must(
