@@ -355,7 +355,20 @@ const CONNECTIONS: usize = 48;
 /// whether they were the first ones opened (the oldest, or the least recently active when
 /// each was last used in the order opened).
 async fn closed_count(conns: &[Conn]) -> (usize, bool) {
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Closes travel as packets: wait until the count has not changed for 300 ms (at most
+    // 3 s), so a loaded machine does not see half of them.
+    let count = || conns.iter().filter(|c| c.closed().is_some()).count();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut last = count();
+    let mut stable_since = Instant::now();
+    while Instant::now() < deadline && stable_since.elapsed() < Duration::from_millis(300) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = count();
+        if now != last {
+            last = now;
+            stable_since = Instant::now();
+        }
+    }
     let closed: Vec<bool> = conns.iter().map(|c| c.closed().is_some()).collect();
     let count = closed.iter().filter(|c| **c).count();
     let oldest_first = closed.iter().take(count).all(|c| *c);
