@@ -1,7 +1,7 @@
 //! Who may open a session: the destination must name the device in one of its homes
 //! `[SESS-15]`, and the initiator's certificate must be a valid one of that home `[SESS-10]`.
 
-use super::expect_refused;
+use super::{expect_refused, expect_refused_by};
 use crate::adversarial::sessions::{member_certified, member_signed_by, posing_in};
 use crate::case::{Failure, Outcome};
 use crate::context::Ctx;
@@ -64,10 +64,11 @@ pub(super) fn wrong_home_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         // The destination names the device's home; the certificate is another home's.
         let posing = posing_in(&admin, &member);
         let r = attempt(ctx, &posing, node).await?;
-        expect_refused(
+        expect_refused_by(
             r,
             Status::WRONG_HOME,
             "HOME-3",
+            "SESS-10",
             "a certificate whose home_id is not the handshake's home",
         )
     })
@@ -99,10 +100,11 @@ pub(super) fn expired_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             let member = member_signed_by(&admin, &root_key, STRANGER_NODE, validity, ctx.rng())?;
             ctx.note(format!("a certificate of the home, {what}"));
             let r = attempt(ctx, &member, node).await?;
-            expect_refused(
+            expect_refused_by(
                 r,
                 Status::INVALID_CERTIFICATE,
                 "CERT-6",
+                "SESS-10",
                 &format!("a certificate of the home {what}"),
             )?;
         }
@@ -118,10 +120,11 @@ pub(super) fn forged_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         let validity = ctx.home().await.validity();
         let member = member_signed_by(&admin, &forger, STRANGER_NODE, validity, ctx.rng())?;
         let r = attempt(ctx, &member, node).await?;
-        expect_refused(
+        expect_refused_by(
             r,
             Status::INVALID_CERTIFICATE,
             "CERT-2",
+            "SESS-10",
             "a certificate naming the home's root as issuer, signed by another key",
         )
     })
@@ -155,10 +158,11 @@ pub(super) fn malformed_certificate(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 member_certified(&admin, &root_key, STRANGER_NODE, validity, edit, ctx.rng())?;
             ctx.note(format!("a certificate of the home {what}"));
             let r = attempt(ctx, &member, node).await?;
-            expect_refused(
+            expect_refused_by(
                 r,
                 Status::INVALID_CERTIFICATE,
                 rule,
+                "SESS-10",
                 &format!("a certificate signed by the home's root {what}"),
             )?;
         }

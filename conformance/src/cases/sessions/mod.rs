@@ -278,11 +278,24 @@ pub(super) fn expect_status(
     }
 }
 
-/// A session attempt was refused with `status`.
+/// A session attempt was refused with `status`; anything else breaks `rule`.
 pub(super) fn expect_refused(
     result: Result<Session, SessionOpenError>,
     status: Status,
     rule: &'static str,
+    what: &str,
+) -> Outcome {
+    expect_refused_by(result, status, rule, rule, what)
+}
+
+/// A session attempt was refused with `status`: an accepted session breaks `accepted_rule`
+/// (the rule that forbids accepting the peer), another answer `status_rule` (the rule that
+/// names the status).
+pub(super) fn expect_refused_by(
+    result: Result<Session, SessionOpenError>,
+    status: Status,
+    accepted_rule: &'static str,
+    status_rule: &'static str,
     what: &str,
 ) -> Outcome {
     let expected = format!("{what}: the device refuses the session with session-status {status}");
@@ -292,11 +305,11 @@ pub(super) fn expect_refused(
         Ok(session) => {
             session.conn().close();
             Err(Failure::fail(
-                rule,
+                accepted_rule,
                 expected,
                 "the device accepted the session (it ended the handshake cleanly)",
             ))
         }
-        Err(e) => Err(Failure::fail(rule, expected, e.to_string())),
+        Err(e) => Err(Failure::fail(status_rule, expected, e.to_string())),
     }
 }
