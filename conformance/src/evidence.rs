@@ -36,6 +36,9 @@ pub struct Record {
 /// needs the first ones and the answers, not all of them.
 pub const MAX_RECORDS: usize = 200;
 
+/// Notes kept past [`MAX_RECORDS`].
+pub const MAX_NOTES_PAST_CAP: usize = 50;
+
 /// Most hex characters kept per record.
 pub const MAX_HEX: usize = 4096;
 
@@ -65,7 +68,13 @@ impl Evidence {
 
     fn push(&self, direction: Direction, label: String, bytes: &[u8], decoded: Option<String>) {
         let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        if records.len() >= MAX_RECORDS {
+        // Past the cap, messages are left out but the suite's own notes (what it observed,
+        // often the conclusion of a flood) are kept, within a second, smaller cap.
+        let full = match direction {
+            Direction::Note => records.len() >= MAX_RECORDS + MAX_NOTES_PAST_CAP,
+            _ => records.len() >= MAX_RECORDS,
+        };
+        if full {
             *self.dropped.lock().unwrap_or_else(|p| p.into_inner()) += 1;
             return;
         }
@@ -199,8 +208,14 @@ mod tests {
         for _ in 0..MAX_RECORDS + 5 {
             e.sent("x", &[1]);
         }
+        e.note("the conclusion");
         let (records, dropped) = e.snapshot();
-        assert_eq!(records.len(), MAX_RECORDS);
+        assert_eq!(records.len(), MAX_RECORDS + 1);
         assert_eq!(dropped, 5);
+        assert_eq!(
+            records.last().and_then(|r| r.decoded.as_deref()),
+            Some("the conclusion"),
+            "a note past the cap is kept"
+        );
     }
 }
