@@ -56,7 +56,7 @@ pub fn within<T>(budget: usize, what: &str, f: impl FnOnce() -> T) -> T {
     let peak = HEAP.peak_usage().saturating_sub(before);
     assert!(
         peak <= budget,
-        "{what} allocated {peak} bytes at its peak, more than its budget of {budget} bytes [CBOR-10] [LIMIT-1]"
+        "{what} allocated {peak} bytes at its peak, more than its budget of {budget} bytes"
     );
     out
 }

@@ -18,7 +18,7 @@ pub fn message<T: CborMessage + PartialEq + Debug>(bytes: &[u8]) -> Option<T> {
     let limits = T::limits();
     let decoded = alloc::within(
         alloc::decode_budget(&limits),
-        std::any::type_name::<T>(),
+        &format!("{} [CBOR-10] [LIMIT-1]", std::any::type_name::<T>()),
         || T::decode(bytes),
     );
     match decoded {

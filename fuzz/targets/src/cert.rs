@@ -13,7 +13,7 @@ use orbit_core::codec::{CborMessage, Value};
 pub fn certificate(data: &[u8]) {
     let decoded = alloc::within(
         alloc::decode_budget(&CERTIFICATE_LIMITS),
-        "Certificate::decode",
+        "Certificate::decode [CBOR-10] [LIMIT-1]",
         || Certificate::decode(data),
     );
     let Ok(cert) = decoded else {
@@ -34,7 +34,7 @@ pub fn certificate(data: &[u8]) {
 pub fn attestation_chain(data: &[u8]) {
     let decoded = alloc::within(
         alloc::decode_budget(&CERTIFICATE_LIMITS) * 4,
-        "AttestationChain::decode",
+        "AttestationChain::decode [CBOR-10] [LIMIT-1]",
         || AttestationChain::decode(data),
     );
     if let Ok(chain) = decoded {

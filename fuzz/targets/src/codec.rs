@@ -39,10 +39,12 @@ pub fn cbor_profile(data: &[u8]) {
     let Some((limits, message)) = split(data) else {
         return;
     };
-    let checked = alloc::within(0, "scan", || scan(message, &limits));
-    let tree = alloc::within(alloc::decode_budget(&limits), "decode_value", || {
-        decode_value(message, &limits)
-    });
+    let checked = alloc::within(0, "scan [CBOR-10]", || scan(message, &limits));
+    let tree = alloc::within(
+        alloc::decode_budget(&limits),
+        "decode_value [CBOR-10] [LIMIT-1]",
+        || decode_value(message, &limits),
+    );
     match (checked, tree) {
         (Ok(()), Ok(value)) => {
             let mut again = Vec::new();
@@ -64,7 +66,7 @@ pub fn cbor_reader(data: &[u8]) {
     let Some((limits, message)) = split(data) else {
         return;
     };
-    let opened = alloc::within(0, "Reader::new", || {
+    let opened = alloc::within(0, "Reader::new [CBOR-10]", || {
         Reader::new(message, &limits).map(|_| ())
     });
     let tree = decode_value(message, &limits);

@@ -3,7 +3,7 @@
 use crate::alloc;
 use orbit_core::setup::{ManualCode, ManualCodeForm, SetupPayload};
 
-/// What decoding a setup code may allocate whatever the input's length: the 25 base-38
+/// What decoding a setup code may allocate whatever the input's length [SETUP-21]: the 25 base-38
 /// digits, the 15 payload bytes and an error. A pasted or scanned string of any size costs no
 /// more than a well-formed one.
 pub const SETUP_DECODE_BUDGET: usize = 1024;
@@ -15,9 +15,11 @@ pub fn qr(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let decoded = alloc::within(SETUP_DECODE_BUDGET, "SetupPayload::from_qr_str", || {
-        SetupPayload::from_qr_str(text)
-    });
+    let decoded = alloc::within(
+        SETUP_DECODE_BUDGET,
+        "SetupPayload::from_qr_str [SETUP-21]",
+        || SetupPayload::from_qr_str(text),
+    );
     let Ok(payload) = decoded else {
         return;
     };
@@ -44,7 +46,7 @@ pub fn manual(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let parsed = alloc::within(SETUP_DECODE_BUDGET, "ManualCode::parse", || {
+    let parsed = alloc::within(SETUP_DECODE_BUDGET, "ManualCode::parse [SETUP-21]", || {
         ManualCode::parse(text)
     });
     let Ok(code) = parsed else {

@@ -75,3 +75,27 @@ fn a_descriptor_missing_a_required_list_is_refused() {
         Err(CodecError::MissingField { key: 6 })
     );
 }
+
+// [SETUP-21] found by the allocation check of `setup_manual` (the input is
+// fuzz/regressions/setup_manual/four-thousand-digits-setup-21, replayed with the check on by
+// tests/alloc_budget.rs): the manual-code decoder kept every digit of its input, so 4000
+// digits cost 6 KiB. It now keeps at most 21 and still reports the count and, for a first
+// digit of 8 or 9, checks every digit [SETUP-16].
+#[test]
+fn a_long_manual_code_is_refused_by_its_digit_count() {
+    use orbit_core::setup::{ManualCode, SetupError};
+    assert_eq!(
+        ManualCode::parse(&"1".repeat(4000)),
+        Err(SetupError::WrongDigitCount { actual: 4000 })
+    );
+    // A later version's code of any length: the check digit still covers every digit.
+    let mut later = "8".repeat(3000);
+    for last in '0'..='9' {
+        later.push(last);
+        if let Err(SetupError::UnsupportedVersion { version: 8 }) = ManualCode::parse(&later) {
+            return;
+        }
+        later.pop();
+    }
+    panic!("no check digit made a 3001-digit later-version code valid");
+}
