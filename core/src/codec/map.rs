@@ -146,14 +146,16 @@ impl MapReader {
         }
     }
 
-    /// An optional array whose elements `f` reads; absent is empty.
+    /// A required array whose elements `f` reads (an empty list is an empty array, never an
+    /// absent key, `[CBOR-11]`).
     pub fn list_of<T>(
         &mut self,
         key: u64,
         f: impl Fn(Value) -> Result<T, CodecError>,
     ) -> Result<Vec<T>, CodecError> {
         match self.take(key) {
-            None => Ok(Vec::new()),
+            // [CBOR-11] a required list is never left out, even when empty.
+            None => Err(CodecError::MissingField { key }),
             Some(Value::Array(a)) => a.into_iter().map(f).collect(),
             Some(_) => Err(CodecError::WrongType {
                 key,

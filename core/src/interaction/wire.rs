@@ -259,54 +259,62 @@ pub(crate) fn decode_envelope(bytes: &[u8]) -> Result<Envelope, CodecError> {
         }
         MessageType::READ_REQUEST => {
             let mut req = ReadRequest::default();
+            let (mut attributes, mut events) = (None, None);
             rest(&mut m, |k, r| {
                 match k {
-                    2 => req.attributes = list(r, 2, read_attribute_path)?,
-                    3 => req.events = list(r, 3, read_event_path)?,
+                    2 => attributes = Some(list(r, 2, read_attribute_path)?),
+                    3 => events = Some(list(r, 3, read_event_path)?),
                     4 => req.event_min = Some(r.uint(4)?),
                     _ => return Ok(false),
                 }
                 Ok(true)
             })?;
+            req.attributes = required(attributes, 2)?;
+            req.events = required(events, 3)?;
             Message::ReadRequest(req)
         }
         MessageType::REPORT => {
             let mut report = Report::default();
+            let (mut attributes, mut events) = (None, None);
             rest(&mut m, |k, r| {
                 match k {
                     2 => report.subscription = Some(r.uint_as(2)?),
-                    3 => report.attributes = list(r, 3, read_attribute_report)?,
-                    4 => report.events = list(r, 4, read_event_record)?,
+                    3 => attributes = Some(list(r, 3, read_attribute_report)?),
+                    4 => events = Some(list(r, 4, read_event_record)?),
                     5 => report.more = r.boolean(5)?,
                     _ => return Ok(false),
                 }
                 Ok(true)
             })?;
+            report.attributes = required(attributes, 3)?;
+            report.events = required(events, 4)?;
             Message::Report(report)
         }
         MessageType::WRITE_REQUEST => {
             let mut w = WriteRequest::default();
+            let mut writes = None;
             rest(&mut m, |k, r| {
                 match k {
-                    2 => w.writes = list(r, 2, read_write_entry)?,
+                    2 => writes = Some(list(r, 2, read_write_entry)?),
                     3 => w.timed = r.boolean(3)?,
                     4 => w.atomic = r.boolean(4)?,
                     _ => return Ok(false),
                 }
                 Ok(true)
             })?;
+            w.writes = required(writes, 2)?;
             Message::WriteRequest(w)
         }
         MessageType::WRITE_RESPONSE => {
-            let mut statuses = Vec::new();
+            let mut statuses = None;
             rest(&mut m, |k, r| {
                 match k {
-                    2 => statuses = list(r, 2, read_path_status)?,
+                    2 => statuses = Some(list(r, 2, read_path_status)?),
                     _ => return Ok(false),
                 }
                 Ok(true)
             })?;
-            Message::WriteResponse(statuses)
+            Message::WriteResponse(required(statuses, 2)?)
         }
         MessageType::INVOKE_REQUEST => {
             let (mut path, mut args, mut timed) = (None, None, false);
@@ -347,10 +355,11 @@ pub(crate) fn decode_envelope(bytes: &[u8]) -> Result<Envelope, CodecError> {
         MessageType::SUBSCRIBE_REQUEST => {
             let mut s = SubscribeRequest::default();
             let (mut min, mut max) = (None, None);
+            let (mut attributes, mut events) = (None, None);
             rest(&mut m, |k, r| {
                 match k {
-                    2 => s.attributes = list(r, 2, read_attribute_path)?,
-                    3 => s.events = list(r, 3, read_event_path)?,
+                    2 => attributes = Some(list(r, 2, read_attribute_path)?),
+                    3 => events = Some(list(r, 3, read_event_path)?),
                     4 => s.event_min = Some(r.uint(4)?),
                     5 => min = Some(r.uint_as(5)?),
                     6 => max = Some(r.uint_as(6)?),
@@ -358,6 +367,8 @@ pub(crate) fn decode_envelope(bytes: &[u8]) -> Result<Envelope, CodecError> {
                 }
                 Ok(true)
             })?;
+            s.attributes = required(attributes, 2)?;
+            s.events = required(events, 3)?;
             s.min_interval_s = min.ok_or(CodecError::MissingField { key: 5 })?;
             s.max_interval_s = max.ok_or(CodecError::MissingField { key: 6 })?;
             Message::SubscribeRequest(s)
@@ -401,6 +412,12 @@ fn rest<'a>(
         }
     }
     Ok(())
+}
+
+/// `[CBOR-11]` a list the message requires, read or missing: an empty list is sent as an
+/// empty array, never left out, as `to_value` writes it.
+fn required<T>(list: Option<Vec<T>>, key: u64) -> Result<Vec<T>, CodecError> {
+    list.ok_or(CodecError::MissingField { key })
 }
 
 /// The required unsigned field 2 of a message that has only that one.

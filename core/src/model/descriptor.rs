@@ -138,7 +138,8 @@ fn read_ids<T>(
     f: impl Fn(u64) -> Option<T>,
 ) -> Result<Vec<T>, CodecError> {
     match m.take(key) {
-        None => Ok(Vec::new()),
+        // [CBOR-11] a required list is never left out, even when empty.
+        None => Err(CodecError::MissingField { key }),
         Some(Value::Array(a)) => a
             .into_iter()
             .map(|v| {

@@ -163,7 +163,6 @@ fn type_value(t: &DataType) -> Value {
     .build()
 }
 
-/// Reads the array at `key`; an absent array is empty, as in the rest of the descriptor.
 /// Reads a non-empty array (enum values, bitmap bits, struct fields).
 fn read_nonempty<T>(
     m: &mut MapReader,

@@ -74,12 +74,20 @@ impl ManualCode {
     /// Parses a manual code typed by a user or read from a label. Spaces and hyphens are
     /// ignored wherever they are `[SETUP-15]`.
     pub fn parse(s: &str) -> Result<Self, SetupError> {
-        // [SETUP-15] collect the digits, skipping separators.
-        let mut digits = Vec::new();
+        // [SETUP-15] collect the digits, skipping separators. [SETUP-21] only as many as the
+        // long form has are kept; beyond that they are only counted, so an input of any
+        // length costs no more memory than a well-formed code.
+        let mut digits = Vec::with_capacity(LONG_DIGITS);
+        let mut count = 0usize;
         for (position, character) in s.chars().enumerate() {
             match character {
                 ' ' | '-' => {}
-                '0'..='9' => digits.push(digit(character)),
+                '0'..='9' => {
+                    if digits.len() < LONG_DIGITS {
+                        digits.push(digit(character));
+                    }
+                    count += 1;
+                }
                 _ => {
                     return Err(SetupError::BadCharacter {
                         position,
@@ -93,13 +101,16 @@ impl ManualCode {
         // valid Verhoeff digit, whatever its length. (A mistyped first digit fails the check
         // and so reports as a check mismatch below, not as a version.)
         let first = digits.first().copied().unwrap_or(0);
-        if first >= FIRST_LATER_VERSION_DIGIT && verhoeff::is_valid(&digits) {
+        // The check runs over every digit of the input, read again from its end.
+        let every_digit_from_last = s.chars().rev().filter(char::is_ascii_digit).map(digit);
+        if first >= FIRST_LATER_VERSION_DIGIT && verhoeff::is_valid_from_last(every_digit_from_last)
+        {
             return Err(SetupError::UnsupportedVersion {
                 version: u16::from(first),
             });
         }
         // Step 3: length.
-        let long = match digits.len() {
+        let long = match count {
             SHORT_DIGITS => false,
             LONG_DIGITS => true,
             actual => return Err(SetupError::WrongDigitCount { actual }),

@@ -43,8 +43,14 @@ fn at<const N: usize>(table: &[[u8; 10]; N], row: usize, col: u8) -> u8 {
 /// Runs the Verhoeff state over `digits` (values 0..=9, most significant first), treating the
 /// rightmost digit as position `first_position`.
 fn state(digits: &[u8], first_position: usize) -> u8 {
-    digits.iter().rev().enumerate().fold(0u8, |c, (i, digit)| {
-        at(&D, usize::from(c), at(&P, (i + first_position) % 8, *digit))
+    state_from_last(digits.iter().rev().copied(), first_position)
+}
+
+/// The check state over digits given from the last to the first, so that a caller can run it
+/// over its input without storing the digits `[SETUP-21]`.
+fn state_from_last(digits_from_last: impl Iterator<Item = u8>, first_position: usize) -> u8 {
+    digits_from_last.enumerate().fold(0u8, |c, (i, digit)| {
+        at(&D, usize::from(c), at(&P, (i + first_position) % 8, digit))
     })
 }
 
@@ -57,6 +63,11 @@ pub(super) fn check_digit(digits: &[u8]) -> u8 {
 /// Whether `digits`, ending in their check digit, pass the Verhoeff check `[SETUP-18]`.
 pub(super) fn is_valid(digits: &[u8]) -> bool {
     state(digits, 0) == 0
+}
+
+/// [`is_valid`] over digits given from the last to the first.
+pub(super) fn is_valid_from_last(digits_from_last: impl Iterator<Item = u8>) -> bool {
+    state_from_last(digits_from_last, 0) == 0
 }
 
 #[cfg(test)]

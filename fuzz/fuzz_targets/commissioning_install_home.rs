@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| orbit_fuzz_targets::fuzz("commissioning_install_home", data));

@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| orbit_fuzz_targets::fuzz("setup_manual", data));

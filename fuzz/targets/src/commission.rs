@@ -1,0 +1,160 @@
+//! Commissioning over the PASE channel: each message's decoder and each state's input
+//! (`spec/v1/05-attestation.md`).
+
+use crate::canonical::message;
+use orbit_core::attest::{DeviceAttestation, TrustStore, VendorAuthority, DEV_VENDOR_ID};
+use orbit_core::cert::{HomeAuthority, HomeTable, Validity};
+use orbit_core::codec::CborMessage;
+use orbit_core::commission::{
+    AttestationRequest, AttestationResponse, CommissionError, Commissioner, CommissioningComplete,
+    ExpectAttestationRequest, InstallHome, NodeAssignment,
+};
+use orbit_core::crypto::SeededRandom;
+use orbit_core::status::Status;
+use std::time::Instant;
+
+/// Target `commissioning_attestation_request`.
+pub fn attestation_request(data: &[u8]) {
+    let _ = message::<AttestationRequest>(data);
+}
+
+/// Target `commissioning_attestation_response`.
+pub fn attestation_response(data: &[u8]) {
+    let _ = message::<AttestationResponse>(data);
+}
+
+/// Target `commissioning_install_home`.
+pub fn install_home(data: &[u8]) {
+    let _ = message::<InstallHome>(data);
+}
+
+/// Target `commissioning_complete`.
+pub fn complete(data: &[u8]) {
+    let _ = message::<CommissioningComplete>(data);
+}
+
+const UNIX: u64 = 1_800_000_000;
+const PRODUCT: u16 = 0x8001;
+
+/// The honest messages of one commissioning, in order: attestation-request,
+/// attestation-response, install-home, commissioning-complete.
+pub fn honest_messages() -> Vec<Vec<u8>> {
+    let mut seen = Vec::new();
+    run_flow(None, &mut seen);
+    seen
+}
+
+/// Target `commissioning_flow`: the first byte picks a step (0..=3) of an honest
+/// commissioning whose message is replaced by the rest of the input. A refusal is a typed
+/// error and whatever the refusing side appended is one commissioning-complete carrying a
+/// failure status [COMM-15]; a device that refuses install-home keeps no home [COMM-14];
+/// when both sides finish they agree on the node and the home [COMM-7].
+pub fn flow(data: &[u8]) {
+    let Some((step, replacement)) = data.split_first() else {
+        return;
+    };
+    let mut seen = Vec::new();
+    run_flow(Some((step % 4, replacement)), &mut seen);
+}
+
+fn refused(error: &CommissionError, out: &[u8]) {
+    match error.reply_status() {
+        Some(status) => {
+            assert_ne!(status, Status::SUCCESS);
+            assert_eq!(
+                CommissioningComplete::decode(out),
+                Ok(CommissioningComplete { status }),
+                "a refusal must send exactly its report [COMM-15]"
+            );
+        }
+        None => assert!(
+            out.is_empty(),
+            "a peer's report is never answered [COMM-15]"
+        ),
+    }
+}
+
+fn run_flow(fault: Option<(u8, &[u8])>, seen: &mut Vec<Vec<u8>>) {
+    let now = Instant::now();
+    let mut rng = SeededRandom::new(4);
+    let challenge = [7u8; 32];
+    let Ok(lamp) =
+        DeviceAttestation::development(&mut rng, PRODUCT, 1, Validity::starting(UNIX, 86_400))
+    else {
+        return;
+    };
+    let mut lamp_homes = HomeTable::default();
+    let mut trust = TrustStore::new();
+    if trust
+        .add_root(VendorAuthority::development().root().clone())
+        .is_err()
+    {
+        return;
+    }
+    let Ok(mut home) = HomeAuthority::create(&mut rng, UNIX, 86_400 * 365) else {
+        return;
+    };
+    let mut deliver = |step: u8, honest: Vec<u8>| -> Vec<u8> {
+        let bytes = match fault {
+            Some((s, bytes)) if s == step => bytes.to_vec(),
+            _ => honest,
+        };
+        seen.push(bytes.clone());
+        bytes
+    };
+
+    let mut out = Vec::new();
+    let commissioner = Commissioner {
+        challenge,
+        expected_product: Some((DEV_VENDOR_ID, PRODUCT)),
+    };
+    let Ok(phone) = commissioner.start(&mut rng, now, &mut out) else {
+        return;
+    };
+    let m0 = deliver(0, std::mem::take(&mut out));
+    let lamp_state = match ExpectAttestationRequest::new(challenge, now).handle(
+        &lamp,
+        &lamp_homes,
+        &m0,
+        &mut rng,
+        now,
+        &mut out,
+    ) {
+        Ok(s) => s,
+        Err(e) => return refused(&e, &out),
+    };
+    let m1 = deliver(1, std::mem::take(&mut out));
+    let verified = match phone.handle(&trust, &m1, now, UNIX, &mut out) {
+        Ok(v) => v,
+        Err(e) => return refused(&e, &out),
+    };
+    let assignment = NodeAssignment {
+        node_id: 0x42,
+        validity: Validity::starting(UNIX, 86_400 * 365),
+        admin_node_id: Some(1),
+    };
+    let phone = match verified.install(&mut home, assignment, now, UNIX, &mut out) {
+        Ok(p) => p,
+        Err(e) => return refused(&e, &out),
+    };
+    let m2 = deliver(2, std::mem::take(&mut out));
+    let joined = match lamp_state.handle(&mut lamp_homes, &m2, now, Some(UNIX), &mut out) {
+        Ok(j) => j,
+        Err(e) => {
+            assert!(
+                lamp_homes.is_empty(),
+                "a refused install kept a home [COMM-14]"
+            );
+            return refused(&e, &out);
+        }
+    };
+    let m3 = deliver(3, std::mem::take(&mut out));
+    match phone.handle(&m3, now, &mut out) {
+        Ok(device) => {
+            assert_eq!(device.node_id, joined.node_id);
+            assert_eq!(device.home_id, joined.home_id);
+            assert!(lamp_homes.get(joined.home_id).is_some());
+        }
+        Err(e) => refused(&e, &out),
+    }
+}
