@@ -38,6 +38,9 @@ pub enum Malformed {
     /// A text string that is not UTF-8, under a key the receiver does not know `[CBOR-6]`
     /// (unknown keys are ignored, [CBOR-8], but the message must still be in the profile).
     InvalidUtf8,
+    /// The event paths (key 3) left out: the CDDL requires the list, empty or not
+    /// `[CBOR-11]`.
+    MissingList,
 }
 
 /// The shortest head of major type `major` with argument `n` `[CBOR-3]`.
@@ -87,7 +90,7 @@ pub fn read_request(exchange: u32) -> Vec<u8> {
 
 impl Malformed {
     /// Every variant.
-    pub const ALL: [Malformed; 14] = [
+    pub const ALL: [Malformed; 15] = [
         Malformed::Truncated,
         Malformed::OversizedLength,
         Malformed::DeepNesting,
@@ -102,6 +105,7 @@ impl Malformed {
         Malformed::TooLarge,
         Malformed::TooManyEntries,
         Malformed::InvalidUtf8,
+        Malformed::MissingList,
     ];
 
     /// The request's bytes, on `exchange` where the prefix names one.
@@ -150,6 +154,12 @@ impl Malformed {
             Malformed::TrailingBytes => {
                 let mut v = read_request(exchange);
                 v.push(0x00);
+                v
+            }
+            Malformed::MissingList => {
+                let mut v = prefix(3, 3, exchange);
+                v.extend([0x02, 0x81]);
+                v.extend(VENDOR_ID_PATH);
                 v
             }
             Malformed::WrongType => {

@@ -26,6 +26,7 @@ pub(super) fn rule_of(m: Malformed) -> &'static str {
         Malformed::DeepNesting | Malformed::TooLarge | Malformed::TooManyEntries => "IM-4",
         Malformed::WrongType => "IM-5",
         Malformed::InvalidUtf8 => "CBOR-6",
+        Malformed::MissingList => "CBOR-11",
     }
 }
 

@@ -59,6 +59,7 @@ malformed_case! {
     too_large => TooLarge,
     too_many_entries => TooManyEntries,
     invalid_utf8 => InvalidUtf8,
+    missing_list => MissingList,
 }
 
 fn unknown_key(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
@@ -154,6 +155,12 @@ pub(crate) const CASES: &[Case] = &[
         "A request holding a text string that is not UTF-8 (under an unknown key) gets invalid-message",
         &["CBOR-6", "IM-5", "IM-100", "SEC-4"],
         invalid_utf8,
+    ),
+    must(
+        "robustness.cbor-missing-list",
+        "A read-request without its event-path list (required, even when empty) gets invalid-message; the session goes on",
+        &["CBOR-11", "IM-5", "IM-100", "SEC-4"],
+        missing_list,
     ),
     must(
         "robustness.cbor-unknown-key",
