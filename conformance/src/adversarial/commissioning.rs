@@ -1,9 +1,11 @@
 //! Commissioning messages an honest controller never sends `[COMM-11]`, `[COMM-18]`:
-//! `install-home` with a certificate the device must refuse, and an `attestation-request`
+//! `install-home` with a certificate the device must refuse (`[CERT-2]`..`[CERT-8]`), and an `attestation-request`
 //! over its size limits. Built from orbit-core's public types (a home authority issues the
 //! unusual certificates) or with ciborium from `spec/v1/cddl/commissioning.cddl`.
 
-use orbit_core::cert::{HomeAuthority, NodeId, NodeRole, Validity};
+use orbit_core::cert::{
+    CertKind, Certificate, HomeAuthority, KeyId, NodeId, NodeRole, TbsCertificate, Validity,
+};
 use orbit_core::codec::CborMessage;
 use orbit_core::commission::InstallHome;
 use orbit_core::crypto::sign::PublicKey;
@@ -19,15 +21,30 @@ pub enum BadInstall {
     Expired,
     /// It was issued by another home's root than the one the message carries (`[CERT-8]`).
     OtherRoot,
+    /// Its signature is another key's, though its issuer field names the root (`[CERT-2]`).
+    BadSignature,
+    /// Its kind is 99, which no version defines (`[CERT-3]`).
+    UnknownKind,
+    /// Its kind is `home-root`, not `operational` (`[CERT-4]`).
+    WrongKind,
+    /// Its issuer field names another key than the root that signed it (`[CERT-5]`).
+    WrongIssuer,
+    /// It lacks the `node_id` an operational certificate needs (`[CERT-7]`).
+    MissingNodeId,
 }
 
 impl BadInstall {
     /// Every kind, in the order cases send them.
-    pub const ALL: [BadInstall; 4] = [
+    pub const ALL: [BadInstall; 9] = [
         BadInstall::OtherKey,
         BadInstall::ControllerRole,
         BadInstall::Expired,
         BadInstall::OtherRoot,
+        BadInstall::BadSignature,
+        BadInstall::UnknownKind,
+        BadInstall::WrongKind,
+        BadInstall::WrongIssuer,
+        BadInstall::MissingNodeId,
     ];
 
     /// What is wrong, for evidence.
@@ -37,6 +54,13 @@ impl BadInstall {
             BadInstall::ControllerRole => "a certificate with the controller role",
             BadInstall::Expired => "a certificate whose validity ended in 2020",
             BadInstall::OtherRoot => "a certificate issued by another home's root",
+            BadInstall::BadSignature => "a certificate signed by another key than its issuer",
+            BadInstall::UnknownKind => "a certificate of kind 99",
+            BadInstall::WrongKind => {
+                "a home-root certificate in the operational certificate's place"
+            }
+            BadInstall::WrongIssuer => "a certificate whose issuer field names another key",
+            BadInstall::MissingNodeId => "an operational certificate without node_id",
         }
     }
 
@@ -47,6 +71,11 @@ impl BadInstall {
             BadInstall::ControllerRole => "COMM-11",
             BadInstall::Expired => "CERT-6",
             BadInstall::OtherRoot => "CERT-8",
+            BadInstall::BadSignature => "CERT-2",
+            BadInstall::UnknownKind => "CERT-3",
+            BadInstall::WrongKind => "CERT-4",
+            BadInstall::WrongIssuer => "CERT-5",
+            BadInstall::MissingNodeId => "CERT-7",
         }
     }
 }
@@ -76,6 +105,25 @@ pub fn install_home(
             Validity::starting(1_577_836_800, 86_400),
         ),
         BadInstall::OtherRoot => other.issue(key, node_id, NodeRole::DEVICE, valid),
+        BadInstall::BadSignature => {
+            let tbs = home
+                .issue(key, node_id, NodeRole::DEVICE, valid)
+                .tbs()
+                .clone();
+            Certificate::sign(tbs, other.root_key())
+        }
+        BadInstall::UnknownKind => resigned(home, key, node_id, valid, |t| {
+            t.kind = CertKind(99);
+        }),
+        BadInstall::WrongKind => resigned(home, key, node_id, valid, |t| {
+            t.kind = CertKind::HOME_ROOT;
+        }),
+        BadInstall::WrongIssuer => resigned(home, key, node_id, valid, |t| {
+            t.issuer = KeyId::of(wrong_key);
+        }),
+        BadInstall::MissingNodeId => resigned(home, key, node_id, valid, |t| {
+            t.node_id = None;
+        }),
     };
     InstallHome {
         root: home.root_cert().clone(),
@@ -84,6 +132,23 @@ pub fn install_home(
         admin_node_id: Some(admin_node_id),
     }
     .to_bytes()
+}
+
+/// A device certificate for `key` from `home`, changed by `change` and signed again with the
+/// home's root key.
+fn resigned(
+    home: &mut HomeAuthority,
+    key: &PublicKey,
+    node_id: NodeId,
+    valid: Validity,
+    change: impl FnOnce(&mut TbsCertificate),
+) -> Certificate {
+    let mut tbs = home
+        .issue(key, node_id, NodeRole::DEVICE, valid)
+        .tbs()
+        .clone();
+    change(&mut tbs);
+    Certificate::sign(tbs, home.root_key())
 }
 
 /// An `attestation-request` with `nonce` and an unknown key holding 100 bytes: over the

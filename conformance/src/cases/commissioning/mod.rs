@@ -66,8 +66,12 @@ pub(crate) const CASES: &[Case] = &[
     case(
         "commissioning.bad-install-home",
         "install-home whose certificate names another key, the controller role, an expired \
-         validity or another home's root ends with invalid-certificate and adds no home",
-        &["COMM-11", "HOME-4", "CERT-6", "CERT-8", "COMM-14"],
+         validity, another home's root, another signer, an unknown or wrong kind, another \
+         issuer or no node_id ends with invalid-certificate and adds no home",
+        &[
+            "COMM-11", "HOME-4", "CERT-2", "CERT-3", "CERT-4", "CERT-5", "CERT-6", "CERT-7",
+            "CERT-8", "COMM-14",
+        ],
         install::bad_install_home,
     ),
     case(
