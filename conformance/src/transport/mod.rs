@@ -94,6 +94,16 @@ pub enum ForeignProtocol {
     Accepted(Option<Vec<u8>>),
 }
 
+/// What a fresh connection showed of the transport underneath Orbit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportFacts {
+    /// The certificates the device presented in its TLS handshake (DER), its own first.
+    pub certificates: Vec<Vec<u8>>,
+    /// Whether the device let the suite open a stream of the kind only the device may open
+    /// (on QUIC: a unidirectional stream, `[QUIC-7]`).
+    pub accepts_reserved_stream: bool,
+}
+
 /// How to reach a device: one per target kind (`quic://HOST:PORT`).
 pub trait Transport: Send + Sync {
     /// The target as the user wrote it, for reports (`quic://127.0.0.1:5540`).
@@ -110,6 +120,11 @@ pub trait Transport: Send + Sync {
         protocols: Vec<Vec<u8>>,
     ) -> Option<BoxFuture<'_, Result<ForeignProtocol, TransportError>>> {
         let _ = protocols;
+        None
+    }
+    /// Makes a connection to look at the transport itself (certificates, stream limits) and
+    /// closes it. `None` when the transport has nothing of the kind.
+    fn inspect(&self) -> Option<BoxFuture<'_, Result<TransportFacts, TransportError>>> {
         None
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{
     BoxFuture, Connection, ExchangeIo, ForeignProtocol, Message, MessageKind, Transport,
-    TransportError,
+    TransportError, TransportFacts,
 };
 use orbit_quic::{Client, ErrorCode, Exchange, FrameKind, Link, QuicConfig, QuicError};
 use std::net::SocketAddr;
@@ -86,6 +86,63 @@ impl QuicTarget {
     }
 }
 
+/// How long the suite waits for credit to open a unidirectional stream before it decides
+/// the device allows none `[QUIC-7]` (credit comes with the handshake's transport
+/// parameters, so any wait at all is only for the scheduler).
+const STREAM_CREDIT_WAIT: Duration = Duration::from_millis(300);
+
+impl QuicTarget {
+    /// An `orbit/1` connection on an endpoint of its own: the certificates the device
+    /// presented, and whether it gives credit for a client-opened unidirectional stream.
+    async fn look(&self) -> Result<TransportFacts, TransportError> {
+        let other = |e: String| TransportError::Other(format!("inspecting the transport: {e}"));
+        let config = orbit_quic::config::client_config(&QuicConfig::default())
+            .map_err(|e| other(e.to_string()))?;
+        let bind: SocketAddr = if self.addr.is_ipv4() {
+            SocketAddr::from(([0, 0, 0, 0], 0))
+        } else {
+            SocketAddr::from(([0u16; 8], 0))
+        };
+        let endpoint = quinn::Endpoint::client(bind).map_err(|e| other(e.to_string()))?;
+        let connecting = endpoint
+            .connect_with(config, self.addr, "orbit.invalid")
+            .map_err(|e| other(e.to_string()))?;
+        let limit = QuicConfig::default().handshake_timeout;
+        let conn = match tokio::time::timeout(limit, connecting).await {
+            Err(_) => return Err(TransportError::Timeout(limit)),
+            Ok(Err(e)) => {
+                return Err(TransportError::Connect {
+                    target: self.written.clone(),
+                    reason: e.to_string(),
+                })
+            }
+            Ok(Ok(conn)) => conn,
+        };
+        let certificates = conn
+            .peer_identity()
+            .and_then(|id| {
+                id.downcast::<Vec<quinn::rustls::pki_types::CertificateDer<'static>>>()
+                    .ok()
+            })
+            .map(|certs| certs.iter().map(|c| c.as_ref().to_vec()).collect())
+            .unwrap_or_default();
+        let accepts_reserved_stream =
+            match tokio::time::timeout(STREAM_CREDIT_WAIT, conn.open_uni()).await {
+                Ok(Ok(mut stream)) => {
+                    let _ = stream.reset(quinn::VarInt::from_u32(0));
+                    true
+                }
+                _ => false,
+            };
+        conn.close(quinn::VarInt::from_u32(0), b"done");
+        endpoint.close(quinn::VarInt::from_u32(0), b"done");
+        Ok(TransportFacts {
+            certificates,
+            accepts_reserved_stream,
+        })
+    }
+}
+
 impl Drop for QuicTarget {
     fn drop(&mut self) {
         self.client.close();
@@ -139,6 +196,10 @@ impl Transport for QuicTarget {
         protocols: Vec<Vec<u8>>,
     ) -> Option<BoxFuture<'_, Result<ForeignProtocol, TransportError>>> {
         Some(Box::pin(async move { self.offer(protocols).await }))
+    }
+
+    fn inspect(&self) -> Option<BoxFuture<'_, Result<TransportFacts, TransportError>>> {
+        Some(Box::pin(async move { self.look().await }))
     }
 
     fn connect(&self) -> BoxFuture<'_, Result<Box<dyn Connection>, TransportError>> {

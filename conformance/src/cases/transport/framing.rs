@@ -219,3 +219,68 @@ pub(super) fn unknown_reset_code(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         outcome
     })
 }
+
+pub(super) fn tls_identity(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let Some(look) = ctx.transport().inspect() else {
+            return Err(Failure::NotApplicable(
+                "the transport has no TLS certificate to look at".into(),
+            ));
+        };
+        let facts = look.await?;
+        ctx.note(format!(
+            "TLS: {} certificate(s) of {:?} bytes",
+            facts.certificates.len(),
+            facts.certificates.iter().map(Vec::len).collect::<Vec<_>>()
+        ));
+        check(
+            !facts.certificates.is_empty(),
+            "QUIC-2",
+            "a server certificate in the TLS handshake",
+            || "none".into(),
+        )?;
+        let attestation = ctx.facts().attested.device_key.0;
+        let operational = {
+            let s = ctx.admin_session().await?;
+            s.conn().close();
+            s.established().peer.public_key.0
+        };
+        // A certificate for one of these Ed25519 keys carries its 32 bytes in its
+        // SubjectPublicKeyInfo.
+        let holds = |key: &[u8; 32]| {
+            facts
+                .certificates
+                .iter()
+                .any(|c| c.windows(key.len()).any(|w| w == key))
+        };
+        check(
+            !holds(&attestation),
+            "QUIC-2",
+            "a TLS key other than the device attestation key",
+            || "the TLS certificate certifies the attestation key".into(),
+        )?;
+        check(
+            !holds(&operational),
+            "QUIC-2",
+            "a TLS key other than the operational key of the suite's home",
+            || "the TLS certificate certifies the operational key".into(),
+        )
+    })
+}
+
+pub(super) fn stream_directions(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let Some(look) = ctx.transport().inspect() else {
+            return Err(Failure::NotApplicable(
+                "the transport has no stream directions".into(),
+            ));
+        };
+        let facts = look.await?;
+        check(
+            !facts.accepts_reserved_stream,
+            "QUIC-7",
+            "a stream limit of 0 for client-opened unidirectional streams",
+            || "the device gave credit for a unidirectional stream from the client".into(),
+        )
+    })
+}

@@ -36,6 +36,19 @@ pub(crate) const CASES: &[Case] = &[
         framing::alpn,
     ),
     case(
+        "transport.tls-identity",
+        "The device presents a TLS certificate whose key is neither its attestation key nor \
+         its operational key",
+        &["QUIC-2"],
+        framing::tls_identity,
+    ),
+    case(
+        "transport.stream-directions",
+        "The device gives no credit for client-opened unidirectional streams",
+        &["QUIC-7"],
+        framing::stream_directions,
+    ),
+    case(
         "transport.unknown-kind",
         "A frame of a reserved kind gets its stream reset with unknown-kind, and the \
          connection goes on",
