@@ -185,3 +185,58 @@ mod tests {
         assert!(AttestationRequest::from_value(value).is_ok());
     }
 }
+
+/// A commissioning message an honest controller never sends first `[COMM-3]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutOfOrder {
+    /// A well-formed `install-home` before any `attestation-request`.
+    InstallHomeFirst,
+    /// `commissioning-complete` with `success`, which only the device sends.
+    SuccessFromController,
+    /// A message of type 9, which no version defines.
+    UnknownType,
+}
+
+impl OutOfOrder {
+    /// Every kind, in the order cases send them.
+    pub const ALL: [OutOfOrder; 3] = [
+        OutOfOrder::InstallHomeFirst,
+        OutOfOrder::SuccessFromController,
+        OutOfOrder::UnknownType,
+    ];
+
+    /// What it is, for evidence.
+    pub fn describe(self) -> &'static str {
+        match self {
+            OutOfOrder::InstallHomeFirst => "install-home before attestation-request",
+            OutOfOrder::SuccessFromController => {
+                "commissioning-complete success from the controller"
+            }
+            OutOfOrder::UnknownType => "a commissioning message of unknown type 9",
+        }
+    }
+
+    /// Its bytes: `home` issues the `install-home`'s certificate for `key`.
+    pub fn bytes(self, home: &mut HomeAuthority, key: &PublicKey, now: u64) -> Vec<u8> {
+        match self {
+            OutOfOrder::InstallHomeFirst => InstallHome {
+                root: home.root_cert().clone(),
+                certificate: home.issue(
+                    key,
+                    0x1000,
+                    NodeRole::DEVICE,
+                    Validity::starting(now.saturating_sub(60), 86_400),
+                ),
+                time: now,
+                admin_node_id: Some(1),
+            }
+            .to_bytes(),
+            OutOfOrder::SuccessFromController => orbit_core::commission::CommissioningComplete {
+                status: orbit_core::status::Status::SUCCESS,
+            }
+            .to_bytes(),
+            // {0: 9}
+            OutOfOrder::UnknownType => vec![0xa1, 0x00, 0x09],
+        }
+    }
+}

@@ -5,7 +5,9 @@ use super::super::commission_steps::{end_commissioning, pase_channel, sealed_exc
 use super::super::window;
 use super::attestation::attest;
 use super::homes::home_ids;
-use crate::adversarial::commissioning::{install_home, oversized_attestation_request, BadInstall};
+use crate::adversarial::commissioning::{
+    install_home, oversized_attestation_request, BadInstall, OutOfOrder,
+};
 use crate::case::{check, Failure, Outcome};
 use crate::context::Ctx;
 use crate::controller::SuiteHome;
@@ -143,4 +145,46 @@ async fn oversized_message_body(ctx: &mut Ctx) -> Outcome {
             (Err(e), None) => e.clone(),
         },
     )
+}
+
+pub(super) fn out_of_order(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        window::fresh(ctx).await?;
+        let outcome = out_of_order_body(ctx).await;
+        window::closing_after(ctx, outcome).await
+    })
+}
+
+async fn out_of_order_body(ctx: &mut Ctx) -> Outcome {
+    let mut rng = SeededRandom::new(ctx.seed() ^ 0x0d15_0dde);
+    let mut home = SuiteHome::create(&mut rng)
+        .map_err(|e| Failure::Inconclusive(format!("making a home: {e}")))?;
+    let key = ctx.facts().attested.device_key;
+    for wrong in OutOfOrder::ALL {
+        // Each refusal ends commissioning; the window reopens for the next one [COMM-29].
+        let conn = ctx.connect().await?;
+        let (_keys, mut protector) = pase_channel(ctx, &conn).await?;
+        let message = wrong.bytes(home.authority_mut(), &key, crate::unix_now());
+        ctx.note(format!("first commissioning message: {}", wrong.describe()));
+        let answer = sealed_exchange(&conn, &mut protector, wrong.describe(), &message).await;
+        let status = complete_status(&answer);
+        if status.is_none() {
+            let _ = end_commissioning(&conn, &mut protector).await;
+        }
+        conn.close();
+        check(
+            status == Some(Status::UNEXPECTED_MESSAGE),
+            "COMM-3",
+            format!(
+                "commissioning-complete unexpected-message for {}",
+                wrong.describe()
+            ),
+            || match (&answer, status) {
+                (_, Some(s)) => format!("commissioning-complete {s}"),
+                (Ok(_), None) => "an answer that is not commissioning-complete".into(),
+                (Err(e), None) => e.clone(),
+            },
+        )?;
+    }
+    Ok(())
 }

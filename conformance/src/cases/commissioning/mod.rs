@@ -57,6 +57,13 @@ pub(crate) const CASES: &[Case] = &[
         attestation::outside_pase,
     ),
     case(
+        "commissioning.out-of-order",
+        "install-home before attestation-request, success from the controller, or a message \
+         of unknown type ends commissioning with unexpected-message",
+        &["COMM-3"],
+        install::out_of_order,
+    ),
+    case(
         "commissioning.second-message",
         "A second commissioning message on an attestation step's stream ends commissioning \
          with unexpected-message on that stream, and the stream ends",

@@ -284,3 +284,84 @@ pub(super) fn stream_directions(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         )
     })
 }
+
+pub(super) fn frame_after_pake3(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        super::super::window::fresh(ctx).await?;
+        let outcome = frame_after_pake3_body(ctx).await;
+        super::super::window::closing_after(ctx, outcome).await
+    })
+}
+
+async fn frame_after_pake3_body(ctx: &mut Ctx) -> Outcome {
+    use super::super::commission_steps::end_commissioning;
+    use super::super::pase_steps::to_pake2;
+    use crate::transport::MessageKind;
+    use orbit_core::codec::CborMessage;
+    let conn = ctx.connect().await?;
+    let passcode = ctx.facts().setup.passcode();
+    let at = to_pake2(ctx, &conn, passcode).await?.map_err(|r| {
+        Failure::Inconclusive(format!(
+            "PASE did not reach pake2: {} instead of {}",
+            r.answer, r.at
+        ))
+    })?;
+    let (keys, pake3) = at
+        .state
+        .handle(&at.pake2, std::time::Instant::now())
+        .map_err(|e| Failure::Inconclusive(format!("the device's pake2 does not verify: {e}")))?;
+    let mut ex = at.ex;
+    // pake3 without the end of the stream that should come with it [QUIC-22].
+    ex.send(
+        MessageKind::Pairing,
+        "pake3 (stream left open)",
+        &pake3.to_bytes(),
+    )
+    .await?;
+    let end = ex.recv_within(conn.answer_timeout()).await;
+    let mut stopped = None;
+    if matches!(end, Ok(None)) {
+        ctx.note("the device accepted pake3; now a further frame on the handshake stream");
+        for _ in 0..20 {
+            match ex
+                .send(
+                    MessageKind::Pairing,
+                    "pake3 again (after the last message)",
+                    &pake3.to_bytes(),
+                )
+                .await
+            {
+                Err(TransportError::Reset(code)) => {
+                    stopped = Some(code);
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+                Ok(()) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+    ex.reset(0);
+    let mut protector = orbit_core::protect::Protector::new(
+        keys.session_keys(),
+        orbit_core::protect::ProtectConfig::default(),
+    )
+    .map_err(|e| Failure::Inconclusive(e.to_string()))?;
+    let _ = end_commissioning(&conn, &mut protector).await;
+    conn.close();
+    check(
+        matches!(end, Ok(None)),
+        "QUIC-22",
+        "after accepting pake3 the device finishes its half of the stream without a frame",
+        || format!("{end:?}"),
+    )?;
+    check(
+        stopped == Some(MALFORMED_FRAME),
+        "QUIC-22",
+        "a frame after the initiator's last handshake message: the device stops the stream \
+         with malformed-frame",
+        || match stopped {
+            Some(c) => format!("stopped with code {c}"),
+            None => "the stream was not stopped within 1 s".into(),
+        },
+    )
+}

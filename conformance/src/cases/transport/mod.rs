@@ -77,6 +77,13 @@ pub(crate) const CASES: &[Case] = &[
         framing::cut_frame_case,
     ),
     case(
+        "transport.frame-after-pake3",
+        "After accepting pake3 the device finishes the handshake stream; a further frame on it \
+         is discarded and the stream stopped with malformed-frame",
+        &["QUIC-22"],
+        framing::frame_after_pake3,
+    ),
+    case(
         "transport.unknown-reset-code",
         "An exchange the suite resets with an error code the spec does not define ends that \
          exchange only",
