@@ -127,6 +127,21 @@ pub trait Transport: Send + Sync {
     fn inspect(&self) -> Option<BoxFuture<'_, Result<TransportFacts, TransportError>>> {
         None
     }
+    /// Moves the suite's side of every open connection to a new local address, as a phone
+    /// that changes networks does (on QUIC: connection migration, `[QUIC-19]`). `None` when
+    /// the transport has no such thing.
+    fn migrate(&self) -> Option<Result<(), TransportError>> {
+        None
+    }
+    /// Whether a connection to `addr` (an address the device advertised) completes its
+    /// handshake; the connection is closed at once. `None` when the transport cannot try.
+    fn reachable(
+        &self,
+        addr: std::net::SocketAddr,
+    ) -> Option<BoxFuture<'_, Result<(), TransportError>>> {
+        let _ = addr;
+        None
+    }
 }
 
 /// One connection to the device.

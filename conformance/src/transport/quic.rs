@@ -198,6 +198,34 @@ impl Transport for QuicTarget {
         Some(Box::pin(async move { self.offer(protocols).await }))
     }
 
+    fn migrate(&self) -> Option<Result<(), TransportError>> {
+        let bind: SocketAddr = if self.addr.is_ipv4() {
+            SocketAddr::from(([0, 0, 0, 0], 0))
+        } else {
+            SocketAddr::from(([0u16; 8], 0))
+        };
+        Some(
+            self.client
+                .rebind(bind)
+                .map_err(|e| TransportError::Other(format!("moving to a new local address: {e}"))),
+        )
+    }
+
+    fn reachable(&self, addr: SocketAddr) -> Option<BoxFuture<'_, Result<(), TransportError>>> {
+        Some(Box::pin(async move {
+            let link = self
+                .client
+                .connect(addr)
+                .await
+                .map_err(|e| TransportError::Connect {
+                    target: format!("quic://{addr}"),
+                    reason: e.to_string(),
+                })?;
+            link.close(ErrorCode::NO_ERROR, "done");
+            Ok(())
+        }))
+    }
+
     fn inspect(&self) -> Option<BoxFuture<'_, Result<TransportFacts, TransportError>>> {
         Some(Box::pin(async move { self.look().await }))
     }

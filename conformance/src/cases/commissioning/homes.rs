@@ -6,7 +6,7 @@ use super::super::window;
 use super::attestation::attest;
 use crate::case::{check, Failure, Outcome};
 use crate::context::Ctx;
-use crate::controller::{commission, Session, SuiteHome};
+use crate::controller::{commission, Session, SessionOpenError, SuiteHome};
 use crate::transport::BoxFuture;
 use orbit_core::commission::{CommissionError, NodeAssignment};
 use orbit_core::crypto::SeededRandom;
@@ -304,11 +304,25 @@ async fn second_home_body(ctx: &mut Ctx, other: &mut SuiteHome, rng: &mut Seeded
     )?;
     let conn = ctx.connect().await?;
     let fresh = Session::open(&conn, other.admin(), node, None, rng).await;
+    ctx.note(format!("a new session of the removed home: {fresh:?}"));
     check(
         fresh.is_err(),
         "HOME-7",
         "no new session for a member of a removed home",
         || "a session was established".to_owned(),
+    )?;
+    // [HOME-3] the removed home's certificate is now another home's: refused with
+    // wrong-home or invalid-certificate.
+    check(
+        matches!(
+            fresh,
+            Err(SessionOpenError::Status(s))
+                if s == Status::WRONG_HOME || s == Status::INVALID_CERTIFICATE
+        ),
+        "HOME-3",
+        "session-status wrong-home or invalid-certificate for a certificate of a home the \
+         device does not belong to",
+        || format!("{fresh:?}"),
     )?;
     if let Some(ticket) = ticket {
         let resumed = Session::open(&conn, other.admin(), node, Some(ticket), rng).await;

@@ -108,7 +108,7 @@ pub(crate) const CASES: &[Case] = &[
          administrator holds only its own home's ACL entry, and once the first home removes it \
          its sessions, new sessions and resumption are refused",
         &[
-            "ACL-10", "COMM-13", "COMM-27", "HOME-2", "ACL-6", "ACL-7", "ACL-9", "HOME-7",
+            "ACL-10", "COMM-13", "COMM-27", "HOME-2", "ACL-6", "ACL-7", "ACL-9", "HOME-7", "HOME-3",
         ],
         homes::second_home,
     ),

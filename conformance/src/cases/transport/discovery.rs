@@ -112,6 +112,34 @@ fn filter(setup: &SetupCode) -> DiscriminatorFilter {
     }
 }
 
+/// `[DISC-17]` every advertised address of the target's family accepts Orbit over QUIC
+/// (the suite's endpoint speaks one address family, so others are noted, not tried).
+async fn check_addresses<A: orbit_discovery::Advertisement>(
+    ctx: &Ctx,
+    found: &FoundDevice<A>,
+) -> Outcome {
+    let family_v4 = ctx.transport().describe().contains('.');
+    for addr in &found.addresses {
+        if addr.is_ipv4() != family_v4 {
+            ctx.note(format!(
+                "{addr}: another address family than the target's; not tried"
+            ));
+            continue;
+        }
+        let Some(attempt) = ctx.transport().reachable(*addr) else {
+            return Ok(());
+        };
+        let reached = attempt.await;
+        check(
+            reached.is_ok(),
+            "DISC-17",
+            format!("Orbit over QUIC on the advertised address {addr}"),
+            || format!("{reached:?}"),
+        )?;
+    }
+    Ok(())
+}
+
 /// The SRV and host checks both modes share `[DISC-1]`, `[DISC-4]`.
 fn check_service<A: orbit_discovery::Advertisement>(ctx: &Ctx, found: &FoundDevice<A>) -> Outcome {
     ctx.note(format!(
@@ -181,6 +209,7 @@ async fn commissionable_body(ctx: &mut Ctx, config: &DiscoveryConfig) -> Outcome
         ));
     };
     check_service(ctx, &first)?;
+    check_addresses(ctx, &first).await?;
     let record = &first.record;
     if let Some((vendor, product)) = ctx.facts().setup.vendor_product() {
         check(
@@ -288,6 +317,7 @@ pub(super) fn operational(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             ));
         };
         check_service(ctx, &found)?;
+        check_addresses(ctx, &found).await?;
         check(
             found.record.versions.min.0 <= 1 && 1 <= found.record.versions.max.0,
             "DISC-2",

@@ -365,3 +365,46 @@ async fn frame_after_pake3_body(ctx: &mut Ctx) -> Outcome {
         },
     )
 }
+
+pub(super) fn migration(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let conn = ctx.connect().await?;
+        let admin = ctx.admin().await;
+        let mut session = ctx
+            .session_as(&conn, &admin)
+            .await
+            .map_err(|e| Failure::Inconclusive(format!("the administrator's session: {e}")))?;
+        let request = || ReadRequest {
+            attributes: vec![AttributePath::concrete(
+                EndpointId::ROOT,
+                std_caps::basic_information::ID,
+                std_caps::basic_information::attributes::VENDOR_ID,
+            )],
+            events: Vec::new(),
+            event_min: None,
+        };
+        let before = session.read(request()).await;
+        if !matches!(before, Ok(ClientEvent::ReadDone { .. })) {
+            conn.close();
+            return Err(Failure::Inconclusive(format!(
+                "a read before the move was not answered: {before:?}"
+            )));
+        }
+        let Some(moved) = ctx.transport().migrate() else {
+            conn.close();
+            return Err(Failure::NotApplicable(
+                "the transport has no connection migration".into(),
+            ));
+        };
+        moved?;
+        ctx.note("the suite's socket moved to a new local port; the same connection goes on");
+        let after = session.read(request()).await;
+        conn.close();
+        check(
+            matches!(after, Ok(ClientEvent::ReadDone { .. })),
+            "QUIC-19",
+            "the connection continues from the client's new address: the read is answered",
+            || format!("{after:?}"),
+        )
+    })
+}

@@ -84,6 +84,13 @@ pub(crate) const CASES: &[Case] = &[
         framing::frame_after_pake3,
     ),
     case(
+        "transport.migration",
+        "When the suite's address changes mid-connection, the connection and its session go \
+         on",
+        &["QUIC-19"],
+        framing::migration,
+    ),
+    case(
         "transport.unknown-reset-code",
         "An exchange the suite resets with an error code the spec does not define ends that \
          exchange only",
@@ -99,6 +106,7 @@ pub(crate) const CASES: &[Case] = &[
              it when the window closes",
             &[
                 "DISC-1", "DISC-2", "DISC-4", "DISC-5", "DISC-6", "DISC-7", "DISC-8", "DISC-9",
+                "DISC-17",
             ],
             discovery::commissionable,
         )
