@@ -118,7 +118,7 @@ pub(crate) const CASES: &[Case] = &[
             "The device advertises an operational instance for the suite's home, named by the \
              home's operational instance ID, with m=o and v only",
             &[
-                "DISC-10", "DISC-11", "DISC-1", "DISC-2", "DISC-4", "DISC-26",
+                "DISC-10", "DISC-11", "DISC-1", "DISC-2", "DISC-4", "DISC-17", "DISC-26",
             ],
             discovery::operational,
         )
