@@ -91,6 +91,24 @@ pub(super) async fn attest(
     }
 }
 
+/// [`attest`] as set-up for a case about what follows it: a failure of the attestation
+/// itself is INCONCLUSIVE there (`commissioning.attestation` judges it, under its own rules).
+pub(super) async fn attest_for_setup(
+    ctx: &mut Ctx,
+    conn: &Conn,
+    keys: &PairingKeys,
+    protector: &mut Protector,
+) -> Result<AttestationVerified, Failure> {
+    attest(ctx, conn, keys, protector)
+        .await
+        .map_err(|f| match f {
+            Failure::Fail { rule, observed, .. } => Failure::Inconclusive(format!(
+            "the attestation step failed ({rule}: {observed}); commissioning.attestation judges it"
+        )),
+            other => other,
+        })
+}
+
 pub(super) fn attestation(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
     Box::pin(async move {
         window::fresh(ctx).await?;
@@ -164,11 +182,11 @@ async fn abandoned_body(ctx: &mut Ctx) -> Outcome {
     let before = homes(ctx).await?;
     let conn = ctx.connect().await?;
     let (keys, mut protector) = pase_channel(ctx, &conn).await?;
-    let first = attest(ctx, &conn, &keys, &mut protector).await?;
+    let first = attest_for_setup(ctx, &conn, &keys, &mut protector).await?;
     ctx.note("attested; closing the PASE connection without install-home");
     conn.close();
     let (conn, keys, mut protector) = pase_after_rollback(ctx).await?;
-    let second = attest(ctx, &conn, &keys, &mut protector).await;
+    let second = attest_for_setup(ctx, &conn, &keys, &mut protector).await;
     end_commissioning(&conn, &mut protector).await;
     conn.close();
     let second = second?;

@@ -3,7 +3,7 @@
 
 use super::super::commission_steps::{end_commissioning, pase_channel, sealed_exchange};
 use super::super::window;
-use super::attestation::attest;
+use super::attestation::attest_for_setup;
 use crate::case::{check, Failure, Outcome};
 use crate::context::Ctx;
 use crate::controller::{commission, Session, SessionOpenError, SuiteHome};
@@ -82,7 +82,7 @@ async fn same_home_twice_body(ctx: &mut Ctx) -> Outcome {
     let before = home_ids(ctx).await?;
     let conn = ctx.connect().await?;
     let (keys, mut protector) = pase_channel(ctx, &conn).await?;
-    let verified = match attest(ctx, &conn, &keys, &mut protector).await {
+    let verified = match attest_for_setup(ctx, &conn, &keys, &mut protector).await {
         Ok(v) => v,
         Err(e) => {
             end_commissioning(&conn, &mut protector).await;

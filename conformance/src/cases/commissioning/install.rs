@@ -3,7 +3,7 @@
 
 use super::super::commission_steps::{end_commissioning, pase_channel, sealed_exchange};
 use super::super::window;
-use super::attestation::attest;
+use super::attestation::attest_for_setup;
 use super::homes::home_ids;
 use crate::adversarial::commissioning::{
     install_home, oversized_attestation_request, BadInstall, OutOfOrder,
@@ -46,7 +46,7 @@ async fn bad_install_home_body(ctx: &mut Ctx) -> Outcome {
         // one [COMM-29], which pase_channel waits for.
         let conn = ctx.connect().await?;
         let (keys, mut protector) = pase_channel(ctx, &conn).await?;
-        let verified = match attest(ctx, &conn, &keys, &mut protector).await {
+        let verified = match attest_for_setup(ctx, &conn, &keys, &mut protector).await {
             Ok(v) => v,
             Err(e) => {
                 conn.close();
