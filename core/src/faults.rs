@@ -50,7 +50,8 @@ pub enum Fault {
     /// Sends descriptors with a signature that does not verify `[DM-41]`.
     BadDescriptorSignature,
     /// Answers a protected message of a session it does not know with an `unknown-session`
-    /// status instead of dropping it silently `[MSG-18]` (applied by the SDK's device).
+    /// status instead of dropping it silently `[MSG-18]`, answering a message it found no
+    /// session for `[MSG-3]` (applied by the SDK's device).
     AnswersUnknownSession,
 }
 
@@ -102,7 +103,7 @@ impl Fault {
             Fault::WindowStaysOpenAfterPairing => &["PAIR-29"],
             Fault::AcceptsForeignCertificate => &["SESS-10", "HOME-3"],
             Fault::BadDescriptorSignature => &["DM-41"],
-            Fault::AnswersUnknownSession => &["MSG-18"],
+            Fault::AnswersUnknownSession => &["MSG-18", "MSG-3"],
         }
     }
 
