@@ -54,7 +54,8 @@ pub struct Facts {
     pub setup: SetupCode,
     /// What its attestation certified (vendor, product, serial, attestation key).
     pub attested: AttestedDevice,
-    /// Its descriptor, verified against its operational key `[DM-41]`.
+    /// Its descriptor as decoded from what the device sent (its signature is judged by the
+    /// case `data-model.descriptor-signature`, `[DM-41]`).
     pub descriptor: Descriptor,
     /// The descriptor's encoding as the device sent it.
     pub descriptor_bytes: Vec<u8>,

@@ -8,9 +8,10 @@ use crate::facts::{Facts, SetupCode};
 use crate::transport::Transport;
 use orbit_core::attest::TrustStore;
 use orbit_core::cert::NodeId;
+use orbit_core::codec::CborMessage;
 use orbit_core::crypto::Random;
 use orbit_core::interaction::{ClientEvent, CommandPath};
-use orbit_core::model::{std_caps, Data, EndpointId};
+use orbit_core::model::{std_caps, Data, Descriptor, EndpointId};
 use std::time::Duration;
 
 /// What the probe produced.
@@ -47,10 +48,19 @@ pub(crate) async fn probe(
         .await
         .map_err(|e| format!("the confirming session failed: {e}"))?;
     let issues_tickets = session.established().ticket.is_some();
-    let (descriptor, descriptor_bytes, descriptor_signature) = session
-        .describe()
+    let (descriptor_bytes, descriptor_signature) = session
+        .describe_raw()
         .await
         .map_err(|e| format!("cannot read the device's descriptor: {e}"))?;
+    // A signature that does not verify is a FAIL of [DM-41] (data-model.descriptor-signature
+    // judges it), not a reason to stop: the cases still need what the device declares.
+    let descriptor = Descriptor::verify(
+        &descriptor_bytes,
+        &descriptor_signature,
+        &session.established().peer.public_key,
+    )
+    .or_else(|_| Descriptor::decode(&descriptor_bytes))
+    .map_err(|e| format!("the device's descriptor does not decode: {e}"))?;
     conn.close();
     Ok(Probed {
         facts: Facts {

@@ -13,12 +13,38 @@
 //! cites the rule's ID, such as `[PAIR-7]`.
 #![forbid(unsafe_code)]
 
+/// `fault!(faults, Variant)`: whether the fault switch `Variant` is on in `faults`. Without the
+/// `conformance-faults` feature it is `false` and `faults` is never evaluated (the fields that
+/// hold fault sets exist only with the feature), so the checks cost nothing.
+#[cfg(feature = "conformance-faults")]
+macro_rules! fault {
+    ($faults:expr, $fault:ident) => {
+        $faults.has($crate::faults::Fault::$fault)
+    };
+}
+#[cfg(not(feature = "conformance-faults"))]
+macro_rules! fault {
+    ($faults:expr, $fault:ident) => {
+        $crate::no_fault()
+    };
+}
+
+/// What [`fault!`] is without the `conformance-faults` feature: a call, so that conditions
+/// around it read the same with and without the feature.
+#[cfg(not(feature = "conformance-faults"))]
+#[inline(always)]
+pub(crate) const fn no_fault() -> bool {
+    false
+}
+
 pub mod attest;
 pub mod cert;
 pub mod codec;
 pub mod commission;
 pub mod crypto;
 pub mod device;
+#[cfg(feature = "conformance-faults")]
+pub mod faults;
 pub mod interaction;
 pub mod model;
 pub mod pairing;

@@ -290,6 +290,14 @@ impl Session {
     /// Reads the signed descriptor and verifies it against the device's operational key
     /// `[IM-70]`, `[DM-41]`: the descriptor, its encoding and its signature.
     pub async fn describe(&mut self) -> Result<(Descriptor, Vec<u8>, Vec<u8>), String> {
+        let (descriptor, signature) = self.describe_raw().await?;
+        let d = Descriptor::verify(&descriptor, &signature, &self.established.peer.public_key)
+            .map_err(|e| format!("the descriptor does not verify: {e}"))?;
+        Ok((d, descriptor, signature))
+    }
+
+    /// Reads the descriptor's encoding and signature as the device sent them, unverified.
+    pub async fn describe_raw(&mut self) -> Result<(Vec<u8>, Vec<u8>), String> {
         match self
             .interact("describe-request", |c, now| c.describe(now).1)
             .await?
@@ -298,12 +306,7 @@ impl Session {
                 descriptor,
                 signature,
                 ..
-            } => {
-                let d =
-                    Descriptor::verify(&descriptor, &signature, &self.established.peer.public_key)
-                        .map_err(|e| format!("the descriptor does not verify: {e}"))?;
-                Ok((d, descriptor, signature))
-            }
+            } => Ok((descriptor, signature)),
             other => Err(format!("{other:?} instead of a descriptor")),
         }
     }

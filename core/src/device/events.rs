@@ -20,6 +20,9 @@ pub struct EventLog {
     /// The end (exclusive) of the block of numbers the driver last reported persisted
     /// `[IM-50]`; 0 when none is.
     reserved_end: u64,
+    /// Checks this log skips (conformance tests only).
+    #[cfg(feature = "conformance-faults")]
+    pub(crate) faults: crate::faults::Faults,
 }
 
 impl EventLog {
@@ -31,6 +34,8 @@ impl EventLog {
             capacity: capacity.max(1),
             next_number: first_number.max(1),
             reserved_end: 0,
+            #[cfg(feature = "conformance-faults")]
+            faults: crate::faults::Faults::NONE,
         }
     }
 
@@ -83,7 +88,9 @@ impl EventLog {
             }
         }
         let number = self.next_number;
-        self.next_number = self.next_number.saturating_add(1);
+        if !fault!(self.faults, ReusesEventNumbers) {
+            self.next_number = self.next_number.saturating_add(1);
+        }
         self.records.push_back(EventRecord {
             number,
             endpoint,

@@ -71,7 +71,7 @@ impl DeviceNode {
             }
         };
         let exchange = env.exchange;
-        if exchange == 0 {
+        if exchange == 0 && !fault!(self.faults, ActsOnExchangeZero) {
             // [IM-101] exchange 0 belongs to subscription reports: a request carrying it is
             // malformed, answered on exchange 0 and not acted on.
             return vec![status_message(0, Status::INVALID_MESSAGE)];
@@ -115,11 +115,17 @@ impl DeviceNode {
             _ => return status_message(exchange, Status::ACCESS_DENIED),
         };
         let (descriptor, signature) = self.descriptor().sign(key);
+        let mut signature = signature.0.to_vec();
+        if fault!(self.faults, BadDescriptorSignature) {
+            if let Some(b) = signature.first_mut() {
+                *b ^= 1;
+            }
+        }
         Envelope {
             exchange,
             message: Message::DescribeResponse {
                 descriptor,
-                signature: signature.0.to_vec(),
+                signature,
             },
         }
         .to_bytes()
@@ -150,7 +156,13 @@ impl DeviceNode {
                 .collect();
             return Some(Data::List(own));
         }
-        self.store.get(attr).cloned()
+        let value = self.store.get(attr).cloned();
+        if fault!(self.faults, ReportsWrongType) {
+            if let Some(Data::Bool(b)) = value {
+                return Some(Data::Uint(u64::from(b)));
+            }
+        }
+        value
     }
 
     /// Whether `(home, node)` holds administer on the administration capability of the root
@@ -184,7 +196,18 @@ impl DeviceNode {
                 }
                 continue;
             }
+            let omitted = if fault!(self.faults, WildcardOmitsAttribute) {
+                self.store
+                    .iter()
+                    .map(|(c, _)| *c)
+                    .find(|c| c.endpoint != crate::model::EndpointId::ROOT)
+            } else {
+                None
+            };
             for (c, _) in self.store.iter() {
+                if Some(*c) == omitted {
+                    continue;
+                }
                 if path.matches(c) && self.check_attribute(from, c, None).is_ok() && seen.insert(*c)
                 {
                     if let Some(v) = self.read_value(from.home, from.node, c) {
@@ -222,7 +245,8 @@ impl DeviceNode {
             None => (attr.access.read, Privilege::View),
             Some(()) => (attr.access.write, attr.write_privilege),
         };
-        if !allowed {
+        let skipped = write.is_some() && fault!(self.faults, WriteSkipsAccessCheck);
+        if !allowed && !skipped {
             return Err(Status::UNSUPPORTED_ACCESS);
         }
         if !self
@@ -307,7 +331,9 @@ impl DeviceNode {
         timeout_ms: u32,
     ) -> Vec<u8> {
         // [IM-41]
-        if timeout_ms == 0 || timeout_ms > MAX_TIMED_TIMEOUT_MS {
+        if timeout_ms == 0
+            || (timeout_ms > MAX_TIMED_TIMEOUT_MS && !fault!(self.faults, TimedWindowUnbounded))
+        {
             return status_message(exchange, Status::INVALID_PARAMETER);
         }
         self.timed
@@ -436,7 +462,18 @@ impl DeviceNode {
         if schema.timed && !timed {
             return Err(Status::NEEDS_TIMED_INTERACTION);
         }
-        schema.ty.check(value).map_err(|e| e.status())?;
+        if let Err(e) = schema.ty.check(value) {
+            let status = e.status();
+            let skipped = match status {
+                Status::INVALID_DATA_TYPE => fault!(self.faults, WriteSkipsTypeCheck),
+                _ => fault!(self.faults, WriteSkipsRangeCheck),
+            };
+            if !skipped {
+                return Err(status);
+            }
+            #[cfg(feature = "conformance-faults")]
+            return self.store.set_unchecked(c, value.clone());
+        }
         if c == acl_path() {
             return self.write_acl(now, from, value);
         }
@@ -504,16 +541,18 @@ impl DeviceNode {
         let cmd = cap
             .command(path.command)
             .ok_or(Status::UNSUPPORTED_COMMAND)?;
-        if !self.acl.allows(
+        let allowed = self.acl.allows(
             from.home,
             from.node,
             path.endpoint,
             path.capability,
             cmd.privilege,
-        ) {
+        ) || (cmd.privilege == Privilege::Operate
+            && fault!(self.faults, OperateWithoutPrivilege));
+        if !allowed {
             return Err(Status::ACCESS_DENIED);
         }
-        if cmd.timed && !timed {
+        if cmd.timed && !timed && !fault!(self.faults, InvokeSkipsTimedCheck) {
             return Err(Status::NEEDS_TIMED_INTERACTION);
         }
         check_fields(&cmd.args, args).map_err(|e| e.status())?;
@@ -551,7 +590,8 @@ impl DeviceNode {
         // [IM-60]
         if s.max_interval_s == 0
             || s.max_interval_s > MAX_INTERVAL_LIMIT_S
-            || s.min_interval_s > s.max_interval_s
+            || (s.min_interval_s > s.max_interval_s
+                && !fault!(self.faults, SubscribeIntervalsUnchecked))
         {
             return vec![status_message(exchange, Status::INVALID_PARAMETER)];
         }

@@ -89,6 +89,9 @@ pub struct DeviceNode {
     pub(crate) timed: Vec<TimedWindow>,
     pub(crate) node_events: VecDeque<NodeEvent>,
     pub(crate) revision: u32,
+    /// Checks this node skips (conformance tests only).
+    #[cfg(feature = "conformance-faults")]
+    pub(crate) faults: crate::faults::Faults,
 }
 
 impl DeviceNode {
@@ -185,6 +188,8 @@ impl DeviceNode {
             timed: Vec::new(),
             node_events: VecDeque::new(),
             revision: 1,
+            #[cfg(feature = "conformance-faults")]
+            faults: crate::faults::Faults::NONE,
         };
         node.init_root()?;
         for (attr, value) in initial {
@@ -260,6 +265,13 @@ impl DeviceNode {
                 .add(AclEntry::whole_device(home, admin, Privilege::Administer));
         }
         self.sync_root_attributes();
+    }
+
+    /// Turns on the fault switches `faults` (conformance tests only, see [`crate::faults`]).
+    #[cfg(feature = "conformance-faults")]
+    pub fn set_faults(&mut self, faults: crate::faults::Faults) {
+        self.faults = faults;
+        self.events.faults = faults;
     }
 
     /// Removes a home: its access control entries and subscriptions `[ACL-9]`.

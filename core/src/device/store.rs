@@ -83,6 +83,21 @@ impl AttributeStore {
             .and_then(|s| s.attribute(attr.attribute))
             .ok_or(Status::UNSUPPORTED_ATTRIBUTE)?;
         schema.ty.check(&value).map_err(|e| e.status())?;
+        self.store_value(attr, value)
+    }
+
+    /// Stores a value without checking it against its type: the write faults of
+    /// [`crate::faults`] only.
+    #[cfg(feature = "conformance-faults")]
+    pub(crate) fn set_unchecked(
+        &mut self,
+        attr: ConcreteAttribute,
+        value: Data,
+    ) -> Result<(), Status> {
+        self.store_value(attr, value)
+    }
+
+    fn store_value(&mut self, attr: ConcreteAttribute, value: Data) -> Result<(), Status> {
         let slot = self
             .values
             .get_mut(&attr)

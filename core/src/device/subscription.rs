@@ -38,11 +38,16 @@ impl DeviceNode {
     /// When the node next needs [`DeviceNode::handle_timeout`]: the earliest subscription
     /// report or keep-alive, or behaviour timer.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let subs = self.subscriptions.iter().map(|s| {
+        let subs = self.subscriptions.iter().filter_map(|s| {
             if !s.dirty.is_empty() || self.has_new_events(s) {
-                s.last_report + s.min
+                if fault!(self.faults, IgnoresMinInterval) {
+                    return Some(s.last_report);
+                }
+                Some(s.last_report + s.min)
+            } else if fault!(self.faults, SkipsKeepAlives) {
+                None
             } else {
-                s.last_report + s.max
+                Some(s.last_report + s.max)
             }
         });
         let behaviors = self
@@ -78,8 +83,11 @@ impl DeviceNode {
                 continue;
             };
             let pending = !sub.dirty.is_empty() || self.has_new_events(sub);
-            let due =
-                (pending && now >= sub.last_report + sub.min) || now >= sub.last_report + sub.max;
+            let min_passed =
+                now >= sub.last_report + sub.min || fault!(self.faults, IgnoresMinInterval);
+            let keep_alive_due =
+                now >= sub.last_report + sub.max && !fault!(self.faults, SkipsKeepAlives);
+            let due = (pending && min_passed) || keep_alive_due;
             if !due {
                 continue;
             }

@@ -133,6 +133,9 @@ pub struct PairingWindow {
     backoff_until: Option<Instant>,
     active: Option<Active>,
     next_slot: u64,
+    /// Checks this window skips (conformance tests only).
+    #[cfg(feature = "conformance-faults")]
+    faults: crate::faults::Faults,
 }
 
 impl Default for PairingWindow {
@@ -150,6 +153,8 @@ impl PairingWindow {
             backoff_until: None,
             active: None,
             next_slot: 0,
+            #[cfg(feature = "conformance-faults")]
+            faults: crate::faults::Faults::NONE,
         }
     }
 
@@ -178,6 +183,8 @@ impl PairingWindow {
             },
             active: None,
             next_slot: 0,
+            #[cfg(feature = "conformance-faults")]
+            faults: crate::faults::Faults::NONE,
         }
     }
 
@@ -298,6 +305,12 @@ impl PairingWindow {
         }
     }
 
+    /// Turns on the fault switches `faults` (conformance tests only, see [`crate::faults`]).
+    #[cfg(feature = "conformance-faults")]
+    pub fn set_faults(&mut self, faults: crate::faults::Faults) {
+        self.faults = faults;
+    }
+
     /// Takes the handshake slot for a new request, or says why not.
     pub(crate) fn begin(&mut self, now: Instant) -> Result<(Slot, Instant), PairingError> {
         self.handle_timeout(now);
@@ -368,7 +381,9 @@ impl PairingWindow {
         self.active = None;
         match outcome {
             Outcome::Success => {
-                self.state = WindowState::Paired;
+                if !fault!(self.faults, WindowStaysOpenAfterPairing) {
+                    self.state = WindowState::Paired;
+                }
                 self.failures = 0;
                 self.backoff_until = None;
             }
@@ -385,7 +400,7 @@ impl PairingWindow {
         if self.failures >= MAX_FAILED_ATTEMPTS {
             self.state = WindowState::LockedOut;
             self.backoff_until = None;
-        } else {
+        } else if !fault!(self.faults, NoPairingBackoff) {
             self.backoff_until = now.checked_add(backoff_after(self.failures));
         }
     }

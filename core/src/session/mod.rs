@@ -161,3 +161,21 @@ fn check_peer_certificate(
     let peer = home.validate_peer(&cert, now_unix)?;
     Ok((peer, cert.tbs().validity.not_after))
 }
+
+/// The peer a certificate names, taken as a member of `home` without validating it: the
+/// `AcceptsForeignCertificate` fault of [`crate::faults`] only.
+#[cfg(feature = "conformance-faults")]
+fn unchecked_peer(
+    home: &HomeMembership,
+    certificate: &[u8],
+) -> Result<(OperationalPeer, u64), SessionError> {
+    let cert = Certificate::decode(certificate)?;
+    let t = cert.tbs();
+    let peer = OperationalPeer {
+        home_id: home.home_id(),
+        node_id: t.node_id.unwrap_or_default(),
+        role: t.role.unwrap_or(crate::cert::NodeRole::CONTROLLER),
+        public_key: t.subject_key,
+    };
+    Ok((peer, t.validity.not_after))
+}

@@ -161,6 +161,8 @@ impl Responder<'_> {
             reply,
             ticket_id,
             deadline: deadline_after(now.instant),
+            #[cfg(feature = "conformance-faults")]
+            faults: crate::faults::Faults::NONE,
         })
     }
 
@@ -257,9 +259,18 @@ pub struct ExpectSigma3 {
     reply: Reply,
     ticket_id: Option<TicketId>,
     deadline: Instant,
+    /// Checks this handshake skips (conformance tests only).
+    #[cfg(feature = "conformance-faults")]
+    faults: crate::faults::Faults,
 }
 
 impl ExpectSigma3 {
+    /// Turns on the fault switches `faults` (conformance tests only, see [`crate::faults`]).
+    #[cfg(feature = "conformance-faults")]
+    pub fn set_faults(&mut self, faults: crate::faults::Faults) {
+        self.faults = faults;
+    }
+
     /// When this state gives up `[SESS-33]`.
     pub fn deadline(&self) -> Instant {
         self.deadline
@@ -315,7 +326,15 @@ impl ExpectSigma3 {
             .map_err(|_| SessionError::DecryptFailed { message: "sigma3" })?;
         let p3 = Sigma3Payload::decode(&plain)?;
         // [SESS-10] [HOME-3]
-        let (peer, peer_not_after) = check_peer_certificate(home, &p3.certificate, now.unix)?;
+        let checked = check_peer_certificate(home, &p3.certificate, now.unix);
+        #[cfg(feature = "conformance-faults")]
+        let checked = match checked {
+            Err(_) if fault!(self.faults, AcceptsForeignCertificate) => {
+                super::unchecked_peer(home, &p3.certificate)
+            }
+            other => other,
+        };
+        let (peer, peer_not_after) = checked?;
         // [SESS-19]
         peer.public_key
             .verify(

@@ -92,6 +92,9 @@ pub(crate) struct DeviceCore {
     pub(crate) window_changed: std::sync::Arc<tokio::sync::Notify>,
     /// The state as last stored, which a failed save returns to `[STATUS-4]`.
     pub(super) stored: Option<super::persist::DeviceState>,
+    /// Checks the device skips (`conformance-faults` feature only).
+    #[cfg(feature = "conformance-faults")]
+    pub(crate) faults: orbit_core::faults::Faults,
 }
 
 pub(crate) use crate::unix_now;
@@ -121,6 +124,8 @@ impl DeviceCore {
             window_seen: None,
             window_changed: std::sync::Arc::default(),
             stored: None,
+            #[cfg(feature = "conformance-faults")]
+            faults: orbit_core::faults::Faults::NONE,
         };
         // Also notes when an open window closes, for [COMM-29].
         core.sync_window_attribute(Instant::now());
@@ -132,6 +137,27 @@ impl DeviceCore {
     /// fail-safe's `[LIMIT-15]`.
     pub(crate) fn set_commissioning_timeout(&mut self, timeout: std::time::Duration) {
         self.fail_safe = FailSafe::with_timeout(timeout);
+    }
+
+    /// Turns on the fault switches `faults` in the node, the pairing window and every
+    /// session from now on (conformance tests only).
+    #[cfg(feature = "conformance-faults")]
+    pub(crate) fn set_faults(&mut self, faults: orbit_core::faults::Faults) {
+        self.faults = faults;
+        self.node.set_faults(faults);
+        self.window.set_faults(faults);
+    }
+
+    /// The message protection of a new session.
+    fn new_protector(
+        &self,
+        keys: orbit_core::protect::SessionKeys,
+    ) -> Result<Protector, DeviceError> {
+        #[cfg_attr(not(feature = "conformance-faults"), allow(unused_mut))]
+        let mut protector = Protector::new(keys, ProtectConfig::default())?;
+        #[cfg(feature = "conformance-faults")]
+        protector.set_faults(self.faults);
+        Ok(protector)
     }
 
     /// A session identifier no current session uses `[MSG-2]`. Refuses (`busy`) only when the
@@ -193,7 +219,7 @@ impl DeviceCore {
         now: Instant,
         route: RouteId,
     ) -> Result<(), DeviceError> {
-        let protector = Protector::new(keys.session_keys(), ProtectConfig::default())?;
+        let protector = self.new_protector(keys.session_keys())?;
         // [COMM-35] the state's deadline and the fail-safe's are one clock, started at `now`.
         let state = ExpectAttestationRequest::with_timeout(
             keys.attestation_challenge,
@@ -232,7 +258,7 @@ impl DeviceCore {
         established: &Established,
         route: RouteId,
     ) -> Result<Option<Rollback>, DeviceError> {
-        let protector = Protector::new(established.session_keys(), ProtectConfig::default())?;
+        let protector = self.new_protector(established.session_keys())?;
         let id = established.local_session_id.0;
         self.make_room()?;
         let requester = Requester {
@@ -292,6 +318,19 @@ impl DeviceCore {
     ) -> Result<Vec<Vec<u8>>, DeviceError> {
         let header = Header::parse(&datagram)?;
         let id = header.session_id.0;
+        #[cfg(feature = "conformance-faults")]
+        if !self.sessions.contains_key(&id)
+            && self
+                .faults
+                .has(orbit_core::faults::Fault::AnswersUnknownSession)
+        {
+            let mut status = Vec::new();
+            orbit_core::session::encode_status(
+                orbit_core::status::Status::UNKNOWN_SESSION,
+                &mut status,
+            );
+            return Ok(vec![status]);
+        }
         let session = self
             .sessions
             .get_mut(&id)

@@ -220,6 +220,12 @@ async fn session_steps(
             established
         }
         Sigma1Outcome::Full(expect3) => {
+            #[cfg(feature = "conformance-faults")]
+            let expect3 = {
+                let mut expect3 = expect3;
+                expect3.set_faults(shared.lock().faults);
+                expect3
+            };
             // Only a full handshake waits for sigma3; at most MAX_PENDING_HANDSHAKES do at
             // once [SESS-34] (a resumed one leaves nothing pending). Checked before sigma2
             // goes out, so a refused initiator gets busy instead of a sigma2 to answer.

@@ -49,6 +49,10 @@ pub struct DeviceConfig {
     /// that the `timeout` report, the end of the PASE session and the rollback happen together
     /// `[COMM-35]`. The default is the spec's 60 s; a longer value is cut to that.
     pub commissioning_timeout: Duration,
+    /// Checks the device skips, to prove that the conformance suite catches a device that
+    /// breaks a rule (`conformance-faults` feature only; none by default).
+    #[cfg(feature = "conformance-faults")]
+    pub faults: orbit_core::faults::Faults,
 }
 
 impl Default for DeviceConfig {
@@ -60,6 +64,8 @@ impl Default for DeviceConfig {
             initial_window: Some(orbit_core::pairing::DEFAULT_WINDOW_DURATION),
             discovery: None,
             commissioning_timeout: orbit_core::commission::COMMISSIONING_TIMEOUT,
+            #[cfg(feature = "conformance-faults")]
+            faults: orbit_core::faults::Faults::NONE,
         }
     }
 }
@@ -268,6 +274,8 @@ impl Device {
         let manufactured = homes.is_empty() && window_was_new;
         let mut core = DeviceCore::new(node, identity, homes, window, config.max_sessions);
         core.set_commissioning_timeout(config.commissioning_timeout);
+        #[cfg(feature = "conformance-faults")]
+        core.set_faults(config.faults);
         core.tickets = tickets;
         if let Some(store) = &store {
             super::saver::save_at_start(&mut core, store.as_ref(), manufactured)?;
