@@ -5,32 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../scripts/tools.sh"
 
-missing=()
-command -v java >/dev/null && command -v javac >/dev/null || missing+=(default-jdk-headless)
-[ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
-[ -f /usr/share/java/junit4.jar ] || missing+=(junit4)
-command -v npm >/dev/null || missing+=(npm)
-[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
-kotlin=$(kotlin_home)
-kotlinc=("$kotlin/bin/kotlinc")
-coroutines=$kotlin/lib/kotlinx-coroutines-core-jvm.jar
-stdlib=$kotlin/lib/kotlin-stdlib.jar
-jna=/usr/share/java/jna.jar
-junit=/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar
-
-out=$target_dir/bindings/kotlin
-generate kotlin "$out/generated"
-
-# Compiling the 9,000 generated lines takes about a minute: the jar is kept while the
-# generated and hand-written sources are unchanged.
-sources=("$out/generated/dev/orbit/orbit.kt" "$bindings_dir"/kotlin/src/main/kotlin/dev/orbit/*.kt)
-stamp=$(cat "${sources[@]}" | sha256sum | cut -c1-16)
-lib_jar=$out/orbit-$stamp.jar
-if [ ! -f "$lib_jar" ]; then
-    rm -f "$out"/orbit-*.jar
-    bash "${kotlinc[@]}" -nowarn -cp "$jna:$coroutines" -d "$lib_jar.tmp.jar" "${sources[@]}"
-    mv "$lib_jar.tmp.jar" "$lib_jar"
-fi
+kotlin_setup
 rm -rf "$out/tests"
 bash "${kotlinc[@]}" -nowarn -cp "$lib_jar:$jna:$coroutines:$junit" -d "$out/tests" \
     "$bindings_dir"/kotlin/src/test/kotlin/dev/orbit/*.kt
