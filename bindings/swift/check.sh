@@ -41,6 +41,8 @@ venv=$target_dir/bindings/venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
 "$venv/bin/python" -c 'import tree_sitter, tree_sitter_swift' 2>/dev/null ||
     "$venv/bin/python" -m pip install -q tree-sitter tree-sitter-swift
-"$venv/bin/python" "$here/ci/parse_swift.py" "$out/generated/Orbit.swift" \
+mkdir -p "$out/readme"
+sed -n '/^```swift$/,/^```$/p' "$bindings_dir/README.md" | sed '/^```/d' >"$out/readme/ReadmeExample.swift"
+"$venv/bin/python" "$here/ci/parse_swift.py" "$out/generated/Orbit.swift" "$out/readme/ReadmeExample.swift" \
     "$here"/Sources/Orbit/*.swift "$here"/Tests/OrbitTests/*.swift "$here/Package.swift" || status=1
 exit $status

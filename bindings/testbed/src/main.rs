@@ -44,7 +44,7 @@ async fn start(kind: &str, name: &str) -> Result<(Device, String), Failure> {
     )
     .await?;
     let addr = device.local_addr()?;
-    let setup = device.setup_payload().clone();
+    let setup = *device.setup_payload();
     let advert = Commissionable::new(
         &mut SystemRandom::new(),
         setup.discriminator,
@@ -71,7 +71,7 @@ async fn start(kind: &str, name: &str) -> Result<(Device, String), Failure> {
 
 /// The same payload with another valid passcode.
 fn wrong_code(setup: &SetupPayload) -> Result<SetupPayload, Failure> {
-    let mut wrong = setup.clone();
+    let mut wrong = *setup;
     let mut candidate = setup.passcode.value();
     for _ in 0..16 {
         candidate = if candidate >= 99_999_998 {
