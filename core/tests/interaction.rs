@@ -821,6 +821,42 @@ fn subscriptions_respect_min_and_max_interval_and_detect_a_lost_device() {
 }
 
 #[test]
+fn an_accepted_unsubscribe_ends_its_exchange_with_an_event() {
+    // [IM-65] the client reports the device's acceptance, so a caller waiting on the
+    // exchange learns the outcome instead of waiting for frames that never come.
+    let mut f = fx();
+    let t0 = f.t0;
+    let (_, req) = f.admin.client.subscribe(
+        t0,
+        SubscribeRequest {
+            attributes: vec![on_path().path()],
+            max_interval_s: 10,
+            ..Default::default()
+        },
+    );
+    let ClientEvent::Subscribed { subscription, .. } =
+        f.admin.round_trip(&mut f.device, t0, req).pop().unwrap()
+    else {
+        panic!()
+    };
+    let (exchange, req) = f.admin.client.unsubscribe(t0, subscription);
+    assert_eq!(
+        one(f.admin.round_trip(&mut f.device, t0, req)),
+        ClientEvent::Unsubscribed { exchange }
+    );
+    assert_eq!(f.admin.client.subscriptions().count(), 0);
+    // A second unsubscribe names a subscription that is gone.
+    let (exchange, req) = f.admin.client.unsubscribe(t0, subscription);
+    assert_eq!(
+        one(f.admin.round_trip(&mut f.device, t0, req)),
+        ClientEvent::Failed {
+            exchange,
+            status: Status::INVALID_SUBSCRIPTION
+        }
+    );
+}
+
+#[test]
 fn limits_give_resource_exhausted_and_the_session_goes_on() {
     // [IM-80] [IM-81] [IM-5]
     let mut f = fx();

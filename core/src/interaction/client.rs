@@ -81,6 +81,11 @@ pub enum ClientEvent {
         /// New events.
         events: Vec<EventRecord>,
     },
+    /// An unsubscribe was accepted: the subscription is over at the device `[IM-65]`.
+    Unsubscribed {
+        /// The request's exchange.
+        exchange: u32,
+    },
     /// A request failed as a whole with a status.
     Failed {
         /// The request's exchange.
@@ -428,9 +433,10 @@ impl Client {
                 );
                 return Ok(None);
             }
+            // [IM-65] the answer ends the exchange, so the caller learns that it was
+            // accepted (and stops waiting for more frames on it).
             (Kind::Unsubscribe, Message::StatusResponse(s)) if s == Status::SUCCESS => {
-                self.pending.remove(&exchange);
-                return Ok(None);
+                ClientEvent::Unsubscribed { exchange }
             }
             (_, Message::StatusResponse(status)) => ClientEvent::Failed { exchange, status },
             _ => return Err(ClientError::Unexpected),

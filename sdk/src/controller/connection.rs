@@ -328,7 +328,7 @@ impl DeviceConnection {
             .run(|c, now| c.unsubscribe(now, subscription).1, false)
             .await?
         {
-            ClientEvent::Failed { status, .. } if status == Status::SUCCESS => Ok(()),
+            ClientEvent::Unsubscribed { .. } => Ok(()),
             ClientEvent::Failed { status, .. } => {
                 Err(ControllerError::new(Phase::Session, Cause::Status(status)))
             }
