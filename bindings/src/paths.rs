@@ -7,26 +7,26 @@ use orbit_core::interaction::{AttributePath, CommandPath, ConcreteAttribute};
 
 /// An attribute path, wildcards allowed.
 pub(crate) fn attribute(text: &str) -> Result<AttributePath, OrbitError> {
-    orbit_cli::paths::attribute_path(text)
+    orbit_sdk::paths::attribute_path(text)
         .map(|(p, _)| p)
         .map_err(OrbitError::invalid)
 }
 
 /// One concrete attribute, and whether its schema says writes must be timed.
 pub(crate) fn concrete(text: &str) -> Result<(ConcreteAttribute, bool), OrbitError> {
-    orbit_cli::paths::concrete_attribute(text)
+    orbit_sdk::paths::concrete_attribute(text)
         .map(|(p, schema)| (p, schema.is_some_and(|s| s.timed)))
         .map_err(OrbitError::invalid)
 }
 
 /// A command, and whether its schema says it must be invoked timed.
 pub(crate) fn command(text: &str) -> Result<(CommandPath, bool), OrbitError> {
-    orbit_cli::paths::command_path(text)
+    orbit_sdk::paths::command_path(text)
         .map(|(p, schema)| (p, schema.is_some_and(|s| s.timed)))
         .map_err(OrbitError::invalid)
 }
 
 /// A concrete attribute as `1/on-off/on` (names where the registry has them).
 pub(crate) fn show(path: &ConcreteAttribute) -> String {
-    orbit_cli::paths::show_attribute(path)
+    orbit_sdk::paths::show_attribute(path)
 }

@@ -2,7 +2,8 @@
 //! The command itself is `src/main.rs`.
 #![forbid(unsafe_code)]
 
-pub mod capped;
+pub use orbit_sdk::capped;
 pub mod output;
-pub mod paths;
+/// Paths as people write them (`1/on-off/on`), shared with the phone bindings.
+pub use orbit_sdk::paths;
 pub mod values;

@@ -8,8 +8,10 @@
 //!   writes, invokes and subscribes, and keeps what it learned in a store.
 #![forbid(unsafe_code)]
 
+pub mod capped;
 pub mod controller;
 pub mod device;
+pub mod paths;
 mod ticket;
 
 /// Seconds since the Unix epoch by the system clock, for certificate and ticket validity; 0
