@@ -1,0 +1,51 @@
+//! Deliberate faults, each in a component the simulator owns (the device's store or the
+//! simulator's device driver), never in orbit-core or orbit-sdk. The fault tests require the
+//! simulator to find each within a fixed number of seeds.
+
+/// A deliberate fault of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Fault {
+    /// No fault: every invariant must hold.
+    #[default]
+    None,
+    /// The store acknowledges a save before it is durable; a crash loses the last change.
+    AckBeforePersist,
+    /// The store loses the event-number record; a restarted device reuses event numbers.
+    LoseEventCounter,
+    /// Moving a session to a new transport object resets its replay window.
+    ReplayWindowReset,
+    /// Moving a session to a new transport object resets its send counter (nonce reuse).
+    CounterReset,
+    /// Removing a home keeps its membership and tickets: the home can still open sessions.
+    KeepHomeOnUnpair,
+}
+
+impl Fault {
+    /// Every fault (without [`Fault::None`]).
+    pub const ALL: [Fault; 5] = [
+        Fault::AckBeforePersist,
+        Fault::LoseEventCounter,
+        Fault::ReplayWindowReset,
+        Fault::CounterReset,
+        Fault::KeepHomeOnUnpair,
+    ];
+
+    /// The fault's command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::None => "none",
+            Fault::AckBeforePersist => "ack-before-persist",
+            Fault::LoseEventCounter => "lose-event-counter",
+            Fault::ReplayWindowReset => "replay-window-reset",
+            Fault::CounterReset => "counter-reset",
+            Fault::KeepHomeOnUnpair => "keep-home-on-unpair",
+        }
+    }
+
+    /// The fault named `name`.
+    pub fn parse(name: &str) -> Option<Fault> {
+        std::iter::once(Fault::None)
+            .chain(Fault::ALL)
+            .find(|f| f.name() == name)
+    }
+}
