@@ -19,7 +19,7 @@ use orbit_core::interaction::{
 use orbit_core::model::std_caps::administration;
 use orbit_core::model::{Data, EndpointId};
 use orbit_core::pairing::{Controller, ExpectPake2, ExpectPbkdfParamResponse};
-use orbit_core::protect::{Header, ProtectConfig, Protector};
+use orbit_core::protect::{Header, Protector};
 use orbit_core::session::{ExpectSigma2, Initiator, SessionId, Ticket};
 use orbit_core::status::Status;
 use orbit_core::version::SUPPORTED;
@@ -71,6 +71,8 @@ enum Pairing {
 
 struct Pending {
     op: u64,
+    /// For a subscribe: the minimum interval asked for.
+    min: Duration,
     effect: Option<(ConcreteAttribute, Data)>,
     unpair: bool,
     unsubscribe: bool,
@@ -296,6 +298,7 @@ impl SimController {
         let mut effect = None;
         let mut unpair = false;
         let mut unsubscribe = false;
+        let mut min = Duration::ZERO;
         let (exchange, bytes) = match request {
             Request::Read => s.client.read(
                 now,
@@ -319,20 +322,23 @@ impl SimController {
                 s.client.invoke(now, path, args, false)
             }
             Request::Timed(path, args) => s.client.invoke(now, path, args, true),
-            Request::Subscribe { min_s, max_s } => s.client.subscribe(
-                now,
-                SubscribeRequest {
-                    attributes: vec![AttributePath::endpoint(EndpointId(1))],
-                    events: vec![EventPath {
-                        endpoint: Some(EndpointId(1)),
-                        capability: None,
-                        event: None,
-                    }],
-                    event_min: None,
-                    min_interval_s: min_s,
-                    max_interval_s: max_s,
-                },
-            ),
+            Request::Subscribe { min_s, max_s } => {
+                min = Duration::from_secs(min_s.into());
+                s.client.subscribe(
+                    now,
+                    SubscribeRequest {
+                        attributes: vec![AttributePath::endpoint(EndpointId(1))],
+                        events: vec![EventPath {
+                            endpoint: Some(EndpointId(1)),
+                            capability: None,
+                            event: None,
+                        }],
+                        event_min: None,
+                        min_interval_s: min_s,
+                        max_interval_s: max_s,
+                    },
+                )
+            }
             Request::Unsubscribe => {
                 let Some(sub) = s.subs.keys().next().copied() else {
                     return;
@@ -370,6 +376,7 @@ impl SimController {
             exchange,
             Pending {
                 op,
+                min,
                 effect,
                 unpair,
                 unsubscribe,
@@ -379,7 +386,7 @@ impl SimController {
     }
 
     /// When the controller next needs [`SimController::tick`].
-    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+    pub(crate) fn poll_timeout(&self, fault: crate::Fault) -> Option<Instant> {
         self.links
             .values()
             .flat_map(|l| {
@@ -390,7 +397,11 @@ impl SimController {
                     Pairing::Complete(_, _, s) => s.deadline(),
                 });
                 let hs = l.handshake.as_ref().map(|h| h.expect.deadline());
-                let client = l.session.as_ref().and_then(|s| s.client.poll_timeout());
+                let client = l
+                    .session
+                    .as_ref()
+                    .and_then(|s| s.client.poll_timeout())
+                    .filter(|_| fault != crate::Fault::NoClientTimers);
                 [pairing, hs, client]
             })
             .flatten()
@@ -546,6 +557,7 @@ impl SimController {
                         meta.sent_at,
                         &events,
                         env.now,
+                        env.delay_spread,
                     );
                 }
             }
@@ -571,11 +583,18 @@ impl SimController {
             ClientEvent::Subscribed {
                 exchange,
                 subscription,
+                max_interval_s,
                 ..
             } => {
                 let sent = meta.map_or(env.now, |m| m.sent_at);
-                s.subs
-                    .insert(subscription, (ControllerSub::default(), sent));
+                let min = s.pending.get(&exchange).map_or(Duration::ZERO, |p| p.min);
+                let view = ControllerSub {
+                    last_arrival: Some((env.now, 0, sent)),
+                    min,
+                    max: Duration::from_secs(max_interval_s.into()),
+                    ..ControllerSub::default()
+                };
+                s.subs.insert(subscription, (view, sent));
                 if let Some(p) = s.pending.remove(&exchange) {
                     self.end(env, p.op, true, format!("subscription {subscription}"));
                 }
@@ -650,9 +669,7 @@ impl SimController {
                         pake3.to_bytes(),
                         Meta::default(),
                     );
-                    let Ok(mut protector) =
-                        Protector::new(keys.session_keys(), ProtectConfig::default())
-                    else {
+                    let Ok(mut protector) = Protector::new(keys.session_keys(), env.protect) else {
                         return self.end(env, op, false, "PASE keys".into());
                     };
                     let serial = env.serial();
@@ -757,8 +774,7 @@ impl SimController {
                          {home:016x}, which it removed from the device [SESS-31] [ACL-9]"
                     ));
                 }
-                let Ok(protector) = Protector::new(est.session_keys(), ProtectConfig::default())
-                else {
+                let Ok(protector) = Protector::new(est.session_keys(), env.protect) else {
                     return self.end(env, h.op, false, "session keys".into());
                 };
                 let serial = env.serial();

@@ -23,7 +23,7 @@ use orbit_core::pairing::{
     Device, ExpectPake1, ExpectPake3, PairingWindow, PasscodeVerifier, PbkdfParamRequest,
     PbkdfParams, WindowState, DEFAULT_WINDOW_DURATION,
 };
-use orbit_core::protect::{Header, ProtectConfig, Protector, ReplayWindow};
+use orbit_core::protect::{Header, Protector, ReplayWindow};
 use orbit_core::session::{
     encode_status, Established, ExpectSigma3, Responder, SessionId, Sigma1, Sigma1Outcome,
     TicketStore, MAX_PENDING_HANDSHAKES,
@@ -50,6 +50,8 @@ struct Session {
     serial: u64,
     /// Where answers and reports go: the peer that last sent on it.
     peer: Addr,
+    /// The session was moved to a new transport object.
+    moved: bool,
     purpose: Purpose,
 }
 
@@ -275,8 +277,15 @@ impl SimDevice {
     }
 
     /// When the device next needs [`SimDevice::tick`].
-    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+    pub(crate) fn poll_timeout(&self, fault: Fault) -> Option<Instant> {
         let r = self.run.as_ref()?;
+        let node = r.node.poll_timeout().map(|t| {
+            if fault == Fault::LazyTimers {
+                t + Duration::from_secs(20)
+            } else {
+                t
+            }
+        });
         let pase = r.pase.as_ref().map(|(_, p)| match p {
             Pase::Pake1(s) => s.deadline(),
             Pase::Pake3(s) => s.deadline(),
@@ -292,7 +301,7 @@ impl SimDevice {
             })
             .min();
         [
-            r.node.poll_timeout(),
+            node,
             r.window.poll_timeout(),
             r.fail_safe.poll_timeout(),
             pase,
@@ -349,6 +358,13 @@ impl SimDevice {
         }
         let outgoing = r.node.handle_timeout(now);
         for Outgoing { session, bytes } in outgoing {
+            let moved = u32::try_from(session)
+                .ok()
+                .and_then(|id| r.sessions.get(&id))
+                .is_some_and(|s| s.moved);
+            if moved && env.fault == Fault::DropMovedReports {
+                continue;
+            }
             send_sealed(env, me, index, r, session, bytes);
         }
         drain_node_events(env, index, r, now);
@@ -374,9 +390,16 @@ impl SimDevice {
             Fault::CounterReset => state.send.next_counter = Some(0),
             _ => {}
         }
-        match Protector::from_state(state, ProtectConfig::default()) {
+        match Protector::from_state(state, env.protect) {
             Ok(protector) => {
-                r.sessions.insert(id, Session { protector, ..s });
+                r.sessions.insert(
+                    id,
+                    Session {
+                        protector,
+                        moved: true,
+                        ..s
+                    },
+                );
                 env.log(|| format!("d{index} moves session {id:08x} to a new transport [MSG-19]"));
             }
             Err(e) => env.log(|| format!("d{index} session {id:08x} lost in a move: {e}")),
@@ -438,9 +461,7 @@ impl SimDevice {
                     }
                     Pase::Pake3(s) => s.handle(&mut r.window, bytes, now).map(|keys| {
                         let id = keys.device_session_id;
-                        if let Ok(protector) =
-                            Protector::new(keys.session_keys(), ProtectConfig::default())
-                        {
+                        if let Ok(protector) = Protector::new(keys.session_keys(), env.protect) {
                             let state = ExpectAttestationRequest::with_timeout(
                                 keys.attestation_challenge,
                                 now,
@@ -455,6 +476,7 @@ impl SimDevice {
                                         protector,
                                         serial,
                                         peer: from,
+                                        moved: false,
                                         purpose: Purpose::Commissioning(Some(
                                             Commissioning::Attest(state),
                                         )),
@@ -774,7 +796,7 @@ fn send_sealed(
 }
 
 fn add_operational(env: &mut Env, index: usize, r: &mut Running, est: &Established, from: Addr) {
-    let Ok(protector) = Protector::new(est.session_keys(), ProtectConfig::default()) else {
+    let Ok(protector) = Protector::new(est.session_keys(), env.protect) else {
         return;
     };
     let id = est.local_session_id.0;
@@ -786,6 +808,7 @@ fn add_operational(env: &mut Env, index: usize, r: &mut Running, est: &Establish
             protector,
             serial,
             peer: from,
+            moved: false,
             purpose: Purpose::Operational(Requester {
                 session: u64::from(id),
                 home,

@@ -6,6 +6,7 @@ use crate::net::{Addr, Kind, Meta, Packet};
 use crate::oracle::Oracle;
 use crate::trace::Trace;
 use orbit_core::crypto::SeededRandom;
+use orbit_core::protect::ProtectConfig;
 use orbit_core::session::Now;
 use std::time::{Duration, Instant};
 
@@ -28,13 +29,18 @@ pub(crate) struct Env {
     pub(crate) outbox: Vec<Packet>,
     /// The deliberate fault of this run.
     pub(crate) fault: Fault,
+    /// Message protection settings of every session: some seeds update keys every few
+    /// messages, so that key updates meet loss, reordering and replays `[MSG-15]`..`[MSG-17]`.
+    pub(crate) protect: ProtectConfig,
+    /// The links' longest minus shortest delay.
+    pub(crate) delay_spread: Duration,
     next_uid: u64,
     next_serial: u64,
 }
 
 impl Env {
     /// The environment of run `seed`.
-    pub(crate) fn new(seed: u64, fault: Fault, trace: Trace) -> Self {
+    pub(crate) fn new(seed: u64, fault: Fault, trace: Trace, protect: ProtectConfig) -> Self {
         Env {
             now: Duration::ZERO,
             // Only differences between instants reach the core, so the run does not depend
@@ -45,6 +51,8 @@ impl Env {
             trace,
             outbox: Vec::new(),
             fault,
+            protect,
+            delay_spread: Duration::ZERO,
             next_uid: 0,
             next_serial: 0,
         }

@@ -18,16 +18,27 @@ pub enum Fault {
     CounterReset,
     /// Removing a home keeps its membership and tickets: the home can still open sessions.
     KeepHomeOnUnpair,
+    /// The device driver looks at the node's timers 20 s late.
+    LazyTimers,
+    /// The device driver drops the subscription reports of a session that moved to a new
+    /// transport (it never learnt the session's new route).
+    DropMovedReports,
+    /// The controller driver never runs its client's timers, so a lost answer is waited
+    /// for forever.
+    NoClientTimers,
 }
 
 impl Fault {
     /// Every fault (without [`Fault::None`]).
-    pub const ALL: [Fault; 5] = [
+    pub const ALL: [Fault; 8] = [
         Fault::AckBeforePersist,
         Fault::LoseEventCounter,
         Fault::ReplayWindowReset,
         Fault::CounterReset,
         Fault::KeepHomeOnUnpair,
+        Fault::LazyTimers,
+        Fault::DropMovedReports,
+        Fault::NoClientTimers,
     ];
 
     /// The fault's command-line name.
@@ -39,6 +50,9 @@ impl Fault {
             Fault::ReplayWindowReset => "replay-window-reset",
             Fault::CounterReset => "counter-reset",
             Fault::KeepHomeOnUnpair => "keep-home-on-unpair",
+            Fault::LazyTimers => "lazy-timers",
+            Fault::DropMovedReports => "drop-moved-reports",
+            Fault::NoClientTimers => "no-client-timers",
         }
     }
 

@@ -39,17 +39,21 @@ struct DeviceSub {
     /// Whether it asked for endpoint 1's events.
     wants_events: bool,
     reported: BTreeSet<u64>,
-    last_event: u64,
+    pub(crate) last_event: u64,
     seq: u64,
 }
 
 /// A subscription as the controller sees it.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ControllerSub {
-    last_uid: u64,
-    last_event: u64,
+    pub(crate) last_uid: u64,
+    pub(crate) last_event: u64,
     /// Arrival of the last report, its sequence number on the device and when it was sent.
     pub(crate) last_arrival: Option<(Duration, u64, Duration)>,
+    /// The minimum interval the controller asked for.
+    pub(crate) min: Duration,
+    /// The maximum interval the device granted.
+    pub(crate) max: Duration,
 }
 
 /// What one receiving session accepted: message uids, and the highest counter per key
@@ -518,8 +522,33 @@ impl Oracle {
         sent_at: Duration,
         events: &[EventRecord],
         now: Duration,
+        spread: Duration,
     ) {
         self.stats.reports += 1;
+        if let Some((arrived, prev_seq, prev_sent)) = view.last_arrival {
+            // Two consecutive reports (none lost between), sent at different instants (the
+            // chunks of one report share theirs): the arrival gap is the send gap give or
+            // take the link's delay spread [IM-62] [IM-63].
+            if seq == prev_seq + 1 && sent_at > prev_sent {
+                let gap = now.saturating_sub(arrived);
+                if gap > view.max + spread {
+                    self.violate(format!(
+                        "{who}: report {seq} arrived {gap:?} after the previous one, later than \
+                         the maximum interval {:?} plus the link's delay spread {spread:?} \
+                         [IM-63]",
+                        view.max
+                    ));
+                }
+                if gap + spread < view.min {
+                    self.violate(format!(
+                        "{who}: report {seq} arrived {gap:?} after the previous one, sooner than \
+                         the minimum interval {:?} minus the link's delay spread {spread:?} \
+                         [IM-62]",
+                        view.min
+                    ));
+                }
+            }
+        }
         self.stats.events += events.len() as u64;
         if uid > view.last_uid {
             for e in events {

@@ -15,6 +15,7 @@ use orbit_core::device::DEFAULT_EVENT_BUFFER;
 use orbit_core::interaction::CommandPath;
 use orbit_core::model::std_caps::{door_lock, on_off};
 use orbit_core::model::{Data, EndpointId};
+use orbit_core::protect::ProtectConfig;
 use orbit_devices::Kind as DeviceKind;
 use std::time::Duration;
 
@@ -57,8 +58,14 @@ fn store_for(fault: Fault) -> Box<dyn DeviceStore> {
 /// Runs seed `seed`.
 pub(crate) fn run(seed: u64, options: &Options) -> Outcome {
     let mut dice = Dice::new(seed);
-    let mut env = Env::new(seed, options.fault, Trace::new(options.trace, 60));
+    let protect = match dice.below(3) {
+        0 => ProtectConfig::default(),
+        1 => ProtectConfig::default().with_key_update_after(64),
+        _ => ProtectConfig::default().with_key_update_after(8),
+    };
+    let mut env = Env::new(seed, options.fault, Trace::new(options.trace, 60), protect);
     let config = LinkConfig::draw(&mut dice);
+    env.delay_spread = config.max_delay.saturating_sub(config.min_delay);
     let n_devices = dice.range(2, 4) as usize;
     let n_controllers = dice.range(2, 3) as usize;
     let end = options
@@ -67,7 +74,7 @@ pub(crate) fn run(seed: u64, options: &Options) -> Outcome {
     env.log(|| {
         format!(
             "seed {seed}: {n_devices} devices, {n_controllers} homes, links {config:?}, \
-             workload {end:?}, fault {}",
+             {protect:?}, workload {end:?}, fault {}",
             options.fault.name()
         )
     });
@@ -181,10 +188,16 @@ impl World {
             _ => at,
         };
         for (d, ticked) in self.devices.iter().zip(&self.device_ticked) {
-            t.extend(d.poll_timeout().map(|i| after(env.since(i), *ticked)));
+            t.extend(
+                d.poll_timeout(env.fault)
+                    .map(|i| after(env.since(i), *ticked)),
+            );
         }
         for (c, ticked) in self.controllers.iter().zip(&self.controller_ticked) {
-            t.extend(c.poll_timeout().map(|i| after(env.since(i), *ticked)));
+            t.extend(
+                c.poll_timeout(env.fault)
+                    .map(|i| after(env.since(i), *ticked)),
+            );
         }
         t.extend(self.down_until.iter().flatten().copied());
         if self.workload_on() {
@@ -255,7 +268,7 @@ impl World {
             let due = self
                 .devices
                 .get(i)
-                .and_then(SimDevice::poll_timeout)
+                .and_then(|d| d.poll_timeout(self.env.fault))
                 .is_some_and(|t| self.env.since(t) <= now);
             let fresh = self.device_ticked.get(i).copied().flatten() != Some(now);
             if due && fresh {
@@ -272,7 +285,7 @@ impl World {
             let due = self
                 .controllers
                 .get(i)
-                .and_then(SimController::poll_timeout)
+                .and_then(|c| c.poll_timeout(self.env.fault))
                 .is_some_and(|t| self.env.since(t) <= now);
             let fresh = self.controller_ticked.get(i).copied().flatten() != Some(now);
             if due && fresh {

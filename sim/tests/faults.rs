@@ -66,3 +66,24 @@ fn a_home_kept_after_unpairing_is_found() {
     // [SESS-31] [ACL-9]
     expect(Fault::KeepHomeOnUnpair, &["session after unpair"]);
 }
+
+#[test]
+fn a_driver_that_runs_the_node_timers_late_is_found() {
+    // [IM-63] a keep-alive later than the maximum interval.
+    expect(Fault::LazyTimers, &["report too late"]);
+}
+
+#[test]
+fn reports_lost_after_a_transport_move_are_found() {
+    // [IM-52] [IM-63] [IM-64] the events or keep-alives never reach the controller.
+    expect(
+        Fault::DropMovedReports,
+        &["event lost", "report late", "report too late"],
+    );
+}
+
+#[test]
+fn a_request_waited_for_forever_is_found() {
+    // No livelock: every operation ends within its bound.
+    expect(Fault::NoClientTimers, &["livelock"]);
+}
