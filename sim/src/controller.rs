@@ -41,8 +41,8 @@ pub(crate) enum Request {
     Read,
     /// Describe the device.
     Describe,
-    /// Write an attribute.
-    Write(ConcreteAttribute, Data),
+    /// Write an attribute (timed when the flag says so).
+    Write(ConcreteAttribute, Data, bool),
     /// Invoke a command whose effect on one attribute is known.
     Invoke(CommandPath, Data, Option<(ConcreteAttribute, Data)>),
     /// Invoke a timed command.
@@ -269,6 +269,40 @@ impl SimController {
         }
     }
 
+    /// Moves the session with `d` to a new protector object, as a transport change does
+    /// `[MSG-19]`.
+    pub(crate) fn move_session(&mut self, env: &mut Env, d: usize) {
+        let me = self.addr();
+        let Some(Session {
+            protector,
+            serial,
+            client,
+            pending,
+            subs,
+        }) = self.link(d).session.take()
+        else {
+            return;
+        };
+        match Protector::from_state(protector.into_state(), env.protect) {
+            Ok(protector) => {
+                self.link(d).session = Some(Session {
+                    protector,
+                    serial,
+                    client,
+                    pending,
+                    subs,
+                });
+                env.log(|| format!("{me} moves its session with d{d} to a new transport [MSG-19]"));
+            }
+            Err(e) => {
+                env.log(|| format!("{me} lost its session with d{d} in a move: {e}"));
+                for (_, p) in pending {
+                    self.fail_pending(env, d, p, None);
+                }
+            }
+        }
+    }
+
     /// Drops the session with `d` (as an app going to the background does); the ticket stays.
     pub(crate) fn drop_session(&mut self, env: &mut Env, d: usize) {
         if let Some(s) = self.link(d).session.take() {
@@ -309,10 +343,12 @@ impl SimController {
                 },
             ),
             Request::Describe => s.client.describe(now),
-            Request::Write(attr, value) => {
+            Request::Write(attr, value, timed) => {
                 env.oracle.change_sent(d, attr, value.clone());
                 effect = Some((attr, value.clone()));
-                s.client.write(now, WriteRequest::new(vec![(attr, value)]))
+                let write = WriteRequest::new(vec![(attr, value)]);
+                let write = if timed { write.timed() } else { write };
+                s.client.write(now, write)
             }
             Request::Invoke(path, args, change) => {
                 if let Some((attr, value)) = &change {

@@ -420,7 +420,7 @@ impl SimDevice {
         }
         match kind {
             Kind::Pase => self.pase(env, from, &bytes),
-            Kind::Sigma => self.sigma(env, from, &bytes),
+            Kind::Sigma => self.sigma(env, from, &bytes, meta.uid),
             Kind::Sealed => self.sealed(env, from, bytes, meta),
         }
         self.persist(env);
@@ -529,7 +529,7 @@ impl SimDevice {
         sync_window(r, now);
     }
 
-    fn sigma(&mut self, env: &mut Env, from: Addr, bytes: &[u8]) {
+    fn sigma(&mut self, env: &mut Env, from: Addr, bytes: &[u8], uid: u64) {
         let me = self.addr();
         let index = self.index;
         let now = env.both();
@@ -569,6 +569,7 @@ impl SimDevice {
                 env.send(me, from, Kind::Sigma, out, Meta::default());
             }
             Ok(Sigma1Outcome::Resumed(est)) => {
+                env.oracle.sigma1_resumed(index, uid);
                 env.send(me, from, Kind::Sigma, out, Meta::default());
                 add_operational(env, index, r, &est, from);
             }

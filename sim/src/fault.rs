@@ -12,6 +12,8 @@ pub enum Fault {
     AckBeforePersist,
     /// The store loses the event-number record; a restarted device reuses event numbers.
     LoseEventCounter,
+    /// The store never forgets a resumption ticket: a redeemed ticket returns after a restart.
+    KeepSpentTickets,
     /// Moving a session to a new transport object resets its replay window.
     ReplayWindowReset,
     /// Moving a session to a new transport object resets its send counter (nonce reuse).
@@ -30,9 +32,10 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault (without [`Fault::None`]).
-    pub const ALL: [Fault; 8] = [
+    pub const ALL: [Fault; 9] = [
         Fault::AckBeforePersist,
         Fault::LoseEventCounter,
+        Fault::KeepSpentTickets,
         Fault::ReplayWindowReset,
         Fault::CounterReset,
         Fault::KeepHomeOnUnpair,
@@ -47,6 +50,7 @@ impl Fault {
             Fault::None => "none",
             Fault::AckBeforePersist => "ack-before-persist",
             Fault::LoseEventCounter => "lose-event-counter",
+            Fault::KeepSpentTickets => "keep-spent-tickets",
             Fault::ReplayWindowReset => "replay-window-reset",
             Fault::CounterReset => "counter-reset",
             Fault::KeepHomeOnUnpair => "keep-home-on-unpair",

@@ -120,7 +120,7 @@ pub(crate) struct Network {
     next_seq: u64,
     /// Cut links (controller, device) and when each cut heals.
     partitions: BTreeMap<(usize, usize), Duration>,
-    /// Protected messages the adversary recorded.
+    /// Protected and session handshake messages the adversary recorded.
     recorded: Vec<Packet>,
 }
 
@@ -171,7 +171,7 @@ impl Network {
         if dice.chance(self.config.loss_per_mille) {
             return Some(Drop::Lost);
         }
-        if packet.kind == Kind::Sealed && self.recorded.len() < 256 && dice.chance(100) {
+        if packet.kind != Kind::Pase && self.recorded.len() < 256 && dice.chance(100) {
             self.recorded.push(packet.clone());
         }
         let spread = |dice: &mut Dice, c: LinkConfig| {

@@ -78,6 +78,8 @@ pub(crate) struct Oracle {
     recorded: BTreeMap<usize, Vec<(u64, Duration)>>,
     /// Per device: subscriptions by (session serial, subscription id).
     subs: BTreeMap<(usize, u64, u32), DeviceSub>,
+    /// Resuming sigma1 messages (by uid) that resumed a session.
+    resumed_by: BTreeSet<u64>,
     /// Homes each device left (unpaired or rolled back), until it joins again.
     removed: BTreeSet<(usize, HomeId)>,
     /// The first violation.
@@ -578,6 +580,18 @@ impl Oracle {
     /// A device left `home` (unpaired, or a commissioning rolled back).
     pub(crate) fn home_left(&mut self, device: usize, home: HomeId) {
         self.removed.insert((device, home));
+    }
+
+    /// A sigma1 resumed a session on `device`: no copy of it (a duplicate, or a replay the
+    /// adversary injects, before or after a restart) resumes again, as its ticket is
+    /// single-use `[SESS-25]` `[SESS-30]`.
+    pub(crate) fn sigma1_resumed(&mut self, device: usize, uid: u64) {
+        if !self.resumed_by.insert(uid) {
+            self.violate(format!(
+                "replayed sigma1 resumed: d{device} resumed a second session from a copy of \
+                 sigma1 {uid} [SESS-30]"
+            ));
+        }
     }
 
     /// A session of `home` was established with `device`: never for a home it left, resumed

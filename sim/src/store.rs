@@ -161,3 +161,27 @@ impl DeviceStore for LoseEventCounter {
     }
     fn power_loss(&mut self) {}
 }
+
+/// Fault: never forgets a resumption ticket it once stored, so a ticket a session redeemed
+/// comes back after a restart.
+#[derive(Debug, Default)]
+pub(crate) struct KeepSpentTickets {
+    durable: Option<Record>,
+}
+
+impl DeviceStore for KeepSpentTickets {
+    fn save(&mut self, mut record: Record) {
+        if let Some(old) = &self.durable {
+            for t in &old.tickets {
+                if !record.tickets.contains(t) {
+                    record.tickets.push(t.clone());
+                }
+            }
+        }
+        self.durable = Some(record);
+    }
+    fn load(&self) -> Option<Record> {
+        self.durable.clone()
+    }
+    fn power_loss(&mut self) {}
+}

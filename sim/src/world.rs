@@ -8,7 +8,7 @@ use crate::dice::Dice;
 use crate::env::Env;
 use crate::fault::Fault;
 use crate::net::{Addr, LinkConfig, Network, Packet};
-use crate::store::{AckBeforePersist, DeviceStore, LoseEventCounter, MemStore};
+use crate::store::{AckBeforePersist, DeviceStore, KeepSpentTickets, LoseEventCounter, MemStore};
 use crate::trace::Trace;
 use crate::{Options, Outcome};
 use orbit_core::device::DEFAULT_EVENT_BUFFER;
@@ -51,6 +51,7 @@ fn store_for(fault: Fault) -> Box<dyn DeviceStore> {
     match fault {
         Fault::AckBeforePersist => Box::new(AckBeforePersist::default()),
         Fault::LoseEventCounter => Box::new(LoseEventCounter::default()),
+        Fault::KeepSpentTickets => Box::new(KeepSpentTickets::default()),
         _ => Box::new(MemStore::default()),
     }
 }
@@ -358,6 +359,11 @@ impl World {
             if let Some(dev) = self.devices.get_mut(d) {
                 dev.move_session(&mut self.env, pick);
             }
+            let c = self.dice.pick(self.controllers.len()).unwrap_or(0);
+            let d = self.dice.pick(self.devices.len()).unwrap_or(0);
+            if let Some(ctl) = self.controllers.get_mut(c) {
+                ctl.move_session(&mut self.env, d);
+            }
         }
     }
 
@@ -454,9 +460,17 @@ impl World {
                         Some((attr, Data::Bool(on))),
                     )
                 } else if attr.capability == on_off::ID {
-                    Request::Write(attr, Data::Bool(self.dice.chance(500)))
+                    Request::Write(
+                        attr,
+                        Data::Bool(self.dice.chance(500)),
+                        self.dice.chance(200),
+                    )
                 } else {
-                    Request::Write(attr, Data::Uint(self.dice.range(1, 254)))
+                    Request::Write(
+                        attr,
+                        Data::Uint(self.dice.range(1, 254)),
+                        self.dice.chance(200),
+                    )
                 }
             }
             15..=44 => {

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 const USAGE: &str = "usage: simulate --seeds N [--start S] [--fault NAME] | --seed S [--trace] [--fault NAME]\n\
-faults: none, ack-before-persist, lose-event-counter, replay-window-reset, counter-reset, keep-home-on-unpair,\n\
+faults: none, ack-before-persist, lose-event-counter, keep-spent-tickets, replay-window-reset, counter-reset, keep-home-on-unpair,\n\
 lazy-timers, drop-moved-reports, no-client-timers";
 
 fn number(arg: Option<String>) -> Option<u64> {
