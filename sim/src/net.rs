@@ -189,12 +189,17 @@ impl Network {
         None
     }
 
-    /// The adversary injects a copy of a recorded protected message, now.
+    /// The adversary injects a copy of a recorded message, which crosses the link like any
+    /// other (within its delays, so a copy may still overtake its original).
     pub(crate) fn inject_replay(&mut self, now: Duration, dice: &mut Dice) -> Option<Packet> {
         let i = dice.pick(self.recorded.len())?;
         let mut copy = self.recorded.get(i)?.clone();
         copy.meta.replay = true;
-        self.enqueue(now, copy.clone());
+        let delay = dice.millis(
+            self.config.min_delay.as_millis() as u64,
+            self.config.max_delay.as_millis() as u64,
+        );
+        self.enqueue(now + delay, copy.clone());
         Some(copy)
     }
 
