@@ -77,6 +77,10 @@ pub(crate) struct LinkConfig {
     pub(crate) max_delay: Duration,
     /// Messages lost, per thousand.
     pub(crate) loss_per_mille: u64,
+    /// Whether messages may overtake each other. The interaction layer relies on the
+    /// transport to deliver in order or to drop `[IM-1]` (a QUIC stream does); seeds with
+    /// reordering links check that safety holds beyond that contract too.
+    pub(crate) reorder: bool,
     /// Messages delivered twice, per thousand.
     pub(crate) dup_per_mille: u64,
 }
@@ -99,6 +103,7 @@ impl LinkConfig {
                 1 => 10,
                 _ => 50,
             },
+            reorder: dice.chance(500),
         }
     }
 }
@@ -118,6 +123,8 @@ pub(crate) struct Network {
     config: LinkConfig,
     queue: BTreeMap<(Duration, u64), Packet>,
     next_seq: u64,
+    /// Per direction (sender, receiver): when its last message arrives, for in-order links.
+    last_arrival: BTreeMap<(Addr, Addr), Duration>,
     /// Cut links (controller, device) and when each cut heals.
     partitions: BTreeMap<(usize, usize), Duration>,
     /// Protected and session handshake messages the adversary recorded.
@@ -131,6 +138,7 @@ impl Network {
             config,
             queue: BTreeMap::new(),
             next_seq: 0,
+            last_arrival: BTreeMap::new(),
             partitions: BTreeMap::new(),
             recorded: Vec::new(),
         }
@@ -180,12 +188,24 @@ impl Network {
                 c.max_delay.as_millis() as u64,
             )
         };
-        if dice.chance(self.config.dup_per_mille) {
-            let d = spread(dice, self.config);
-            self.enqueue(now + d, packet.clone());
+        let copies = if dice.chance(self.config.dup_per_mille) {
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            let mut at = now + spread(dice, self.config);
+            if !self.config.reorder {
+                // In order or not at all: never before the previous message of this direction.
+                let last = self
+                    .last_arrival
+                    .entry((packet.from, packet.to))
+                    .or_default();
+                at = at.max(*last);
+                *last = at;
+            }
+            self.enqueue(at, packet.clone());
         }
-        let d = spread(dice, self.config);
-        self.enqueue(now + d, packet);
         None
     }
 
