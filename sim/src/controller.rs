@@ -552,7 +552,8 @@ impl SimController {
                 match s.client.handle(env.instant(), &plain) {
                     Ok(Some(event)) => self.client_event(env, d, event, Some(meta)),
                     Ok(None) => {
-                        // An unsubscribe's success ends its operation without an event.
+                        // An unsubscribe's success ended its operation without an event in
+                        // earlier clients (now it is `ClientEvent::Unsubscribed`).
                         let done = exchange.and_then(|x| {
                             let p = s.pending.get(&x)?;
                             p.unsubscribe.then_some(x)
@@ -654,6 +655,7 @@ impl SimController {
                     ClientEvent::Failed { exchange, .. } => (*exchange, false),
                     ClientEvent::ReadDone { exchange, .. } => (*exchange, true),
                     ClientEvent::Described { exchange, .. } => (*exchange, true),
+                    ClientEvent::Unsubscribed { exchange } => (*exchange, true),
                     _ => return,
                 };
                 let Some(p) = s.pending.remove(&exchange) else {
