@@ -26,6 +26,34 @@ async fn first_message(ctx: &mut Ctx, label: &str, bytes: &[u8]) -> Result<Answe
     Ok(a)
 }
 
+/// Opens a handshake with `sigma1`, requires the device's `sigma2` (else the case is
+/// inconclusive: the honest start failed), then sends `bytes` where `sigma3` is due,
+/// finishes, and returns the device's answer.
+async fn in_place_of_sigma3(
+    ctx: &mut Ctx,
+    sigma1: &[u8],
+    label: &str,
+    bytes: &[u8],
+) -> Result<Answer, Failure> {
+    let conn = ctx.connect().await?;
+    let mut ex = conn.open().await?;
+    ex.send(MessageKind::Session, "sigma1", sigma1).await?;
+    let a = answer(&mut ex).await?;
+    if !a.is(types::SIGMA2) {
+        conn.close();
+        return Err(Failure::Inconclusive(format!(
+            "an honest sigma1 got {}",
+            a.describe()
+        )));
+    }
+    ex.send(MessageKind::Session, label, bytes).await?;
+    ex.finish();
+    let a = answer(&mut ex).await?;
+    ex.drain().await;
+    conn.close();
+    Ok(a)
+}
+
 /// `[SESS-13]`, `[SESS-39]`: the initiator may send protected requests right after `sigma3`;
 /// the device serves them whatever the order in which they and the handshake's end arrive.
 pub(super) fn request_right_after_sigma3(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
@@ -102,31 +130,10 @@ pub(super) fn status_not_answered(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         // A status in place of sigma3 ends that handshake, unanswered, and changes nothing
         // else: the suite's other session goes on [SESS-37].
         let mut s = ctx.admin_session().await?;
-        let admin = ctx.admin().await;
-        let node = ctx.device_node();
-        let (_state, first) = sigma1(&admin, node, SUPPORTED, None, ctx.rng())?;
-        let conn = ctx.connect().await?;
-        let mut ex = conn.open().await?;
-        ex.send(MessageKind::Session, "sigma1", &first).await?;
-        let a = answer(&mut ex).await?;
-        if !a.is(types::SIGMA2) {
-            conn.close();
-            s.conn().close();
-            return Err(Failure::Inconclusive(format!(
-                "an honest sigma1 got {}",
-                a.describe()
-            )));
-        }
-        ex.send(
-            MessageKind::Session,
-            "session-status in place of sigma3",
-            &m,
-        )
-        .await?;
-        ex.finish();
-        let a = answer(&mut ex).await?;
-        ex.drain().await;
-        conn.close();
+        let first = honest_sigma1(ctx).await?;
+        let a = in_place_of_sigma3(ctx, &first, "session-status in place of sigma3", &m)
+            .await
+            .inspect_err(|_| s.conn().close())?;
         let (no, record) =
             sealed_probe(&mut s, "read-request (other session)").map_err(Failure::Inconclusive)?;
         let reply = exchange(s.conn(), "read-request (other session)", &record).await;
@@ -165,31 +172,9 @@ pub(super) fn identity_protected(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
 
 pub(super) fn sigma1_twice(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
     Box::pin(async move {
-        let admin = ctx.admin().await;
-        let node = ctx.device_node();
-        let (_state, first) = sigma1(&admin, node, SUPPORTED, None, ctx.rng())?;
-        let (_other, second) = sigma1(&admin, node, SUPPORTED, None, ctx.rng())?;
-        let conn = ctx.connect().await?;
-        let mut ex = conn.open().await?;
-        ex.send(MessageKind::Session, "sigma1", &first).await?;
-        let a = answer(&mut ex).await?;
-        if !a.is(types::SIGMA2) {
-            conn.close();
-            return Err(Failure::Inconclusive(format!(
-                "an honest sigma1 got {}",
-                a.describe()
-            )));
-        }
-        ex.send(
-            MessageKind::Session,
-            "sigma1 (where sigma3 is due)",
-            &second,
-        )
-        .await?;
-        ex.finish();
-        let a = answer(&mut ex).await?;
-        ex.drain().await;
-        conn.close();
+        let first = honest_sigma1(ctx).await?;
+        let second = honest_sigma1(ctx).await?;
+        let a = in_place_of_sigma3(ctx, &first, "sigma1 (where sigma3 is due)", &second).await?;
         expect_status(
             &a,
             Status::UNEXPECTED_MESSAGE,
@@ -220,30 +205,9 @@ async fn completed(ctx: &mut Ctx) -> Result<crate::adversarial::sessions::Driven
 pub(super) fn sigma3_replayed(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
     Box::pin(async move {
         let old = completed(ctx).await?;
-        let admin = ctx.admin().await;
-        let node = ctx.device_node();
-        let (_state, fresh) = sigma1(&admin, node, SUPPORTED, None, ctx.rng())?;
-        let conn = ctx.connect().await?;
-        let mut ex = conn.open().await?;
-        ex.send(MessageKind::Session, "sigma1", &fresh).await?;
-        let a = answer(&mut ex).await?;
-        if !a.is(types::SIGMA2) {
-            conn.close();
-            return Err(Failure::Inconclusive(format!(
-                "an honest sigma1 got {}",
-                a.describe()
-            )));
-        }
-        ex.send(
-            MessageKind::Session,
-            "sigma3 of the earlier handshake",
-            &old.sigma3,
-        )
-        .await?;
-        ex.finish();
-        let a = answer(&mut ex).await?;
-        ex.drain().await;
-        conn.close();
+        let fresh = honest_sigma1(ctx).await?;
+        let a =
+            in_place_of_sigma3(ctx, &fresh, "sigma3 of the earlier handshake", &old.sigma3).await?;
         expect_status(
             &a,
             Status::INVALID_SIGNATURE,
