@@ -11,11 +11,15 @@ mod keys;
 mod records;
 mod window;
 
-use crate::adversarial::protection::{describe, exchange, is_answer, sealed_probe, Reply};
+use crate::adversarial::protection::{
+    describe, exchange, is_answer, probe_request, sealed_probe, stranger, Reply,
+};
 use crate::case::{always, Case, CaseInfo, Failure, Group, Outcome};
+use crate::context::Ctx;
 use crate::controller::Session;
 use crate::transport::TransportError;
 use crate::verdict::Level;
+use orbit_core::protect::SessionId;
 
 const fn must(
     id: &'static str,
@@ -230,4 +234,39 @@ pub(super) async fn still_served(session: &mut Session, rule: &'static str) -> O
         "the session goes on after the dropped record",
     )
     .await
+}
+
+/// Runs `steps` in a new session of the suite's administrator, then closes the session's
+/// connection whatever they returned.
+pub(super) async fn in_admin_session(
+    ctx: &mut Ctx,
+    steps: impl AsyncFnOnce(&mut Session, &mut Ctx) -> Outcome,
+) -> Outcome {
+    let mut s = ctx.admin_session().await?;
+    let r = steps(&mut s, ctx).await;
+    s.conn().close();
+    r
+}
+
+/// The probe sealed by the session: its exchange number and the record, to send when the
+/// case chooses.
+pub(super) fn probe(session: &mut Session, label: &str) -> Result<(u32, Vec<u8>), Failure> {
+    sealed_probe(session, label).map_err(Failure::Inconclusive)
+}
+
+/// The session's probe sealed instead by a stranger, under keys the device never agreed:
+/// a record for session `peer` with counter `counter`.
+pub(super) fn forged_probe(
+    session: &mut Session,
+    peer: SessionId,
+    counter: u64,
+    ctx: &mut Ctx,
+) -> Result<Vec<u8>, Failure> {
+    let mut forger = stranger(peer, counter, ctx.rng()).map_err(Failure::Inconclusive)?;
+    let (_, plain) = probe_request(session);
+    let mut forged = Vec::new();
+    forger
+        .seal(&plain, &mut forged)
+        .map_err(|e| Failure::Inconclusive(e.to_string()))?;
+    Ok(forged)
 }

@@ -1,61 +1,41 @@
 //! Single records: replayed, altered, sealed under another key or for no session, sent on
 //! another connection; and the device's own records.
 
-use super::{expect_dropped, expect_served, still_served};
+use super::{expect_dropped, expect_served, forged_probe, in_admin_session, probe, still_served};
 use crate::adversarial::protection::{
-    counter_of, describe, exchange, is_answer, sealed_probe, session_of, stranger, tamper, Field,
-    Reply,
+    counter_of, describe, exchange, is_answer, session_of, tamper, Field, Reply,
 };
 use crate::case::{check, Failure, Outcome};
 use crate::context::Ctx;
 use crate::transport::{BoxFuture, MessageKind};
 use orbit_core::protect::{SessionId, OVERHEAD, RESERVED_FLAGS_MASK};
 
-fn probe(session: &mut crate::controller::Session, label: &str) -> Result<(u32, Vec<u8>), Failure> {
-    sealed_probe(session, label).map_err(Failure::Inconclusive)
-}
-
 pub(super) fn replay(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
-    Box::pin(async move {
-        let mut s = ctx.admin_session().await?;
-        let (no, record) = probe(&mut s, "read-request")?;
-        let r = async {
-            expect_served(
-                &mut s,
-                "read-request",
-                &record,
-                no,
-                "MSG-12",
-                "a fresh record",
-            )
-            .await?;
-            expect_dropped(
-                &mut s,
-                "the same record again",
-                &record,
-                "MSG-12",
-                "a counter already accepted",
-            )
-            .await?;
-            still_served(&mut s, "MSG-18").await
-        }
-        .await;
-        s.conn().close();
-        r
-    })
+    Box::pin(in_admin_session(ctx, async |s, _| {
+        let (no, record) = probe(s, "read-request")?;
+        expect_served(s, "read-request", &record, no, "MSG-12", "a fresh record").await?;
+        expect_dropped(
+            s,
+            "the same record again",
+            &record,
+            "MSG-12",
+            "a counter already accepted",
+        )
+        .await?;
+        still_served(s, "MSG-18").await
+    }))
 }
 
 /// Sends the probe with `field` altered, requires it dropped (else `rule`), then the probe
 /// untouched accepted: the dropped record changed nothing, not even its counter's place in
 /// the window `[MSG-13]`.
 async fn tampered(ctx: &mut Ctx, field: Field, rule: &'static str, what: &str) -> Outcome {
-    let mut s = ctx.admin_session().await?;
-    let (no, record) = probe(&mut s, "read-request (to be altered)")?;
-    let bad = tamper(&record, field);
-    let r = async {
-        expect_dropped(&mut s, what, &bad, rule, what).await?;
+    in_admin_session(ctx, async |s, _| {
+        let (no, record) = probe(s, "read-request (to be altered)")?;
+        let bad = tamper(&record, field);
+        expect_dropped(s, what, &bad, rule, what).await?;
         expect_served(
-            &mut s,
+            s,
             "the same record untouched",
             &record,
             no,
@@ -63,10 +43,8 @@ async fn tampered(ctx: &mut Ctx, field: Field, rule: &'static str, what: &str) -
             "the untouched record, after its altered copy was dropped",
         )
         .await
-    }
-    .await;
-    s.conn().close();
-    r
+    })
+    .await
 }
 
 pub(super) fn tamper_reserved_flag(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
@@ -133,37 +111,25 @@ pub(super) fn truncated(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
 }
 
 pub(super) fn wrong_key(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
-    Box::pin(async move {
-        let mut s = ctx.admin_session().await?;
+    Box::pin(in_admin_session(ctx, async |s, ctx| {
         let peer = s.protector().peer_session_id();
         let next = s.protector().next_send_counter().unwrap_or(0);
-        let mut other = stranger(peer, next, ctx.rng()).map_err(Failure::Inconclusive)?;
-        let (_, plain) = crate::adversarial::protection::probe_request(&mut s);
-        let mut forged = Vec::new();
-        other
-            .seal(&plain, &mut forged)
-            .map_err(|e| Failure::Inconclusive(e.to_string()))?;
-        let r = async {
-            expect_dropped(
-                &mut s,
-                "read-request sealed under another key",
-                &forged,
-                "MSG-10",
-                "a record for the session under a key it does not have",
-            )
-            .await?;
-            // The honest record with the same counter: the forgery did not spend it.
-            still_served(&mut s, "MSG-13").await
-        }
-        .await;
-        s.conn().close();
-        r
-    })
+        let forged = forged_probe(s, peer, next, ctx)?;
+        expect_dropped(
+            s,
+            "read-request sealed under another key",
+            &forged,
+            "MSG-10",
+            "a record for the session under a key it does not have",
+        )
+        .await?;
+        // The honest record with the same counter: the forgery did not spend it.
+        still_served(s, "MSG-13").await
+    }))
 }
 
 pub(super) fn unknown_session(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
-    Box::pin(async move {
-        let mut s = ctx.admin_session().await?;
+    Box::pin(in_admin_session(ctx, async |s, ctx| {
         let mut id = [0u8; 4];
         let _ = ctx.rng().fill(&mut id);
         let peer = s.protector().peer_session_id();
@@ -175,58 +141,40 @@ pub(super) fn unknown_session(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         } else {
             unknown
         };
-        let mut other =
-            stranger(SessionId(unknown), 0, ctx.rng()).map_err(Failure::Inconclusive)?;
-        let (_, plain) = crate::adversarial::protection::probe_request(&mut s);
-        let mut forged = Vec::new();
-        other
-            .seal(&plain, &mut forged)
-            .map_err(|e| Failure::Inconclusive(e.to_string()))?;
+        let forged = forged_probe(s, SessionId(unknown), 0, ctx)?;
         ctx.note(format!("session identifier {unknown:#010x}"));
-        let r = async {
-            expect_dropped(
-                &mut s,
-                "read-request for an unknown session",
-                &forged,
-                "MSG-3",
-                "a record naming no session of the device",
-            )
-            .await?;
-            still_served(&mut s, "MSG-18").await
-        }
-        .await;
-        s.conn().close();
-        r
-    })
+        expect_dropped(
+            s,
+            "read-request for an unknown session",
+            &forged,
+            "MSG-3",
+            "a record naming no session of the device",
+        )
+        .await?;
+        still_served(s, "MSG-18").await
+    }))
 }
 
 pub(super) fn other_connection(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
-    Box::pin(async move {
-        let mut s = ctx.admin_session().await?;
+    Box::pin(in_admin_session(ctx, async |s, ctx| {
         let other = ctx.connect().await?;
-        let (no, record) = probe(&mut s, "read-request on another connection")?;
+        let (no, record) = probe(s, "read-request on another connection")?;
         let reply = exchange(&other, "read-request on another connection", &record).await;
         other.close();
         let r = match reply {
-            Ok(reply) => is_answer(&mut s, &reply, no),
+            Ok(reply) => is_answer(s, &reply, no),
             Err(e) => Err(e.to_string()),
         };
-        let r = r.map_err(|observed| {
+        r.map_err(|observed| {
             Failure::fail(
                 "MSG-3",
                 "the device finds the session by the record's session identifier alone and answers on the connection the record came on",
                 observed,
             )
-        });
-        let then = async {
-            r?;
-            // And the session still works where it started.
-            still_served(&mut s, "QUIC-20").await
-        }
-        .await;
-        s.conn().close();
-        then
-    })
+        })?;
+        // And the session still works where it started.
+        still_served(s, "QUIC-20").await
+    }))
 }
 
 pub(super) fn device_records(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {

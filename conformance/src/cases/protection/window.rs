@@ -2,8 +2,8 @@
 //! window (up to 1023 behind the highest) and outside it (1024 behind), and a forgery that
 //! must not move it `[MSG-13]`.
 
-use super::{expect_dropped, expect_served, still_served};
-use crate::adversarial::protection::{jump_counter, probe_request, sealed_probe, stranger};
+use super::{expect_dropped, expect_served, forged_probe, in_admin_session, probe, still_served};
+use crate::adversarial::protection::jump_counter;
 use crate::case::{Failure, Outcome};
 use crate::context::Ctx;
 use crate::controller::Session;
@@ -11,10 +11,6 @@ use crate::transport::BoxFuture;
 
 /// The window's size `[MSG-12]`.
 const W: u64 = 1024;
-
-fn probe(session: &mut Session, label: &str) -> Result<(u32, Vec<u8>), Failure> {
-    sealed_probe(session, label).map_err(Failure::Inconclusive)
-}
 
 fn next(session: &mut Session) -> u64 {
     session.protector().next_send_counter().unwrap_or(0)
@@ -26,156 +22,111 @@ fn jump(session: &mut Session, to: u64, ctx: &mut Ctx) -> Result<(), Failure> {
 }
 
 pub(super) fn counter_far_ahead(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
-    Box::pin(async move {
-        let mut s = ctx.admin_session().await?;
-        let r = async {
-            let (no, record) = probe(&mut s, "read-request")?;
-            expect_served(
-                &mut s,
-                "read-request",
-                &record,
-                no,
-                "MSG-12",
-                "a first record",
-            )
-            .await?;
-            let far = next(&mut s) + (1 << 40);
-            jump(&mut s, far, ctx)?;
-            let (no, record) = probe(&mut s, "read-request 2^40 counters ahead")?;
-            expect_served(
-                &mut s,
-                "read-request 2^40 counters ahead",
-                &record,
-                no,
-                "MSG-12",
-                "a counter above the highest accepted",
-            )
-            .await?;
-            still_served(&mut s, "MSG-12").await
-        }
-        .await;
-        s.conn().close();
-        r
-    })
+    Box::pin(in_admin_session(ctx, async |s, ctx| {
+        let (no, record) = probe(s, "read-request")?;
+        expect_served(s, "read-request", &record, no, "MSG-12", "a first record").await?;
+        let far = next(s) + (1 << 40);
+        jump(s, far, ctx)?;
+        let (no, record) = probe(s, "read-request 2^40 counters ahead")?;
+        expect_served(
+            s,
+            "read-request 2^40 counters ahead",
+            &record,
+            no,
+            "MSG-12",
+            "a counter above the highest accepted",
+        )
+        .await?;
+        still_served(s, "MSG-12").await
+    }))
 }
 
 pub(super) fn reorder_inside_window(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
-    Box::pin(async move {
-        let mut s = ctx.admin_session().await?;
-        let r = async {
-            // Three records sent in the order 3, 1, 2.
-            let a = probe(&mut s, "read-request A")?;
-            let b = probe(&mut s, "read-request B")?;
-            let c = probe(&mut s, "read-request C")?;
-            for (label, (no, record)) in [("C (first)", &c), ("A", &a), ("B", &b)] {
-                expect_served(
-                    &mut s,
-                    label,
-                    record,
-                    *no,
-                    "MSG-12",
-                    "a record out of order inside the window",
-                )
-                .await?;
-            }
-            // One held back while the counter moves 1023 ahead: still inside the window.
-            let (held_no, held) = probe(&mut s, "read-request held back")?;
-            let held_at = next(&mut s) - 1;
-            jump(&mut s, held_at + W - 1, ctx)?;
-            let (no, record) = probe(&mut s, "read-request 1023 ahead")?;
+    Box::pin(in_admin_session(ctx, async |s, ctx| {
+        // Three records sent in the order 3, 1, 2.
+        let a = probe(s, "read-request A")?;
+        let b = probe(s, "read-request B")?;
+        let c = probe(s, "read-request C")?;
+        for (label, (no, record)) in [("C (first)", &c), ("A", &a), ("B", &b)] {
             expect_served(
-                &mut s,
-                "read-request 1023 ahead",
-                &record,
-                no,
+                s,
+                label,
+                record,
+                *no,
                 "MSG-12",
-                "the highest counter so far",
+                "a record out of order inside the window",
             )
             .await?;
-            expect_served(
-                &mut s,
-                "the held-back record, 1023 behind",
-                &held,
-                held_no,
-                "MSG-12",
-                "a record 1023 counters behind the highest (H - c < 1024)",
-            )
-            .await
         }
-        .await;
-        s.conn().close();
-        r
-    })
+        // One held back while the counter moves 1023 ahead: still inside the window.
+        let (held_no, held) = probe(s, "read-request held back")?;
+        let held_at = next(s) - 1;
+        jump(s, held_at + W - 1, ctx)?;
+        let (no, record) = probe(s, "read-request 1023 ahead")?;
+        expect_served(
+            s,
+            "read-request 1023 ahead",
+            &record,
+            no,
+            "MSG-12",
+            "the highest counter so far",
+        )
+        .await?;
+        expect_served(
+            s,
+            "the held-back record, 1023 behind",
+            &held,
+            held_no,
+            "MSG-12",
+            "a record 1023 counters behind the highest (H - c < 1024)",
+        )
+        .await
+    }))
 }
 
 pub(super) fn older_than_window(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
-    Box::pin(async move {
-        let mut s = ctx.admin_session().await?;
-        let r = async {
-            let (_, held) = probe(&mut s, "read-request held back")?;
-            let held_at = next(&mut s) - 1;
-            jump(&mut s, held_at + W, ctx)?;
-            let (no, record) = probe(&mut s, "read-request 1024 ahead")?;
-            expect_served(
-                &mut s,
-                "read-request 1024 ahead",
-                &record,
-                no,
-                "MSG-12",
-                "the highest counter so far",
-            )
-            .await?;
-            expect_dropped(
-                &mut s,
-                "the held-back record, 1024 behind",
-                &held,
-                "MSG-12",
-                "a record 1024 counters behind the highest (H - c >= 1024, too old)",
-            )
-            .await?;
-            still_served(&mut s, "MSG-18").await
-        }
-        .await;
-        s.conn().close();
-        r
-    })
+    Box::pin(in_admin_session(ctx, async |s, ctx| {
+        let (_, held) = probe(s, "read-request held back")?;
+        let held_at = next(s) - 1;
+        jump(s, held_at + W, ctx)?;
+        let (no, record) = probe(s, "read-request 1024 ahead")?;
+        expect_served(
+            s,
+            "read-request 1024 ahead",
+            &record,
+            no,
+            "MSG-12",
+            "the highest counter so far",
+        )
+        .await?;
+        expect_dropped(
+            s,
+            "the held-back record, 1024 behind",
+            &held,
+            "MSG-12",
+            "a record 1024 counters behind the highest (H - c >= 1024, too old)",
+        )
+        .await?;
+        still_served(s, "MSG-18").await
+    }))
 }
 
 pub(super) fn forged_far_ahead(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
-    Box::pin(async move {
-        let mut s = ctx.admin_session().await?;
-        let r = async {
-            let (no, record) = probe(&mut s, "read-request")?;
-            expect_served(
-                &mut s,
-                "read-request",
-                &record,
-                no,
-                "MSG-13",
-                "a first record",
-            )
-            .await?;
-            // A forgery 5000 ahead: were it recorded, the next honest counter would be too old.
-            let peer = s.protector().peer_session_id();
-            let at = next(&mut s) + 5 * W;
-            let mut forger = stranger(peer, at, ctx.rng()).map_err(Failure::Inconclusive)?;
-            let (_, plain) = probe_request(&mut s);
-            let mut forged = Vec::new();
-            forger
-                .seal(&plain, &mut forged)
-                .map_err(|e| Failure::Inconclusive(e.to_string()))?;
-            expect_dropped(
-                &mut s,
-                "forged read-request 5120 counters ahead",
-                &forged,
-                "MSG-18",
-                "a record that fails authentication",
-            )
-            .await?;
-            still_served(&mut s, "MSG-13").await
-        }
-        .await;
-        s.conn().close();
-        r
-    })
+    Box::pin(in_admin_session(ctx, async |s, ctx| {
+        let (no, record) = probe(s, "read-request")?;
+        expect_served(s, "read-request", &record, no, "MSG-13", "a first record").await?;
+        // A forgery 5000 ahead: were it recorded, the next honest counter would be too old.
+        let peer = s.protector().peer_session_id();
+        let at = next(s) + 5 * W;
+        let forged = forged_probe(s, peer, at, ctx)?;
+        expect_dropped(
+            s,
+            "forged read-request 5120 counters ahead",
+            &forged,
+            "MSG-18",
+            "a record that fails authentication",
+        )
+        .await?;
+        still_served(s, "MSG-13").await
+    }))
 }
