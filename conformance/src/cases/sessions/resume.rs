@@ -59,6 +59,38 @@ async fn resumed_with(
     Ok(Session::open(&conn, &admin, node, Some(ticket), ctx.rng()).await)
 }
 
+/// Requires `r` to be a full handshake: the device must not resume with a ticket it no
+/// longer holds (or never issued). A resumption breaks `rule` (`expected`, `resumed` what was
+/// seen); a refusal breaks `[SESS-25]`, which wants the full handshake to go on on the same
+/// `sigma1` (`fallback`).
+fn expect_full_handshake(
+    r: Result<Session, SessionOpenError>,
+    rule: &'static str,
+    expected: &str,
+    resumed: &str,
+    fallback: &str,
+) -> Outcome {
+    match r {
+        Ok(s) if s.established().resumed => Err(Failure::fail(rule, expected, resumed)),
+        Ok(_) => Ok(()),
+        Err(SessionOpenError::Transport(e)) => Err(Failure::from(e)),
+        Err(e) => Err(Failure::fail("SESS-25", fallback, e.to_string())),
+    }
+}
+
+/// [`resumed_with`], the connection closed at once: for cases that look only at how the
+/// handshake ended.
+async fn offered(
+    ctx: &mut Ctx,
+    ticket: Ticket,
+) -> Result<Result<Session, SessionOpenError>, Failure> {
+    let r = resumed_with(ctx, ticket).await?;
+    if let Ok(s) = &r {
+        s.conn().close();
+    }
+    Ok(r)
+}
+
 pub(super) fn resume(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
     Box::pin(async move {
         let t = ticket(ctx).await?;
@@ -103,36 +135,23 @@ pub(super) fn ticket_single_use(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
     Box::pin(async move {
         let t = ticket(ctx).await?;
         let again = copy_ticket(&t);
-        let first = resumed_with(ctx, t)
+        let first = offered(ctx, t)
             .await?
             .map_err(inconclusive("redeeming the ticket"))?;
-        first.conn().close();
         if !first.established().resumed {
             return Err(Failure::NotApplicable(
                 "the device declined its own ticket with a full sigma2, which [SESS-32] allows, so a second offer shows nothing".to_owned(),
             ));
         }
         ctx.note("offering the same ticket again");
-        match resumed_with(ctx, again).await? {
-            Ok(s) => {
-                s.conn().close();
-                if s.established().resumed {
-                    Err(Failure::fail(
-                        "SESS-25",
-                        "a redeemed ticket is removed, so offering it again gets a full sigma2",
-                        "the device resumed the session a second time with the same ticket",
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
-            Err(SessionOpenError::Transport(e)) => Err(Failure::from(e)),
-            Err(e) => Err(Failure::fail(
-                "SESS-25",
-                "a ticket the device no longer holds falls back to the full handshake on the same sigma1",
-                e.to_string(),
-            )),
-        }
+        let r = offered(ctx, again).await?;
+        expect_full_handshake(
+            r,
+            "SESS-25",
+            "a redeemed ticket is removed, so offering it again gets a full sigma2",
+            "the device resumed the session a second time with the same ticket",
+            "a ticket the device no longer holds falls back to the full handshake on the same sigma1",
+        )
     })
 }
 
@@ -262,20 +281,13 @@ pub(super) fn ticket_store_bounded(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         }
         let r = Session::open(&conn, &member, node, Some(early), ctx.rng()).await;
         conn.close();
-        match r {
-            Ok(s) if s.established().resumed => Err(Failure::fail(
-                "SESS-23",
-                "at most 32 tickets kept, the one expiring first dropped when 32 more were issued: its offer gets a full sigma2",
-                "the device resumed with the ticket that expires first after issuing 32 more",
-            )),
-            Ok(_) => Ok(()),
-            Err(SessionOpenError::Transport(e)) => Err(Failure::from(e)),
-            Err(e) => Err(Failure::fail(
-                "SESS-25",
-                "a ticket the device no longer holds falls back to the full handshake on the same sigma1",
-                e.to_string(),
-            )),
-        }
+        expect_full_handshake(
+            r,
+            "SESS-23",
+            "at most 32 tickets kept, the one expiring first dropped when 32 more were issued: its offer gets a full sigma2",
+            "the device resumed with the ticket that expires first after issuing 32 more",
+            "a ticket the device no longer holds falls back to the full handshake on the same sigma1",
+        )
     })
 }
 
@@ -284,10 +296,7 @@ pub(super) fn resume_mac_invalid(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         let t = ticket(ctx).await?;
         let genuine = copy_ticket(&t);
         let forged = crate::adversarial::sessions::with_wrong_secret(&t);
-        let r = resumed_with(ctx, forged).await?;
-        if let Ok(s) = &r {
-            s.conn().close();
-        }
+        let r = offered(ctx, forged).await?;
         expect_refused(
             r,
             Status::RESUMPTION_REJECTED,
@@ -296,26 +305,14 @@ pub(super) fn resume_mac_invalid(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         )?;
         // The ticket left the store whatever happened next: the genuine copy now gets a full
         // handshake.
-        match resumed_with(ctx, genuine).await? {
-            Ok(s) => {
-                s.conn().close();
-                if s.established().resumed {
-                    Err(Failure::fail(
-                        "SESS-25",
-                        "a ticket named in a sigma1 is removed whatever happens next: offering it again gets a full sigma2",
-                        "the device resumed with a ticket whose redemption it had just rejected",
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
-            Err(SessionOpenError::Transport(e)) => Err(Failure::from(e)),
-            Err(e) => Err(Failure::fail(
-                "SESS-25",
-                "a ticket the device no longer holds falls back to the full handshake",
-                e.to_string(),
-            )),
-        }
+        let r = offered(ctx, genuine).await?;
+        expect_full_handshake(
+            r,
+            "SESS-25",
+            "a ticket named in a sigma1 is removed whatever happens next: offering it again gets a full sigma2",
+            "the device resumed with a ticket whose redemption it had just rejected",
+            "a ticket the device no longer holds falls back to the full handshake",
+        )
     })
 }
 
@@ -332,19 +329,12 @@ pub(super) fn unknown_ticket_falls_back(ctx: &mut Ctx) -> BoxFuture<'_, Outcome>
             crate::adversarial::sessions::unknown_ticket(admin.home_id(), peer, ctx.rng());
         let r = Session::open(&conn, &admin, node, Some(made_up), ctx.rng()).await;
         conn.close();
-        match r {
-            Ok(s) if !s.established().resumed => Ok(()),
-            Ok(_) => Err(Failure::fail(
-                "SESS-25",
-                "a ticket the device never issued falls back to the full handshake",
-                "the device resumed a session from a ticket it never issued",
-            )),
-            Err(SessionOpenError::Transport(e)) => Err(Failure::from(e)),
-            Err(e) => Err(Failure::fail(
-                "SESS-25",
-                "a ticket the device does not hold: the full handshake continues on the same sigma1 (sigma2), not a refusal",
-                e.to_string(),
-            )),
-        }
+        expect_full_handshake(
+            r,
+            "SESS-25",
+            "a ticket the device never issued falls back to the full handshake",
+            "the device resumed a session from a ticket it never issued",
+            "a ticket the device does not hold: the full handshake continues on the same sigma1 (sigma2), not a refusal",
+        )
     })
 }
