@@ -1,7 +1,7 @@
 //! Commissioning over the PASE channel: each message's decoder and each state's input
 //! (`spec/v1/05-attestation.md`).
 
-use crate::canonical::message;
+use crate::flow::{decoder_targets, Script};
 use orbit_core::attest::{DeviceAttestation, TrustStore, VendorAuthority, DEV_VENDOR_ID};
 use orbit_core::cert::{HomeAuthority, HomeTable, Validity};
 use orbit_core::codec::CborMessage;
@@ -13,24 +13,15 @@ use orbit_core::crypto::SeededRandom;
 use orbit_core::status::Status;
 use std::time::Instant;
 
-/// Target `commissioning_attestation_request`.
-pub fn attestation_request(data: &[u8]) {
-    let _ = message::<AttestationRequest>(data);
-}
-
-/// Target `commissioning_attestation_response`.
-pub fn attestation_response(data: &[u8]) {
-    let _ = message::<AttestationResponse>(data);
-}
-
-/// Target `commissioning_install_home`.
-pub fn install_home(data: &[u8]) {
-    let _ = message::<InstallHome>(data);
-}
-
-/// Target `commissioning_complete`.
-pub fn complete(data: &[u8]) {
-    let _ = message::<CommissioningComplete>(data);
+decoder_targets! {
+    /// Target `commissioning_attestation_request`.
+    attestation_request: AttestationRequest;
+    /// Target `commissioning_attestation_response`.
+    attestation_response: AttestationResponse;
+    /// Target `commissioning_install_home`.
+    install_home: InstallHome;
+    /// Target `commissioning_complete`.
+    complete: CommissioningComplete;
 }
 
 const UNIX: u64 = 1_800_000_000;
@@ -39,9 +30,9 @@ const PRODUCT: u16 = 0x8001;
 /// The honest messages of one commissioning, in order: attestation-request,
 /// attestation-response, install-home, commissioning-complete.
 pub fn honest_messages() -> Vec<Vec<u8>> {
-    let mut seen = Vec::new();
-    run_flow(None, &mut seen);
-    seen
+    let mut script = Script::honest();
+    run_flow(&mut script);
+    script.delivered()
 }
 
 /// Target `commissioning_flow`: the first byte picks a step (0..=3) of an honest
@@ -50,11 +41,9 @@ pub fn honest_messages() -> Vec<Vec<u8>> {
 /// failure status [COMM-15]; a device that refuses install-home keeps no home [COMM-14];
 /// when both sides finish they agree on the node and the home [COMM-7].
 pub fn flow(data: &[u8]) {
-    let Some((step, replacement)) = data.split_first() else {
-        return;
-    };
-    let mut seen = Vec::new();
-    run_flow(Some((step % 4, replacement)), &mut seen);
+    if let Some(mut script) = Script::faulty(data, 4) {
+        run_flow(&mut script);
+    }
 }
 
 fn refused(error: &CommissionError, out: &[u8]) {
@@ -74,7 +63,7 @@ fn refused(error: &CommissionError, out: &[u8]) {
     }
 }
 
-fn run_flow(fault: Option<(u8, &[u8])>, seen: &mut Vec<Vec<u8>>) {
+fn run_flow(script: &mut Script) {
     let now = Instant::now();
     let mut rng = SeededRandom::new(4);
     let challenge = [7u8; 32];
@@ -94,14 +83,6 @@ fn run_flow(fault: Option<(u8, &[u8])>, seen: &mut Vec<Vec<u8>>) {
     let Ok(mut home) = HomeAuthority::create(&mut rng, UNIX, 86_400 * 365) else {
         return;
     };
-    let mut deliver = |step: u8, honest: Vec<u8>| -> Vec<u8> {
-        let bytes = match fault {
-            Some((s, bytes)) if s == step => bytes.to_vec(),
-            _ => honest,
-        };
-        seen.push(bytes.clone());
-        bytes
-    };
 
     let mut out = Vec::new();
     let commissioner = Commissioner {
@@ -111,7 +92,7 @@ fn run_flow(fault: Option<(u8, &[u8])>, seen: &mut Vec<Vec<u8>>) {
     let Ok(phone) = commissioner.start(&mut rng, now, &mut out) else {
         return;
     };
-    let m0 = deliver(0, std::mem::take(&mut out));
+    let m0 = script.deliver(0, std::mem::take(&mut out));
     let lamp_state = match ExpectAttestationRequest::new(challenge, now).handle(
         &lamp,
         &lamp_homes,
@@ -123,7 +104,7 @@ fn run_flow(fault: Option<(u8, &[u8])>, seen: &mut Vec<Vec<u8>>) {
         Ok(s) => s,
         Err(e) => return refused(&e, &out),
     };
-    let m1 = deliver(1, std::mem::take(&mut out));
+    let m1 = script.deliver(1, std::mem::take(&mut out));
     let verified = match phone.handle(&trust, &m1, now, UNIX, &mut out) {
         Ok(v) => v,
         Err(e) => return refused(&e, &out),
@@ -137,7 +118,7 @@ fn run_flow(fault: Option<(u8, &[u8])>, seen: &mut Vec<Vec<u8>>) {
         Ok(p) => p,
         Err(e) => return refused(&e, &out),
     };
-    let m2 = deliver(2, std::mem::take(&mut out));
+    let m2 = script.deliver(2, std::mem::take(&mut out));
     let joined = match lamp_state.handle(&mut lamp_homes, &m2, now, Some(UNIX), &mut out) {
         Ok(j) => j,
         Err(e) => {
@@ -148,7 +129,7 @@ fn run_flow(fault: Option<(u8, &[u8])>, seen: &mut Vec<Vec<u8>>) {
             return refused(&e, &out);
         }
     };
-    let m3 = deliver(3, std::mem::take(&mut out));
+    let m3 = script.deliver(3, std::mem::take(&mut out));
     match phone.handle(&m3, now, &mut out) {
         Ok(device) => {
             assert_eq!(device.node_id, joined.node_id);

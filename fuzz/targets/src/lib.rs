@@ -21,6 +21,7 @@ pub mod canonical;
 pub mod cert;
 pub mod codec;
 pub mod commission;
+mod flow;
 pub mod interaction;
 pub mod node;
 pub mod pairing;

@@ -1,6 +1,6 @@
 //! PASE pairing: each message's decoder and each state's input (`spec/v1/04-pairing.md`).
 
-use crate::canonical::message;
+use crate::flow::{decoder_targets, Script};
 use orbit_core::codec::CborMessage;
 use orbit_core::crypto::SeededRandom;
 use orbit_core::pairing::{
@@ -11,34 +11,19 @@ use orbit_core::pairing::{
 use orbit_core::version::SUPPORTED;
 use std::time::Instant;
 
-/// Target `pairing_pbkdf_param_request`.
-pub fn pbkdf_param_request(data: &[u8]) {
-    let _ = message::<PbkdfParamRequest>(data);
-}
-
-/// Target `pairing_pbkdf_param_response`.
-pub fn pbkdf_param_response(data: &[u8]) {
-    let _ = message::<PbkdfParamResponse>(data);
-}
-
-/// Target `pairing_pake1`.
-pub fn pake1(data: &[u8]) {
-    let _ = message::<Pake1>(data);
-}
-
-/// Target `pairing_pake2`.
-pub fn pake2(data: &[u8]) {
-    let _ = message::<Pake2>(data);
-}
-
-/// Target `pairing_pake3`.
-pub fn pake3(data: &[u8]) {
-    let _ = message::<Pake3>(data);
-}
-
-/// Target `pairing_status`.
-pub fn status(data: &[u8]) {
-    let _ = message::<PairingStatus>(data);
+decoder_targets! {
+    /// Target `pairing_pbkdf_param_request`.
+    pbkdf_param_request: PbkdfParamRequest;
+    /// Target `pairing_pbkdf_param_response`.
+    pbkdf_param_response: PbkdfParamResponse;
+    /// Target `pairing_pake1`.
+    pake1: Pake1;
+    /// Target `pairing_pake2`.
+    pake2: Pake2;
+    /// Target `pairing_pake3`.
+    pake3: Pake3;
+    /// Target `pairing_status`.
+    status: PairingStatus;
 }
 
 /// The passcode of the fixture device (the vectors' passcode).
@@ -48,9 +33,9 @@ pub const PASSCODE: u32 = 20_202_021;
 /// pbkdf-param-request, pbkdf-param-response, pake1, pake2, pake3 (the seed corpus of
 /// `pairing_flow` is built from them).
 pub fn honest_messages() -> Vec<Vec<u8>> {
-    let mut seen = Vec::new();
-    run_flow(None, &mut seen);
-    seen
+    let mut script = Script::honest();
+    run_flow(&mut script);
+    script.delivered()
 }
 
 /// Target `pairing_flow`: the first byte picks a step of an honest pairing (0..=4) whose
@@ -58,11 +43,9 @@ pub fn honest_messages() -> Vec<Vec<u8>> {
 /// typed error whose status message encodes [PAIR-22] [PAIR-35], or accept it; when both
 /// sides finish, their keys agree [PAIR-20].
 pub fn flow(data: &[u8]) {
-    let Some((step, replacement)) = data.split_first() else {
-        return;
-    };
-    let mut seen = Vec::new();
-    run_flow(Some((step % 5, replacement)), &mut seen);
+    if let Some(mut script) = Script::faulty(data, 5) {
+        run_flow(&mut script);
+    }
 }
 
 fn check_refusal(error: &PairingError, now: Instant) {
@@ -72,9 +55,8 @@ fn check_refusal(error: &PairingError, now: Instant) {
     }
 }
 
-/// Runs one pairing, replacing the message of step `fault.0` by `fault.1`; records every
-/// message delivered in `seen`.
-fn run_flow(fault: Option<(u8, &[u8])>, seen: &mut Vec<Vec<u8>>) {
+/// Runs one pairing, each step's message delivered through `script`.
+fn run_flow(script: &mut Script) {
     let now = Instant::now();
     let mut device_rng = SeededRandom::new(2);
     let mut controller_rng = SeededRandom::new(1);
@@ -98,40 +80,31 @@ fn run_flow(fault: Option<(u8, &[u8])>, seen: &mut Vec<Vec<u8>>) {
         local_session_id: 0x1234,
         known_params: None,
     };
-    // Each step's message: the honest one, or the fault's bytes.
-    let mut deliver = |step: u8, honest: Vec<u8>| -> Vec<u8> {
-        let bytes = match fault {
-            Some((s, bytes)) if s == step => bytes.to_vec(),
-            _ => honest,
-        };
-        seen.push(bytes.clone());
-        bytes
-    };
 
     let Ok((phone, request)) = controller.start(&mut controller_rng, now) else {
         return;
     };
-    let m0 = deliver(0, request.to_bytes());
+    let m0 = script.deliver(0, request.to_bytes());
     let (lamp, response) = match device.handle_request(&mut window, &m0, 2, &mut device_rng, now) {
         Ok(next) => next,
         Err(e) => return check_refusal(&e, now),
     };
-    let m1 = deliver(1, response.to_bytes());
+    let m1 = script.deliver(1, response.to_bytes());
     let (phone, pake1) = match phone.handle(&m1, &mut controller_rng, now) {
         Ok(next) => next,
         Err(e) => return check_refusal(&e, now),
     };
-    let m2 = deliver(2, pake1.to_bytes());
+    let m2 = script.deliver(2, pake1.to_bytes());
     let (lamp, pake2) = match lamp.handle(&mut window, &m2, &mut device_rng, now) {
         Ok(next) => next,
         Err(e) => return check_refusal(&e, now),
     };
-    let m3 = deliver(3, pake2.to_bytes());
+    let m3 = script.deliver(3, pake2.to_bytes());
     let (phone_keys, pake3) = match phone.handle(&m3, now) {
         Ok(next) => next,
         Err(e) => return check_refusal(&e, now),
     };
-    let m4 = deliver(4, pake3.to_bytes());
+    let m4 = script.deliver(4, pake3.to_bytes());
     let lamp_keys = match lamp.handle(&mut window, &m4, now) {
         Ok(keys) => keys,
         Err(e) => return check_refusal(&e, now),

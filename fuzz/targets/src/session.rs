@@ -2,6 +2,7 @@
 //! each state's input (`spec/v1/06-sessions.md`).
 
 use crate::canonical::message;
+use crate::flow::{decoder_targets, Script};
 use orbit_core::cert::{HomeAuthority, HomeMembership, HomeTable, NodeRole, Validity};
 use orbit_core::codec::CborMessage;
 use orbit_core::crypto::SeededRandom;
@@ -13,29 +14,17 @@ use orbit_core::session::{
 use orbit_core::version::SUPPORTED;
 use std::time::Instant;
 
-/// Target `session_sigma1`.
-pub fn sigma1(data: &[u8]) {
-    let _ = message::<Sigma1>(data);
-}
-
-/// Target `session_sigma2`.
-pub fn sigma2(data: &[u8]) {
-    let _ = message::<Sigma2>(data);
-}
-
-/// Target `session_sigma2_resume`.
-pub fn sigma2_resume(data: &[u8]) {
-    let _ = message::<Sigma2Resume>(data);
-}
-
-/// Target `session_sigma3`.
-pub fn sigma3(data: &[u8]) {
-    let _ = message::<Sigma3>(data);
-}
-
-/// Target `session_status`.
-pub fn status(data: &[u8]) {
-    let _ = message::<SessionStatus>(data);
+decoder_targets! {
+    /// Target `session_sigma1`.
+    sigma1: Sigma1;
+    /// Target `session_sigma2`.
+    sigma2: Sigma2;
+    /// Target `session_sigma2_resume`.
+    sigma2_resume: Sigma2Resume;
+    /// Target `session_sigma3`.
+    sigma3: Sigma3;
+    /// Target `session_status`.
+    status: SessionStatus;
 }
 
 /// Target `session_payloads`: the decrypted contents of sigma2, sigma3 and sigma2-resume
@@ -74,9 +63,9 @@ fn fixture(rng: &mut SeededRandom) -> Option<Fixture> {
 /// The honest messages of a full handshake followed by a resumption, in order: sigma1,
 /// sigma2, sigma3, sigma1 with a ticket, sigma2-resume.
 pub fn honest_messages() -> Vec<Vec<u8>> {
-    let mut seen = Vec::new();
-    run_flow(None, &mut seen);
-    seen
+    let mut script = Script::honest();
+    run_flow(&mut script);
+    script.delivered()
 }
 
 /// Target `session_flow`: the first byte picks a step (0..=4) of an honest full handshake
@@ -85,11 +74,9 @@ pub fn honest_messages() -> Vec<Vec<u8>> {
 /// when both sides are established they hold the same keys, session identifiers and peer
 /// [SESS-19] [SESS-29].
 pub fn flow(data: &[u8]) {
-    let Some((step, replacement)) = data.split_first() else {
-        return;
-    };
-    let mut seen = Vec::new();
-    run_flow(Some((step % 5, replacement)), &mut seen);
+    if let Some(mut script) = Script::faulty(data, 5) {
+        run_flow(&mut script);
+    }
 }
 
 fn refused(error: &SessionError) {
@@ -114,21 +101,13 @@ fn assert_agree(initiator: &Established, responder: &Established) {
     assert_eq!(initiator.resumed, responder.resumed);
 }
 
-fn run_flow(fault: Option<(u8, &[u8])>, seen: &mut Vec<Vec<u8>>) {
+fn run_flow(script: &mut Script) {
     let mut rng = SeededRandom::new(3);
     let Some(f) = fixture(&mut rng) else {
         return;
     };
     let now = Now::new(Instant::now(), UNIX);
     let mut tickets = TicketStore::default();
-    let mut deliver = |step: u8, honest: Vec<u8>| -> Vec<u8> {
-        let bytes = match fault {
-            Some((s, bytes)) if s == step => bytes.to_vec(),
-            _ => honest,
-        };
-        seen.push(bytes.clone());
-        bytes
-    };
 
     // Full handshake.
     let mut out = Vec::new();
@@ -142,7 +121,7 @@ fn run_flow(fault: Option<(u8, &[u8])>, seen: &mut Vec<Vec<u8>>) {
     let Ok(expect2) = initiator.start(&mut rng, now, &mut out) else {
         return;
     };
-    let m0 = deliver(0, std::mem::take(&mut out));
+    let m0 = script.deliver(0, std::mem::take(&mut out));
     let mut responder = Responder {
         homes: &f.lamp_homes,
         tickets: &mut tickets,
@@ -157,12 +136,12 @@ fn run_flow(fault: Option<(u8, &[u8])>, seen: &mut Vec<Vec<u8>>) {
         // A replaced sigma1 cannot carry a ticket this responder issued: it has none yet.
         Sigma1Outcome::Resumed(_) => panic!("resumed without any ticket issued [SESS-24]"),
     };
-    let m1 = deliver(1, std::mem::take(&mut out));
+    let m1 = script.deliver(1, std::mem::take(&mut out));
     let phone = match expect2.handle(&f.phone, &m1, now, &mut out) {
         Ok(s) => s,
         Err(e) => return refused(&e),
     };
-    let m2 = deliver(2, std::mem::take(&mut out));
+    let m2 = script.deliver(2, std::mem::take(&mut out));
     let lamp = match expect3.handle(&mut responder, &m2, now) {
         Ok(s) => s,
         Err(e) => return refused(&e),
@@ -180,14 +159,14 @@ fn run_flow(fault: Option<(u8, &[u8])>, seen: &mut Vec<Vec<u8>>) {
     let Ok(expect2) = resume.start(&mut rng, now, &mut out) else {
         return;
     };
-    let m3 = deliver(3, std::mem::take(&mut out));
+    let m3 = script.deliver(3, std::mem::take(&mut out));
     let lamp = match responder.handle_sigma1(&m3, SessionId(201), &mut rng, now, &mut out) {
         Ok(Sigma1Outcome::Resumed(s)) => Some(s),
         // A replaced sigma1 may ask for a full handshake instead; it ends here.
         Ok(Sigma1Outcome::Full(_)) => None,
         Err(e) => return refused(&e),
     };
-    let m4 = deliver(4, std::mem::take(&mut out));
+    let m4 = script.deliver(4, std::mem::take(&mut out));
     match (expect2.handle(&f.phone, &m4, now, &mut out), lamp) {
         (Ok(phone), Some(lamp)) => assert_agree(&phone, &lamp),
         (Ok(phone), None) => assert!(
