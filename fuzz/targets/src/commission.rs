@@ -1,7 +1,7 @@
 //! Commissioning over the PASE channel: each message's decoder and each state's input
 //! (`spec/v1/05-attestation.md`).
 
-use crate::flow::{decoder_targets, Script};
+use crate::flow::{self, decoder_targets, Script};
 use orbit_core::attest::{DeviceAttestation, TrustStore, VendorAuthority, DEV_VENDOR_ID};
 use orbit_core::cert::{HomeAuthority, HomeTable, Validity};
 use orbit_core::codec::CborMessage;
@@ -30,9 +30,7 @@ const PRODUCT: u16 = 0x8001;
 /// The honest messages of one commissioning, in order: attestation-request,
 /// attestation-response, install-home, commissioning-complete.
 pub fn honest_messages() -> Vec<Vec<u8>> {
-    let mut script = Script::honest();
-    run_flow(&mut script);
-    script.delivered()
+    flow::honest_messages(run_flow)
 }
 
 /// Target `commissioning_flow`: the first byte picks a step (0..=3) of an honest
@@ -41,9 +39,7 @@ pub fn honest_messages() -> Vec<Vec<u8>> {
 /// failure status [COMM-15]; a device that refuses install-home keeps no home [COMM-14];
 /// when both sides finish they agree on the node and the home [COMM-7].
 pub fn flow(data: &[u8]) {
-    if let Some(mut script) = Script::faulty(data, 4) {
-        run_flow(&mut script);
-    }
+    flow::with_fault(data, 4, run_flow);
 }
 
 fn refused(error: &CommissionError, out: &[u8]) {

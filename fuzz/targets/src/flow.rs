@@ -43,6 +43,21 @@ impl<'a> Script<'a> {
     }
 }
 
+/// The messages `run` delivers in the honest run, in order.
+pub(crate) fn honest_messages(run: fn(&mut Script)) -> Vec<Vec<u8>> {
+    let mut script = Script::honest();
+    run(&mut script);
+    script.delivered()
+}
+
+/// Runs `run` with the `*_flow` target's input `data` in place of one of its `steps`
+/// messages ([`Script::faulty`]).
+pub(crate) fn with_fault(data: &[u8], steps: u8, run: fn(&mut Script)) {
+    if let Some(mut script) = Script::faulty(data, steps) {
+        run(&mut script);
+    }
+}
+
 /// Defines decoder targets: each decodes its input as one message type and checks what
 /// [`crate::canonical::message`] checks.
 macro_rules! decoder_targets {

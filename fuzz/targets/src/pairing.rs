@@ -1,6 +1,6 @@
 //! PASE pairing: each message's decoder and each state's input (`spec/v1/04-pairing.md`).
 
-use crate::flow::{decoder_targets, Script};
+use crate::flow::{self, decoder_targets, Script};
 use orbit_core::codec::CborMessage;
 use orbit_core::crypto::SeededRandom;
 use orbit_core::pairing::{
@@ -33,9 +33,7 @@ pub const PASSCODE: u32 = 20_202_021;
 /// pbkdf-param-request, pbkdf-param-response, pake1, pake2, pake3 (the seed corpus of
 /// `pairing_flow` is built from them).
 pub fn honest_messages() -> Vec<Vec<u8>> {
-    let mut script = Script::honest();
-    run_flow(&mut script);
-    script.delivered()
+    flow::honest_messages(run_flow)
 }
 
 /// Target `pairing_flow`: the first byte picks a step of an honest pairing (0..=4) whose
@@ -43,9 +41,7 @@ pub fn honest_messages() -> Vec<Vec<u8>> {
 /// typed error whose status message encodes [PAIR-22] [PAIR-35], or accept it; when both
 /// sides finish, their keys agree [PAIR-20].
 pub fn flow(data: &[u8]) {
-    if let Some(mut script) = Script::faulty(data, 5) {
-        run_flow(&mut script);
-    }
+    flow::with_fault(data, 5, run_flow);
 }
 
 fn check_refusal(error: &PairingError, now: Instant) {

@@ -2,7 +2,7 @@
 //! each state's input (`spec/v1/06-sessions.md`).
 
 use crate::canonical::message;
-use crate::flow::{decoder_targets, Script};
+use crate::flow::{self, decoder_targets, Script};
 use orbit_core::cert::{HomeAuthority, HomeMembership, HomeTable, NodeRole, Validity};
 use orbit_core::codec::CborMessage;
 use orbit_core::crypto::SeededRandom;
@@ -63,9 +63,7 @@ fn fixture(rng: &mut SeededRandom) -> Option<Fixture> {
 /// The honest messages of a full handshake followed by a resumption, in order: sigma1,
 /// sigma2, sigma3, sigma1 with a ticket, sigma2-resume.
 pub fn honest_messages() -> Vec<Vec<u8>> {
-    let mut script = Script::honest();
-    run_flow(&mut script);
-    script.delivered()
+    flow::honest_messages(run_flow)
 }
 
 /// Target `session_flow`: the first byte picks a step (0..=4) of an honest full handshake
@@ -74,9 +72,7 @@ pub fn honest_messages() -> Vec<Vec<u8>> {
 /// when both sides are established they hold the same keys, session identifiers and peer
 /// [SESS-19] [SESS-29].
 pub fn flow(data: &[u8]) {
-    if let Some(mut script) = Script::faulty(data, 5) {
-        run_flow(&mut script);
-    }
+    flow::with_fault(data, 5, run_flow);
 }
 
 fn refused(error: &SessionError) {
