@@ -15,6 +15,22 @@ mod common;
 use common::{orbit, scratch, start_device_with, stderr};
 use serde_json::Value;
 use std::path::Path;
+use std::process::Command;
+
+/// `orbit conformance run --target <target> --setup-code <setup_code>`, for the test to add
+/// options to.
+fn conformance_run(target: &str, setup_code: &str) -> Command {
+    let mut cmd = orbit();
+    cmd.args([
+        "conformance",
+        "run",
+        "--target",
+        target,
+        "--setup-code",
+        setup_code,
+    ]);
+    cmd
+}
 
 fn control(socket: &Path, command: &str) -> Value {
     let out = orbit()
@@ -60,15 +76,7 @@ fn the_suite_runs_unattended_against_the_reference_lamp_through_the_cli() {
         .root()
         .to_bytes();
     std::fs::write(&root, hex::encode(dev_root)).unwrap();
-    let out = orbit()
-        .args([
-            "conformance",
-            "run",
-            "--target",
-            &target,
-            "--setup-code",
-            &qr,
-        ])
+    let out = conformance_run(&target, &qr)
         .args(["--seed", "5", "--report"])
         .arg(&reports)
         .args(["--button-cmd", &hook("button")])
@@ -163,15 +171,7 @@ fn the_suite_runs_unattended_against_the_reference_lamp_through_the_cli() {
     assert_eq!(reset["ok"], true);
     assert_eq!(reset["pairing_window_open"], true);
     assert_eq!(control(&socket, "power-cycle")["event"], "power-cycle");
-    let again = orbit()
-        .args([
-            "conformance",
-            "run",
-            "--target",
-            &target,
-            "--setup-code",
-            &qr,
-        ])
+    let again = conformance_run(&target, &qr)
         .args(["--only", "sessions.establish", "--seed", "5"])
         .output()
         .unwrap();
@@ -197,18 +197,7 @@ fn the_suite_runs_unattended_against_the_reference_lamp_through_the_cli() {
         vec!["--vendor-root", "/nonexistent/root.cert"],
         vec!["--waivers", "/nonexistent/waivers.json"],
     ] {
-        let out = orbit()
-            .args([
-                "conformance",
-                "run",
-                "--target",
-                &target,
-                "--setup-code",
-                &qr,
-            ])
-            .args(&args)
-            .output()
-            .unwrap();
+        let out = conformance_run(&target, &qr).args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         let err = stderr(&out);
         assert!(
@@ -216,30 +205,12 @@ fn the_suite_runs_unattended_against_the_reference_lamp_through_the_cli() {
             "{err}"
         );
     }
-    let out = orbit()
-        .args([
-            "conformance",
-            "run",
-            "--target",
-            "tcp://h:1",
-            "--setup-code",
-            &qr,
-        ])
-        .output()
-        .unwrap();
+    let out = conformance_run("tcp://h:1", &qr).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 
     // A setup code that does not pair is a harness error (exit 3), reported as such.
     let wrong = wrong_manual_code(&info["manual_code"].as_str().unwrap().replace('-', ""));
-    let out = orbit()
-        .args([
-            "conformance",
-            "run",
-            "--target",
-            &target,
-            "--setup-code",
-            &wrong,
-        ])
+    let out = conformance_run(&target, &wrong)
         .args(["--report"])
         .arg(dir.join("harness"))
         .output()
