@@ -63,6 +63,41 @@ impl Group {
     pub fn from_name(name: &str) -> Option<Group> {
         Group::ALL.into_iter().find(|g| g.name() == name)
     }
+
+    /// A case of this group at `level` that applies to every device, with no state check
+    /// after it: the shape of the case tables' entries.
+    pub const fn case(
+        self,
+        id: &'static str,
+        title: &'static str,
+        spec_ids: &'static [&'static str],
+        level: Level,
+        run: CaseFn,
+    ) -> Case {
+        Case {
+            info: CaseInfo {
+                id,
+                title,
+                group: self,
+                spec_ids,
+                level,
+            },
+            applies: always,
+            run,
+            check_state_after: false,
+        }
+    }
+
+    /// [`Group::case`] at level MUST.
+    pub const fn must(
+        self,
+        id: &'static str,
+        title: &'static str,
+        spec_ids: &'static [&'static str],
+        run: CaseFn,
+    ) -> Case {
+        self.case(id, title, spec_ids, Level::Must, run)
+    }
 }
 
 impl std::fmt::Display for Group {

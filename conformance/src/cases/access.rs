@@ -11,11 +11,10 @@ use super::data_model::schema::{
 use super::data_model::subscriptions;
 use super::data_model::wire;
 use super::data_model::writes::write;
-use crate::case::{always, check, Case, CaseInfo, Failure, Group, Outcome};
+use crate::case::{check, Case, Failure, Group, Outcome};
 use crate::context::Ctx;
 use crate::controller::{commission, PaseError, Session, SuiteHome};
 use crate::transport::BoxFuture;
-use crate::verdict::Level;
 use orbit_core::cert::HomeMembership;
 use orbit_core::crypto::SeededRandom;
 use orbit_core::interaction::{
@@ -25,41 +24,21 @@ use orbit_core::interaction::{
 use orbit_core::model::{std_caps, Data, EndpointId, Privilege};
 use orbit_core::status::Status;
 
-const fn case(
-    id: &'static str,
-    title: &'static str,
-    spec_ids: &'static [&'static str],
-    run: crate::case::CaseFn,
-) -> Case {
-    Case {
-        info: CaseInfo {
-            id,
-            title,
-            group: Group::Access,
-            spec_ids,
-            level: Level::Must,
-        },
-        applies: always,
-        run,
-        check_state_after: false,
-    }
-}
-
 /// The access cases.
 pub(crate) const CASES: &[Case] = &[
-    case(
+    Group::Access.must(
         "access.privileges",
         "each privilege allows exactly the reads, writes and invokes it covers; others answer access-denied; targets limit an entry",
         &["ACL-3", "ACL-4", "ACL-5", "IM-70", "IM-21", "IM-30"],
         privileges,
     ),
-    case(
+    Group::Access.must(
         "access.acl-edits",
         "acl writes with another home's entry, empty targets, an empty target, no whole-device administrator or too many entries are refused; a valid edit reads back in order",
         &["ACL-7", "IM-24", "DM-17"],
         acl_edits,
     ),
-    case(
+    Group::Access.must(
         "access.second-home",
         "a home commissioned through the administrator's pairing window gets one administrator, sees and edits only its own entries, and can be removed",
         &["ACL-10", "ACL-11", "ACL-6", "ACL-7", "ACL-8", "ACL-13", "ACL-14", "ACL-9", "IM-53", "IM-60", "IM-66"],

@@ -6,32 +6,11 @@ mod attestation;
 mod homes;
 mod install;
 
-use crate::case::{always, Case, CaseInfo, Group};
-use crate::verdict::Level;
-
-const fn case(
-    id: &'static str,
-    title: &'static str,
-    spec_ids: &'static [&'static str],
-    run: crate::case::CaseFn,
-) -> Case {
-    Case {
-        info: CaseInfo {
-            id,
-            title,
-            group: Group::Commissioning,
-            spec_ids,
-            level: Level::Must,
-        },
-        applies: always,
-        run,
-        check_state_after: false,
-    }
-}
+use crate::case::{Case, Group};
 
 /// The commissioning cases.
 pub(crate) const CASES: &[Case] = &[
-    case(
+    Group::Commissioning.must(
         "commissioning.attestation",
         "The device's attestation chain leads to a trusted vendor root, names the product of \
          its setup code, and its proof covers this pairing's challenge, the suite's nonce and \
@@ -41,7 +20,7 @@ pub(crate) const CASES: &[Case] = &[
         ],
         attestation::attestation,
     ),
-    case(
+    Group::Commissioning.must(
         "commissioning.abandoned",
         "When the PASE connection closes mid-commissioning the device rolls back, reopens its \
          window, makes a new operational key for the next commissioning and keeps exactly \
@@ -49,28 +28,28 @@ pub(crate) const CASES: &[Case] = &[
         &["COMM-28", "COMM-29", "COMM-9", "COMM-14"],
         attestation::abandoned,
     ),
-    case(
+    Group::Commissioning.must(
         "commissioning.outside-pase",
         "An attestation-request sealed in an operational session, or sent unsealed, is not \
          answered with an attestation-response",
         &["COMM-1", "QUIC-3"],
         attestation::outside_pase,
     ),
-    case(
+    Group::Commissioning.must(
         "commissioning.out-of-order",
         "install-home before attestation-request, success from the controller, or a message \
          of unknown type ends commissioning with unexpected-message",
         &["COMM-3"],
         install::out_of_order,
     ),
-    case(
+    Group::Commissioning.must(
         "commissioning.second-message",
         "A second commissioning message on an attestation step's stream ends commissioning \
          with unexpected-message on that stream, and the stream ends",
         &["COMM-3", "QUIC-23"],
         attestation::second_message,
     ),
-    case(
+    Group::Commissioning.must(
         "commissioning.bad-install-home",
         "install-home whose certificate names another key, the controller role, an expired \
          validity, another home's root, another signer, an unknown or wrong kind, another \
@@ -81,28 +60,28 @@ pub(crate) const CASES: &[Case] = &[
         ],
         install::bad_install_home,
     ),
-    case(
+    Group::Commissioning.must(
         "commissioning.oversized-message",
         "An attestation-request over its 128-byte and 64-byte-string limits ends \
          commissioning with resource-exhausted",
         &["COMM-18"],
         install::oversized_message,
     ),
-    case(
+    Group::Commissioning.must(
         "commissioning.five-homes",
         "The device joins homes up to 5 (max-homes at least 5); when it holds max-homes, \
          attestation-request gets homes-full",
         &["HOME-5", "COMM-10", "ACL-10"],
         homes::five_homes,
     ),
-    case(
+    Group::Commissioning.must(
         "commissioning.same-home-twice",
         "install-home of a home the device already belongs to ends with invalid-parameter \
          and leaves that membership working",
         &["COMM-13", "HOME-6"],
         homes::same_home_twice,
     ),
-    case(
+    Group::Commissioning.must(
         "commissioning.second-home",
         "After the administrator opens the window a second home commissions the device, its \
          administrator holds only its own home's ACL entry, and once the first home removes it \

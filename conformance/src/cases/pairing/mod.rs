@@ -8,33 +8,12 @@ mod pase;
 mod policy;
 mod response;
 
-use crate::case::{always, Case, CaseInfo, Group};
+use crate::case::{Case, Group};
 use crate::verdict::Level;
-
-const fn case(
-    id: &'static str,
-    title: &'static str,
-    spec_ids: &'static [&'static str],
-    level: Level,
-    run: crate::case::CaseFn,
-) -> Case {
-    Case {
-        info: CaseInfo {
-            id,
-            title,
-            group: Group::Pairing,
-            spec_ids,
-            level,
-        },
-        applies: always,
-        run,
-        check_state_after: false,
-    }
-}
 
 /// The pairing cases.
 pub(crate) const CASES: &[Case] = &[
-    case(
+    Group::Pairing.case(
         "pairing.setup-code",
         "The QR setup code the operator gave names the IP transport (over which the device \
          paired) and no reserved transport bit or pairing flow",
@@ -42,7 +21,7 @@ pub(crate) const CASES: &[Case] = &[
         Level::Must,
         response::setup_code,
     ),
-    case(
+    Group::Pairing.case(
         "pairing.pbkdf-response",
         "pbkdf-param-response echoes the controller random, carries fresh randomness, PBKDF2 \
          parameters in bounds exactly when asked for, and the highest common version, or \
@@ -51,7 +30,7 @@ pub(crate) const CASES: &[Case] = &[
         Level::Must,
         response::pbkdf_response,
     ),
-    case(
+    Group::Pairing.case(
         "pairing.correct-code",
         "PASE with the setup code completes, the device ends the stream cleanly, and the keys \
          carry a sealed attestation-request that the device answers",
@@ -59,7 +38,7 @@ pub(crate) const CASES: &[Case] = &[
         Level::Must,
         pase::correct_code,
     ),
-    case(
+    Group::Pairing.case(
         "pairing.wrong-code",
         "PASE with a wrong passcode gives no keys; the device answers pake2 and then refuses \
          pake3 with pake-confirmation-failed and nothing more, exactly as for a wrong \
@@ -68,7 +47,7 @@ pub(crate) const CASES: &[Case] = &[
         Level::Must,
         pase::wrong_code,
     ),
-    case(
+    Group::Pairing.case(
         "pairing.second-attempt",
         "While a successful pairing's commissioning runs, a second pbkdf-param-request is \
          refused with pairing-window-closed",
@@ -76,7 +55,7 @@ pub(crate) const CASES: &[Case] = &[
         Level::Must,
         pase::second_attempt,
     ),
-    case(
+    Group::Pairing.case(
         "pairing.backoff",
         "A failed attempt starts a back-off of 1 s, the next one of 2 s; requests meanwhile \
          get pairing-backoff with the seconds left as retry-after",
@@ -84,7 +63,7 @@ pub(crate) const CASES: &[Case] = &[
         Level::Must,
         policy::backoff,
     ),
-    case(
+    Group::Pairing.case(
         "pairing.deliberate-opening",
         "The administrator's open-pairing-window ends a running back-off: the next request \
          is answered at once",
@@ -92,7 +71,7 @@ pub(crate) const CASES: &[Case] = &[
         Level::Must,
         policy::deliberate_opening,
     ),
-    case(
+    Group::Pairing.case(
         "pairing.window-closed",
         "With the window closed, a pbkdf-param-request gets pairing-window-closed without \
          retry-after",
@@ -100,7 +79,7 @@ pub(crate) const CASES: &[Case] = &[
         Level::Must,
         policy::window_closed,
     ),
-    case(
+    Group::Pairing.case(
         "pairing.window-commands",
         "open-pairing-window refuses a duration below 180 s with constraint-error and an \
          already open window with busy; close-pairing-window closes it",
@@ -108,7 +87,7 @@ pub(crate) const CASES: &[Case] = &[
         Level::Must,
         policy::window_commands,
     ),
-    case(
+    Group::Pairing.case(
         "pairing.busy",
         "A request while another handshake holds the device is refused with busy and a \
          retry-after of at most the handshake's 10 s deadline",
@@ -116,7 +95,7 @@ pub(crate) const CASES: &[Case] = &[
         Level::Must,
         policy::busy,
     ),
-    case(
+    Group::Pairing.case(
         "pairing.malformed-request",
         "A truncated request gets invalid-message, an oversized one resource-exhausted, and \
          neither counts as a failed attempt",
@@ -124,7 +103,7 @@ pub(crate) const CASES: &[Case] = &[
         Level::Must,
         malformed::malformed_request,
     ),
-    case(
+    Group::Pairing.case(
         "pairing.out-of-order",
         "PASE messages of an unknown type or out of their order get unexpected-message; a \
          pairing-status from the controller is never answered",
@@ -132,7 +111,7 @@ pub(crate) const CASES: &[Case] = &[
         Level::Must,
         malformed::out_of_order,
     ),
-    case(
+    Group::Pairing.case(
         "pairing.invalid-points",
         "A pake1 whose share is not a valid P-256 point (off the curve, coordinate not below \
          p, wrong prefix, zeros) gets invalid-message and no pake2",

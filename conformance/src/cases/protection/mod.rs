@@ -14,150 +14,129 @@ mod window;
 use crate::adversarial::protection::{
     describe, exchange, is_answer, probe_request, sealed_probe, stranger, Reply,
 };
-use crate::case::{always, Case, CaseInfo, Failure, Group, Outcome};
+use crate::case::{Case, Failure, Group, Outcome};
 use crate::context::Ctx;
 use crate::controller::Session;
 use crate::transport::TransportError;
-use crate::verdict::Level;
 use orbit_core::protect::SessionId;
-
-const fn must(
-    id: &'static str,
-    title: &'static str,
-    spec_ids: &'static [&'static str],
-    run: crate::case::CaseFn,
-) -> Case {
-    Case {
-        info: CaseInfo {
-            id,
-            title,
-            group: Group::Protection,
-            spec_ids,
-            level: Level::Must,
-        },
-        applies: always,
-        run,
-        check_state_after: false,
-    }
-}
 
 /// The protection cases.
 pub(crate) const CASES: &[Case] = &[
-    must(
+    Group::Protection.must(
         "protection.replay",
         "A record accepted once is dropped when it comes again, unanswered, and the session goes on",
         &["MSG-12", "MSG-18", "MSG-21"],
         records::replay,
     ),
-    must(
+    Group::Protection.must(
         "protection.tamper-reserved-flag",
         "A record with a reserved flag bit set is dropped, and the same record untouched is then accepted",
         &["MSG-7", "MSG-13", "MSG-18", "MSG-21"],
         records::tamper_reserved_flag,
     ),
-    must(
+    Group::Protection.must(
         "protection.tamper-key-phase",
         "A record whose key phase was altered is dropped without installing a key, and the original is then accepted",
         &["MSG-16", "MSG-13", "MSG-18", "MSG-21"],
         records::tamper_key_phase,
     ),
-    must(
+    Group::Protection.must(
         "protection.tamper-session-id",
         "A record whose session identifier was altered is dropped, and the original is then accepted",
         &["MSG-3", "MSG-13", "MSG-18", "MSG-21"],
         records::tamper_session_id,
     ),
-    must(
+    Group::Protection.must(
         "protection.tamper-counter",
         "A record whose counter was altered fails authentication and is dropped; the original is then accepted",
         &["MSG-10", "MSG-13", "MSG-18", "MSG-21"],
         records::tamper_counter,
     ),
-    must(
+    Group::Protection.must(
         "protection.tamper-ciphertext",
         "A record with a ciphertext bit flipped is dropped; the original is then accepted",
         &["MSG-10", "MSG-13", "MSG-18", "MSG-21"],
         records::tamper_ciphertext,
     ),
-    must(
+    Group::Protection.must(
         "protection.tamper-tag",
         "A record with a tag bit flipped is dropped; the original is then accepted",
         &["MSG-11", "MSG-13", "MSG-18", "MSG-21"],
         records::tamper_tag,
     ),
-    must(
+    Group::Protection.must(
         "protection.truncated",
         "A record shorter than a header and a tag is dropped; the original is then accepted",
         &["MSG-11", "MSG-13", "MSG-18", "MSG-21"],
         records::truncated,
     ),
-    must(
+    Group::Protection.must(
         "protection.wrong-key",
         "A record for the session sealed under another key is dropped, and its counter stays usable",
         &["MSG-10", "MSG-13", "MSG-18", "MSG-21"],
         records::wrong_key,
     ),
-    must(
+    Group::Protection.must(
         "protection.unknown-session",
         "A record naming a session identifier the device never chose is dropped",
         &["MSG-3", "MSG-11", "MSG-18", "MSG-21"],
         records::unknown_session,
     ),
-    must(
+    Group::Protection.must(
         "protection.other-connection",
         "A record of the session sent on another connection is accepted: sessions are not tied to connections",
         &["MSG-3", "SESS-2", "QUIC-20"],
         records::other_connection,
     ),
-    must(
+    Group::Protection.must(
         "protection.device-records",
         "The device's records carry the session identifier, zero reserved bits, counters 0, 1, 2, ... and 29 bytes of overhead",
         &["MSG-6", "MSG-7", "MSG-8", "MSG-20", "MSG-1"],
         records::device_records,
     ),
-    must(
+    Group::Protection.must(
         "protection.counter-far-ahead",
         "A record whose counter jumped far ahead is accepted, and the session continues from it",
         &["MSG-12"],
         window::counter_far_ahead,
     ),
-    must(
+    Group::Protection.must(
         "protection.reorder-inside-window",
         "Records out of order, the last one 1023 counters behind the highest, are all accepted",
         &["MSG-12"],
         window::reorder_inside_window,
     ),
-    must(
+    Group::Protection.must(
         "protection.older-than-window",
         "A record 1024 counters behind the highest accepted is dropped, unanswered",
         &["MSG-12", "MSG-18", "MSG-21"],
         window::older_than_window,
     ),
-    must(
+    Group::Protection.must(
         "protection.forged-far-ahead",
         "A forged record far ahead does not move the window: the next honest counter is still accepted",
         &["MSG-13", "MSG-18", "MSG-21"],
         window::forged_far_ahead,
     ),
-    must(
+    Group::Protection.must(
         "protection.key-update",
         "The device follows the sender's key updates through every key phase",
         &["MSG-16", "MSG-14", "MSG-15"],
         keys::key_update,
     ),
-    must(
+    Group::Protection.must(
         "protection.key-update-skipped",
         "A record three generations ahead (two generations never seen) is accepted",
         &["MSG-16"],
         keys::skipped_generations,
     ),
-    must(
+    Group::Protection.must(
         "protection.late-previous-generation",
         "A record of the previous generation that arrives after the update is still accepted",
         &["MSG-16", "MSG-17"],
         keys::late_previous_generation,
     ),
-    must(
+    Group::Protection.must(
         "protection.generation-too-old",
         "A record two generations old is dropped, though its counter is inside the window",
         &["MSG-17", "MSG-16", "MSG-18", "MSG-21"],

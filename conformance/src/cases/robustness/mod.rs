@@ -8,10 +8,9 @@ mod cbor;
 mod floods;
 
 use crate::adversarial::malformed::Malformed;
-use crate::case::{always, Case, CaseInfo, Group, Outcome};
+use crate::case::{Case, Group, Outcome};
 use crate::context::Ctx;
 use crate::transport::BoxFuture;
-use crate::verdict::Level;
 
 const fn must(
     id: &'static str,
@@ -20,16 +19,8 @@ const fn must(
     run: crate::case::CaseFn,
 ) -> Case {
     Case {
-        info: CaseInfo {
-            id,
-            title,
-            group: Group::Robustness,
-            spec_ids,
-            level: Level::Must,
-        },
-        applies: always,
-        run,
         check_state_after: true,
+        ..Group::Robustness.must(id, title, spec_ids, run)
     }
 }
 

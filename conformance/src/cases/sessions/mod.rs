@@ -6,7 +6,7 @@ mod resume;
 mod versions;
 
 use crate::adversarial::sessions::Answer;
-use crate::case::{always, check, Case, CaseInfo, Failure, Group, Outcome};
+use crate::case::{check, Case, CaseInfo, Failure, Group, Outcome};
 use crate::context::Ctx;
 use crate::controller::{Session, SessionOpenError};
 use crate::transport::BoxFuture;
@@ -14,155 +14,135 @@ use crate::verdict::Level;
 use orbit_core::status::Status;
 
 /// A session case of level MUST that applies to every device.
-const fn must(
-    id: &'static str,
-    title: &'static str,
-    spec_ids: &'static [&'static str],
-    run: crate::case::CaseFn,
-) -> Case {
-    Case {
-        info: CaseInfo {
-            id,
-            title,
-            group: Group::Sessions,
-            spec_ids,
-            level: Level::Must,
-        },
-        applies: always,
-        run,
-        check_state_after: false,
-    }
-}
-
 /// The session cases.
 pub(crate) const CASES: &[Case] = &[
-    must(
+    Group::Sessions.must(
         "sessions.establish",
         "A member of the device's home establishes a session and reads the descriptor in it",
         &["SESS-1", "IM-70"],
         establish,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.request-right-after-sigma3",
         "A request sent right after sigma3, before the device ended the handshake, is served",
         &["SESS-39", "SESS-13"],
         handshake::request_right_after_sigma3,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.sigma3-first",
         "A sigma3 where sigma1 is expected ends the handshake with unexpected-message",
         &["SESS-4", "QUIC-21"],
         handshake::sigma3_first,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.sigma1-twice",
         "A second sigma1 where sigma3 is expected ends the handshake with unexpected-message",
         &["SESS-4", "SESS-38"],
         handshake::sigma1_twice,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.unknown-type",
         "A handshake message of a type no version defines gets unexpected-message",
         &["SESS-4", "CBOR-9"],
         handshake::unknown_type,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.status-not-answered",
         "A session-status sent to the device (first, or in place of sigma3) is never answered with one and changes nothing else",
         &["SESS-36", "SESS-37"],
         handshake::status_not_answered,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.sigma3-replayed",
         "The sigma3 of a completed handshake, replayed on a new handshake, is refused with invalid-signature",
         &["SESS-18", "SESS-38"],
         handshake::sigma3_replayed,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.sigma1-replayed",
         "A replayed sigma1 gets a fresh sigma2 (new random and ephemeral key), and the old sigma3 does not complete it",
         &["SESS-9", "SESS-12", "SESS-18"],
         handshake::sigma1_replayed,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.malformed-sigma1",
         "A sigma1 with a key of the wrong size, or a ticket without its MAC, gets invalid-message",
         &["SESS-3"],
         handshake::malformed_sigma1,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.sigma1-too-large",
         "A sigma1 past the handshake message limits gets resource-exhausted",
         &["SESS-35", "SESS-3"],
         handshake::sigma1_too_large,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.low-order-point",
         "A sigma1 whose ephemeral key gives an all-zero X25519 result gets invalid-parameter",
         &["SESS-12"],
         handshake::low_order_point,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.unknown-destination",
         "A sigma1 naming another node of the home, or a home the device is not in, gets wrong-home",
         &["SESS-15"],
         certs::unknown_destination,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.wrong-home-certificate",
         "A sigma3 carrying a certificate of another home gets wrong-home",
         &["HOME-3", "SESS-10"],
         certs::wrong_home_certificate,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.expired-certificate",
         "A sigma3 carrying an expired (or not yet valid) certificate of the home gets invalid-certificate",
         &["CERT-6", "SESS-10"],
         certs::expired_certificate,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.forged-certificate",
         "A sigma3 carrying a certificate that claims the home but is signed by another authority gets invalid-certificate",
         &["CERT-2", "HOME-3", "SESS-10"],
         certs::forged_certificate,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.malformed-certificate",
         "A sigma3 carrying a root-signed certificate of the wrong or an unknown kind, without a node or role, or naming another issuer, gets invalid-certificate",
         &["CERT-3", "CERT-4", "CERT-5", "CERT-7", "SESS-10"],
         certs::malformed_certificate,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.bad-signature",
         "A sigma3 whose signature does not verify under its (valid) certificate's key gets invalid-signature",
         &["SESS-19"],
         certs::bad_signature,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.identity-protected",
         "The device's certificate travels only encrypted: its operational key is not in sigma2 in clear",
         &["SESS-20"],
         handshake::identity_protected,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.no-common-version",
         "A sigma1 offering only versions the device does not speak gets no-common-version",
         &["VER-3", "SESS-6"],
         versions::no_common_version,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.version-choice",
         "Offered a wider range, the device chooses the highest common version and states its own range",
         &["VER-2", "SESS-6"],
         versions::version_choice,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.invalid-version-range",
         "A sigma1 whose range has minimum 0 or minimum above maximum gets invalid-parameter",
         &["VER-5"],
         versions::invalid_version_range,
     ),
-    must(
+    Group::Sessions.must(
         "sessions.downgrade-rewritten-offer",
         "A sigma1 whose offer was rewritten in flight gets a sigma2 that does not authenticate for the original offer",
         &["VER-4", "SESS-7", "SESS-16"],
@@ -204,7 +184,7 @@ pub(crate) const CASES: &[Case] = &[
         run: resume::resume_mac_invalid,
         check_state_after: false,
     },
-    must(
+    Group::Sessions.must(
         "sessions.unknown-ticket-falls-back",
         "A sigma1 naming a ticket the device never issued gets a full sigma2, and the handshake completes",
         &["SESS-25"],
@@ -222,7 +202,7 @@ pub(crate) const CASES: &[Case] = &[
         run: resume::ticket_store_bounded,
         check_state_after: false,
     },
-    must(
+    Group::Sessions.must(
         "sessions.refused-after-remove-home",
         "After a second home is removed, its sessions end and neither a full handshake nor its ticket opens a session",
         &["HOME-7", "SESS-31", "SESS-15", "ACL-9"],

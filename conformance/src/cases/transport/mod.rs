@@ -4,93 +4,72 @@
 mod discovery;
 mod framing;
 
-use crate::case::{always, Case, CaseInfo, Group};
-use crate::verdict::Level;
-
-const fn case(
-    id: &'static str,
-    title: &'static str,
-    spec_ids: &'static [&'static str],
-    run: crate::case::CaseFn,
-) -> Case {
-    Case {
-        info: CaseInfo {
-            id,
-            title,
-            group: Group::Transport,
-            spec_ids,
-            level: Level::Must,
-        },
-        applies: always,
-        run,
-        check_state_after: false,
-    }
-}
+use crate::case::{Case, Group};
 
 /// The transport cases.
 pub(crate) const CASES: &[Case] = &[
-    case(
+    Group::Transport.must(
         "transport.alpn",
         "A QUIC handshake offering another ALPN protocol, or none, is failed by the device",
         &["QUIC-1"],
         framing::alpn,
     ),
-    case(
+    Group::Transport.must(
         "transport.tls-identity",
         "The device presents a TLS certificate whose key is neither its attestation key nor \
          its operational key",
         &["QUIC-2"],
         framing::tls_identity,
     ),
-    case(
+    Group::Transport.must(
         "transport.stream-directions",
         "The device gives no credit for client-opened unidirectional streams",
         &["QUIC-7"],
         framing::stream_directions,
     ),
-    case(
+    Group::Transport.must(
         "transport.unknown-kind",
         "A frame of a reserved kind gets its stream reset with unknown-kind, and the \
          connection goes on",
         &["QUIC-10", "QUIC-14"],
         framing::unknown_kind,
     ),
-    case(
+    Group::Transport.must(
         "transport.empty-frame",
         "A frame of length 0 gets its stream reset with malformed-frame, and the connection \
          goes on",
         &["QUIC-11", "QUIC-14"],
         framing::empty_frame,
     ),
-    case(
+    Group::Transport.must(
         "transport.frame-too-large",
         "A frame header announcing 16385 bytes gets its stream reset with frame-too-large \
          before any payload is sent, and the connection goes on",
         &["QUIC-11", "QUIC-14"],
         framing::frame_too_large,
     ),
-    case(
+    Group::Transport.must(
         "transport.cut-frame",
         "A stream that ends inside a frame is reset with malformed-frame, and the connection \
          goes on",
         &["QUIC-12", "QUIC-14"],
         framing::cut_frame_case,
     ),
-    case(
+    Group::Transport.must(
         "transport.frame-after-pake3",
         "After accepting pake3 the device finishes the handshake stream; a further frame on it \
          is discarded and the stream stopped with malformed-frame",
         &["QUIC-22"],
         framing::frame_after_pake3,
     ),
-    case(
+    Group::Transport.must(
         "transport.migration",
         "When the suite's address changes mid-connection, the connection and its session go \
          on",
         &["QUIC-19"],
         framing::migration,
     ),
-    case(
+    Group::Transport.must(
         "transport.unknown-reset-code",
         "An exchange the suite resets with an error code the spec does not define ends that \
          exchange only",
@@ -99,7 +78,7 @@ pub(crate) const CASES: &[Case] = &[
     ),
     Case {
         applies: discovery::applies,
-        ..case(
+        ..Group::Transport.must(
             "transport.dns-sd-commissionable",
             "While the window is open the device advertises a commissionable _orbit._udp \
              instance with the TXT record of the spec, a fresh name per window, and withdraws \
@@ -113,7 +92,7 @@ pub(crate) const CASES: &[Case] = &[
     },
     Case {
         applies: discovery::applies,
-        ..case(
+        ..Group::Transport.must(
             "transport.dns-sd-operational",
             "The device advertises an operational instance for the suite's home, named by the \
              home's operational instance ID, with m=o and v only",
