@@ -137,14 +137,7 @@ impl Session {
             Ok(Some(m)) => return Err(SessionOpenError::WrongKind(m.kind)),
             Err(e) => return Err(SessionOpenError::Transport(e)),
         }
-        let protector = Protector::new(established.session_keys(), ProtectConfig::default())
-            .map_err(|e| SessionOpenError::Internal(e.to_string()))?;
-        Ok(Session {
-            conn: conn.clone(),
-            protector,
-            client: Client::new(),
-            established,
-        })
+        Session::from_established(conn, established)
     }
 
     /// A session whose handshake the caller drove itself (adversarial cases that replay,

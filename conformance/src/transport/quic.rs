@@ -50,14 +50,13 @@ impl QuicTarget {
 }
 
 impl QuicTarget {
-    /// A QUIC handshake offering only `protocols` as ALPN, on an endpoint of its own, with
-    /// the suite's TLS otherwise unchanged `[QUIC-1]`, `[QUIC-2]`.
-    async fn offer(&self, protocols: Vec<Vec<u8>>) -> Result<ForeignProtocol, TransportError> {
-        let other = |e: String| TransportError::Other(format!("offering other protocols: {e}"));
-        let mut tls = orbit_quic::config::client_tls_config().map_err(|e| other(e.to_string()))?;
-        tls.alpn_protocols = protocols;
-        let config = orbit_quic::config::client_config_from_tls(&QuicConfig::default(), tls)
-            .map_err(|e| other(e.to_string()))?;
+    /// Starts a QUIC handshake with `config` from a client endpoint of its own (any port, the
+    /// target's address family), apart from the suite's connections; `other` words an error.
+    fn connect_alone(
+        &self,
+        config: quinn::ClientConfig,
+        other: impl Fn(String) -> TransportError,
+    ) -> Result<(quinn::Endpoint, quinn::Connecting), TransportError> {
         let bind: SocketAddr = if self.addr.is_ipv4() {
             SocketAddr::from(([0, 0, 0, 0], 0))
         } else {
@@ -67,6 +66,18 @@ impl QuicTarget {
         let connecting = endpoint
             .connect_with(config, self.addr, "orbit.invalid")
             .map_err(|e| other(e.to_string()))?;
+        Ok((endpoint, connecting))
+    }
+
+    /// A QUIC handshake offering only `protocols` as ALPN, on an endpoint of its own, with
+    /// the suite's TLS otherwise unchanged `[QUIC-1]`, `[QUIC-2]`.
+    async fn offer(&self, protocols: Vec<Vec<u8>>) -> Result<ForeignProtocol, TransportError> {
+        let other = |e: String| TransportError::Other(format!("offering other protocols: {e}"));
+        let mut tls = orbit_quic::config::client_tls_config().map_err(|e| other(e.to_string()))?;
+        tls.alpn_protocols = protocols;
+        let config = orbit_quic::config::client_config_from_tls(&QuicConfig::default(), tls)
+            .map_err(|e| other(e.to_string()))?;
+        let (endpoint, connecting) = self.connect_alone(config, other)?;
         let limit = QuicConfig::default().handshake_timeout;
         let outcome = match tokio::time::timeout(limit, connecting).await {
             Err(_) => Err(TransportError::Timeout(limit)),
@@ -98,15 +109,7 @@ impl QuicTarget {
         let other = |e: String| TransportError::Other(format!("inspecting the transport: {e}"));
         let config = orbit_quic::config::client_config(&QuicConfig::default())
             .map_err(|e| other(e.to_string()))?;
-        let bind: SocketAddr = if self.addr.is_ipv4() {
-            SocketAddr::from(([0, 0, 0, 0], 0))
-        } else {
-            SocketAddr::from(([0u16; 8], 0))
-        };
-        let endpoint = quinn::Endpoint::client(bind).map_err(|e| other(e.to_string()))?;
-        let connecting = endpoint
-            .connect_with(config, self.addr, "orbit.invalid")
-            .map_err(|e| other(e.to_string()))?;
+        let (endpoint, connecting) = self.connect_alone(config, other)?;
         let limit = QuicConfig::default().handshake_timeout;
         let conn = match tokio::time::timeout(limit, connecting).await {
             Err(_) => return Err(TransportError::Timeout(limit)),

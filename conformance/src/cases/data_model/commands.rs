@@ -137,6 +137,11 @@ pub(crate) fn arguments(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
     })
 }
 
+/// What on-off's `on` holds after `toggles` toggles from `before`.
+fn after_toggles(before: &Data, toggles: u32) -> Option<bool> {
+    before.as_bool().map(|b| b ^ (toggles % 2 == 1))
+}
+
 /// `data-model.invoke-effect`: a command the suite can undo runs, answers `success` with a
 /// result that fits the command's result fields, and has the effect §12.7 gives; it is then
 /// undone `[IM-30]`, `[DM-49]`, `[DM-50]`, `[DM-55]`, `[DM-52]`.
@@ -159,11 +164,7 @@ pub(crate) fn effect(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 let r = invoke(&mut s, path, Data::Struct(Vec::new()), c.timed, "IM-30").await?;
                 result_fits(&c, &r)?;
                 let now = read_one(&mut s, on, "DM-49").await?;
-                let want = if round == 0 {
-                    before.as_bool().map(|b| !b)
-                } else {
-                    before.as_bool()
-                };
+                let want = after_toggles(&before, round + 1);
                 check(
                     now.as_bool() == want,
                     "DM-49",
@@ -186,11 +187,7 @@ pub(crate) fn effect(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 let a = wire::send_plain(&mut s, "invoke-request toggle (same exchange)", &plain)
                     .await?;
                 let now = read_one(&mut s, on, "IM-31").await?;
-                let want = if round == 0 {
-                    before.as_bool().map(|b| !b)
-                } else {
-                    before.as_bool()
-                };
+                let want = after_toggles(&before, round + 1);
                 check(
                     matches!(a.invoke_response(), Some(Ok(_))) && now.as_bool() == want,
                     "IM-31",
