@@ -127,10 +127,10 @@ pub fn jump_counter(
     Ok(())
 }
 
-/// A small read-request (the root endpoint's vendor ID) from the session's client: its
-/// exchange number and plaintext. Any device answers it with a report `[IM-20]`.
-pub fn probe_request(session: &mut Session) -> (u32, Vec<u8>) {
-    let request = ReadRequest {
+/// A small read: the root endpoint's vendor ID, which any device answers with a report
+/// `[IM-20]`.
+pub fn vendor_id_read() -> ReadRequest {
+    ReadRequest {
         attributes: vec![AttributePath::concrete(
             EndpointId::ROOT,
             std_caps::basic_information::ID,
@@ -138,8 +138,12 @@ pub fn probe_request(session: &mut Session) -> (u32, Vec<u8>) {
         )],
         events: Vec::new(),
         event_min: None,
-    };
-    session.client().read(Instant::now(), request)
+    }
+}
+
+/// The [`vendor_id_read`] from the session's client: its exchange number and plaintext.
+pub fn probe_request(session: &mut Session) -> (u32, Vec<u8>) {
+    session.client().read(Instant::now(), vendor_id_read())
 }
 
 /// A sealed probe request: its exchange number and record.

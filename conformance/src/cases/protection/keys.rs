@@ -1,7 +1,7 @@
 //! Key updates `[MSG-14]`..`[MSG-17]`: the suite's send side moves to new generations (one
 //! message each, as [MSG-15] allows), skips generations, and sends records of old ones late.
 
-use super::{expect_dropped, expect_served, in_admin_session, probe, still_served};
+use super::{expect_dropped, expect_served, in_admin_session, probe, probe_served, still_served};
 use crate::case::{Failure, Outcome};
 use crate::context::Ctx;
 use crate::controller::Session;
@@ -20,12 +20,9 @@ fn updated(session: &mut Session, ctx: &Ctx) -> Result<(u32, Vec<u8>, u64), Fail
 }
 
 async fn first(session: &mut Session) -> Outcome {
-    let (no, record) = probe(session, "read-request")?;
-    expect_served(
+    probe_served(
         session,
         "read-request",
-        &record,
-        no,
         "MSG-16",
         "a first record under generation 0",
     )

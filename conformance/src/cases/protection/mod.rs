@@ -199,16 +199,23 @@ pub(super) async fn expect_served(
     })
 }
 
+/// Seals the next probe and sends it at once; requires the device's report (else `rule`).
+pub(super) async fn probe_served(
+    session: &mut Session,
+    label: &str,
+    rule: &'static str,
+    what: &str,
+) -> Outcome {
+    let (no, record) = probe(session, label)?;
+    expect_served(session, label, &record, no, rule, what).await
+}
+
 /// After dropped records the session goes on: a fresh honest request is answered
 /// `[MSG-18]`.
 pub(super) async fn still_served(session: &mut Session, rule: &'static str) -> Outcome {
-    let (no, record) =
-        sealed_probe(session, "read-request (honest)").map_err(Failure::Inconclusive)?;
-    expect_served(
+    probe_served(
         session,
         "read-request (honest)",
-        &record,
-        no,
         rule,
         "the session goes on after the dropped record",
     )

@@ -2,7 +2,10 @@
 //! window (up to 1023 behind the highest) and outside it (1024 behind), and a forgery that
 //! must not move it `[MSG-13]`.
 
-use super::{expect_dropped, expect_served, forged_probe, in_admin_session, probe, still_served};
+use super::{
+    expect_dropped, expect_served, forged_probe, in_admin_session, probe, probe_served,
+    still_served,
+};
 use crate::adversarial::protection::jump_counter;
 use crate::case::{Failure, Outcome};
 use crate::context::Ctx;
@@ -23,16 +26,12 @@ fn jump(session: &mut Session, to: u64, ctx: &mut Ctx) -> Result<(), Failure> {
 
 pub(super) fn counter_far_ahead(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
     Box::pin(in_admin_session(ctx, async |s, ctx| {
-        let (no, record) = probe(s, "read-request")?;
-        expect_served(s, "read-request", &record, no, "MSG-12", "a first record").await?;
+        probe_served(s, "read-request", "MSG-12", "a first record").await?;
         let far = next(s) + (1 << 40);
         jump(s, far, ctx)?;
-        let (no, record) = probe(s, "read-request 2^40 counters ahead")?;
-        expect_served(
+        probe_served(
             s,
             "read-request 2^40 counters ahead",
-            &record,
-            no,
             "MSG-12",
             "a counter above the highest accepted",
         )
@@ -62,12 +61,9 @@ pub(super) fn reorder_inside_window(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         let (held_no, held) = probe(s, "read-request held back")?;
         let held_at = next(s) - 1;
         jump(s, held_at + W - 1, ctx)?;
-        let (no, record) = probe(s, "read-request 1023 ahead")?;
-        expect_served(
+        probe_served(
             s,
             "read-request 1023 ahead",
-            &record,
-            no,
             "MSG-12",
             "the highest counter so far",
         )
@@ -89,12 +85,9 @@ pub(super) fn older_than_window(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         let (_, held) = probe(s, "read-request held back")?;
         let held_at = next(s) - 1;
         jump(s, held_at + W, ctx)?;
-        let (no, record) = probe(s, "read-request 1024 ahead")?;
-        expect_served(
+        probe_served(
             s,
             "read-request 1024 ahead",
-            &record,
-            no,
             "MSG-12",
             "the highest counter so far",
         )
@@ -113,8 +106,7 @@ pub(super) fn older_than_window(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
 
 pub(super) fn forged_far_ahead(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
     Box::pin(in_admin_session(ctx, async |s, ctx| {
-        let (no, record) = probe(s, "read-request")?;
-        expect_served(s, "read-request", &record, no, "MSG-13", "a first record").await?;
+        probe_served(s, "read-request", "MSG-13", "a first record").await?;
         // A forgery 5000 ahead: were it recorded, the next honest counter would be too old.
         let peer = s.protector().peer_session_id();
         let at = next(s) + 5 * W;

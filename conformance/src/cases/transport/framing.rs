@@ -2,6 +2,7 @@
 //! an honest sender never writes (built in [`crate::adversarial::framing`]).
 
 use crate::adversarial::framing::{cut_frame, frame, header, MAX_PAYLOAD};
+use crate::adversarial::protection::vendor_id_read;
 use crate::case::{check, Failure, Outcome};
 use crate::context::Ctx;
 use crate::controller::Conn;
@@ -88,16 +89,7 @@ async fn still_serving(ctx: &mut Ctx, conn: &Conn) -> Outcome {
             e.to_string(),
         )
     })?;
-    let request = ReadRequest {
-        attributes: vec![AttributePath::concrete(
-            EndpointId::ROOT,
-            std_caps::basic_information::ID,
-            std_caps::basic_information::attributes::VENDOR_ID,
-        )],
-        events: Vec::new(),
-        event_min: None,
-    };
-    let read = session.read(request).await;
+    let read = session.read(vendor_id_read()).await;
     check(
         matches!(read, Ok(ClientEvent::ReadDone { .. })),
         "QUIC-14",
