@@ -69,6 +69,18 @@ async fn session_as(ctx: &mut Ctx, who: &HomeMembership) -> Result<Session, Fail
         .map_err(|e| Failure::Inconclusive(format!("a session as node {:#x}: {e}", who.node_id())))
 }
 
+/// Writes `entries` as the acl and requires the answer `status` `[ACL-7]` (`what` says what
+/// is expected).
+async fn expect_acl_write(
+    s: &mut Session,
+    entries: Vec<Data>,
+    status: Status,
+    what: &str,
+) -> Outcome {
+    let st = write_acl(s, entries, "ACL-7").await?;
+    check(st == status, "ACL-7", what, || st.to_string())
+}
+
 /// Writes the ACL as the administrator and requires success.
 async fn set_acl(admin: &mut Session, entries: Vec<Data>) -> Outcome {
     let st = write_acl(admin, entries.clone(), "ACL-7").await?;
@@ -613,21 +625,14 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 "the second home sees exactly its one administer entry",
                 || format!("{acl2:?}"),
             )?;
-            let st = write_acl(
+            let other_home = entry(home1, 0x7e57_2000, Privilege::View, None);
+            expect_acl_write(
                 &mut s2,
-                vec![
-                    admin_entry.clone(),
-                    entry(home1, 0x7e57_2000, Privilege::View, None),
-                ],
-                "ACL-7",
+                vec![admin_entry.clone(), other_home],
+                Status::CONSTRAINT_ERROR,
+                "constraint-error for an entry of another home",
             )
             .await?;
-            check(
-                st == Status::CONSTRAINT_ERROR,
-                "ACL-7",
-                "constraint-error for an entry of another home",
-                || st.to_string(),
-            )?;
             // The first home watches its acl while the second edits its own [ACL-14].
             let watch = subscriptions::granted_for(
                 &mut admin,
@@ -646,21 +651,14 @@ fn second_home(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 0,
             )
             .await?;
-            let st = write_acl(
+            let own_home = entry(id2, 0x7e57_2001, Privilege::View, None);
+            expect_acl_write(
                 &mut s2,
-                vec![
-                    admin_entry.clone(),
-                    entry(id2, 0x7e57_2001, Privilege::View, None),
-                ],
-                "ACL-7",
+                vec![admin_entry.clone(), own_home],
+                Status::SUCCESS,
+                "the second home edits its own entries",
             )
             .await?;
-            check(
-                st == Status::SUCCESS,
-                "ACL-7",
-                "the second home edits its own entries",
-                || st.to_string(),
-            )?;
             let seen = admin.conn().recv_unsolicited(std::time::Duration::from_secs(1)).await;
             let _ = subscriptions::unsubscribe(&mut admin, watch.id).await;
             check(
