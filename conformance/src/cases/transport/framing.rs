@@ -7,8 +7,7 @@ use crate::case::{check, Failure, Outcome};
 use crate::context::Ctx;
 use crate::controller::Conn;
 use crate::transport::{BoxFuture, ForeignProtocol, TransportError};
-use orbit_core::interaction::{AttributePath, ClientEvent, ReadRequest};
-use orbit_core::model::{std_caps, EndpointId};
+use orbit_core::interaction::ClientEvent;
 use std::time::Duration;
 
 pub(super) fn alpn(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
@@ -366,16 +365,7 @@ pub(super) fn migration(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             .session_as(&conn, &admin)
             .await
             .map_err(|e| Failure::Inconclusive(format!("the administrator's session: {e}")))?;
-        let request = || ReadRequest {
-            attributes: vec![AttributePath::concrete(
-                EndpointId::ROOT,
-                std_caps::basic_information::ID,
-                std_caps::basic_information::attributes::VENDOR_ID,
-            )],
-            events: Vec::new(),
-            event_min: None,
-        };
-        let before = session.read(request()).await;
+        let before = session.read(vendor_id_read()).await;
         if !matches!(before, Ok(ClientEvent::ReadDone { .. })) {
             conn.close();
             return Err(Failure::Inconclusive(format!(
@@ -390,7 +380,7 @@ pub(super) fn migration(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         };
         moved?;
         ctx.note("the suite's socket moved to a new local port; the same connection goes on");
-        let after = session.read(request()).await;
+        let after = session.read(vendor_id_read()).await;
         conn.close();
         check(
             matches!(after, Ok(ClientEvent::ReadDone { .. })),
