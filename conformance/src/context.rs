@@ -17,6 +17,10 @@ use orbit_core::model::{Data, EndpointId};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long the suite's administrator waits out `busy` answers to its session handshake:
+/// the 30 s handshake deadline of [SESS-33] and a margin.
+const BUSY_WAIT: Duration = Duration::from_secs(35);
+
 /// Everything shared by the cases of one run.
 pub(crate) struct Shared {
     pub(crate) transport: Arc<dyn Transport>,
@@ -154,12 +158,36 @@ impl Ctx {
 
     /// A session as the suite's administrator on a new connection. Failing to get one is
     /// INCONCLUSIVE for the case at hand (the sessions group judges session setup itself).
+    ///
+    /// A `busy` answer is waited out: a device may keep up to 8 handshakes pending until
+    /// their deadline, 30 s after their sigma2, before it must discard them ([SESS-33],
+    /// [SESS-34]), and a case that left handshakes half-open (or another peer) may fill them.
     pub async fn admin_session(&mut self) -> Result<Session, Failure> {
-        let conn = self.connect().await?;
         let admin = self.admin().await;
-        self.session_as(&conn, &admin)
-            .await
-            .map_err(|e| Failure::Inconclusive(format!("the suite's administrator session: {e}")))
+        let give_up = std::time::Instant::now() + BUSY_WAIT;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            let conn = self.connect().await?;
+            match self.session_as(&conn, &admin).await {
+                Ok(s) => return Ok(s),
+                Err(SessionOpenError::Status(orbit_core::status::Status::BUSY))
+                    if std::time::Instant::now() < give_up =>
+                {
+                    conn.close();
+                    self.note(format!(
+                        "the administrator's session got busy; trying again in {} ms",
+                        pause.as_millis()
+                    ));
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => {
+                    return Err(Failure::Inconclusive(format!(
+                        "the suite's administrator session: {e}"
+                    )))
+                }
+            }
+        }
     }
 
     /// Opens the device's pairing window for `seconds` as the suite's administrator
