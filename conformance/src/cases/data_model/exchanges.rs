@@ -12,9 +12,7 @@ use crate::adversarial::interaction as bad;
 use crate::case::{check, Outcome};
 use crate::context::Ctx;
 use crate::transport::BoxFuture;
-use orbit_core::interaction::{
-    AttributePath, ConcreteAttribute, Message, MessageType, ReadRequest, WriteRequest,
-};
+use orbit_core::interaction::{ConcreteAttribute, Message, MessageType, WriteRequest};
 use orbit_core::model::{std_caps, Data, EndpointId};
 use orbit_core::status::Status;
 
@@ -25,16 +23,7 @@ pub(crate) fn exchanges(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         let label = ConcreteAttribute::new(EndpointId::ROOT, ID, NODE_LABEL);
         let mut s = ctx.admin_session().await?;
         // [IM-3] every answer of a read of everything carries the request's exchange.
-        let (exchange, a) = wire::request(
-            &mut s,
-            "read-request",
-            Message::ReadRequest(ReadRequest {
-                attributes: vec![AttributePath::ALL],
-                events: Vec::new(),
-                event_min: None,
-            }),
-        )
-        .await?;
+        let (exchange, a) = wire::read_everything(&mut s, "read-request").await?;
         check(
             !a.messages.is_empty() && a.exchanges().iter().all(|e| *e == exchange),
             "IM-3",

@@ -174,16 +174,7 @@ pub(crate) fn wildcard(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         let mut s = ctx.admin_session().await?;
         // By hand, so each report message is judged: within the limits of [IM-4] (the
         // decoder enforces them), on the request's exchange, `more` on all but the last.
-        let (exchange, a) = wire::request(
-            &mut s,
-            "read-request {}",
-            Message::ReadRequest(ReadRequest {
-                attributes: vec![AttributePath::ALL],
-                events: Vec::new(),
-                event_min: None,
-            }),
-        )
-        .await?;
+        let (exchange, a) = wire::read_everything(&mut s, "read-request {}").await?;
         check(
             a.problems.is_empty() && !a.messages.is_empty(),
             "IM-4",

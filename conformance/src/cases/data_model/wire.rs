@@ -76,6 +76,20 @@ impl Answers {
 }
 
 /// The answer to `message` sent on a fresh exchange number.
+/// A read of every attribute of every endpoint (`*/*/*`), sent by hand with [`request`] so
+/// each report message it brings back can be judged.
+pub(crate) async fn read_everything(
+    s: &mut Session,
+    label: &str,
+) -> Result<(u32, Answers), Failure> {
+    let message = Message::ReadRequest(orbit_core::interaction::ReadRequest {
+        attributes: vec![orbit_core::interaction::AttributePath::ALL],
+        events: Vec::new(),
+        event_min: None,
+    });
+    request(s, label, message).await
+}
+
 pub(crate) async fn request(
     s: &mut Session,
     label: &str,
