@@ -1,0 +1,16 @@
+//! Orbit over Bluetooth LE ([BLE-*], `spec/v1/18-ble.md`).
+//!
+//! Like QUIC, BLE is only a pipe for Orbit: pairing, sessions and message protection are the
+//! same on every transport ([SESS-2], [MSG-3]). This crate holds:
+//!
+//! - the GATT framing as a sans-IO state machine (ATT values and time in, ATT values to send
+//!   and deadlines out), which builds for `no_std` + `alloc`;
+//! - the radio seam ([`radio`], `std`): what a Bluetooth stack (a desktop central, a Linux
+//!   peripheral, a phone's stack through the bindings, or the simulated link) provides.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+#[cfg(feature = "std")]
+pub mod radio;
