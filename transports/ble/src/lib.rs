@@ -6,7 +6,10 @@
 //! - the GATT framing as a sans-IO state machine (ATT values and time in, ATT values to send
 //!   and deadlines out), which builds for `no_std` + `alloc`;
 //! - the radio seam ([`radio`], `std`): what a Bluetooth stack (a desktop central, a Linux
-//!   peripheral, a phone's stack through the bindings, or the simulated link) provides.
+//!   peripheral, a phone's stack through the bindings, or the simulated link) provides;
+//! - the GATT service's UUIDs ([`gatt`]);
+//! - real Bluetooth adapters behind features of the same names: `btleplug` (a desktop
+//!   central) and `bluer` (a Linux peripheral on BlueZ), sharing `adapter`.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 
@@ -14,3 +17,13 @@ extern crate alloc;
 
 #[cfg(feature = "std")]
 pub mod radio;
+
+pub mod gatt;
+
+// Real Bluetooth adapters (features `btleplug`, `bluer`; transports/ble/README.md).
+#[cfg(any(feature = "btleplug", all(feature = "bluer", target_os = "linux")))]
+pub mod adapter;
+#[cfg(all(feature = "bluer", target_os = "linux"))]
+pub mod bluer;
+#[cfg(feature = "btleplug")]
+pub mod btleplug;
