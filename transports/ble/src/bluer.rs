@@ -90,7 +90,10 @@ impl BluezPeripheral {
         let session = Session::new().await.map_err(stack)?;
         let adapter = match &config.adapter {
             Some(name) => session.adapter(name).map_err(|_| AdapterError::NoAdapter)?,
-            None => session.default_adapter().await.map_err(|_| AdapterError::NoAdapter)?,
+            None => session
+                .default_adapter()
+                .await
+                .map_err(|_| AdapterError::NoAdapter)?,
         };
         adapter.set_powered(true).await.map_err(stack)?;
         let (write_control, write_handle) = characteristic_control();
@@ -99,7 +102,10 @@ impl BluezPeripheral {
             .serve_gatt_application(application(write_handle, notify_handle))
             .await
             .map_err(stack)?;
-        let advert = adapter.advertise(advertisement(&config.service_data)).await.map_err(stack)?;
+        let advert = adapter
+            .advertise(advertisement(&config.service_data))
+            .await
+            .map_err(stack)?;
         let (links_tx, links) = mpsc::channel(1);
         let (service_data, service_data_rx) = watch::channel(config.service_data);
         let adapter_name = adapter.name().to_owned();
@@ -113,7 +119,12 @@ impl BluezPeripheral {
             service_data: service_data_rx,
             links: links_tx,
         };
-        Ok(Self { links, service_data, adapter_name, server: tokio::spawn(server.run()) })
+        Ok(Self {
+            links,
+            service_data,
+            adapter_name,
+            server: tokio::spawn(server.run()),
+        })
     }
 
     /// The name of the adapter served on (`hci0`, ...).
@@ -127,7 +138,10 @@ impl BluezPeripheral {
     /// [`RadioEvent::Disconnected`]. The radio's ATT MTU is the one the central exchanged,
     /// less bluer's headroom. Call it again once the link has ended (one link at a time).
     pub async fn accept(&mut self) -> Result<Accepted, AdapterError> {
-        self.links.recv().await.unwrap_or(Err(AdapterError::Stopped))
+        self.links
+            .recv()
+            .await
+            .unwrap_or(Err(AdapterError::Stopped))
     }
 
     /// Advertises `service_data` from now on (a new operational nonce, [BLE-22]; a pairing
@@ -135,7 +149,9 @@ impl BluezPeripheral {
     /// advertise; the new data is used when it ends.
     pub fn set_service_data(&self, service_data: Vec<u8>) -> Result<(), AdapterError> {
         check_service_data(&service_data)?;
-        self.service_data.send(service_data).map_err(|_| AdapterError::Stopped)
+        self.service_data
+            .send(service_data)
+            .map_err(|_| AdapterError::Stopped)
     }
 }
 
@@ -160,9 +176,9 @@ struct Server {
 
 impl Server {
     async fn run(mut self) {
-        // A write stream BlueZ opened before the notify session of the same central: the
-        // central may write its handshake as soon as its subscription is acknowledged, and
-        // BlueZ tells this application of the two in either order.
+        // A write stream BlueZ opened before the notify session: the central may write its
+        // handshake as soon as its subscription is acknowledged, and BlueZ tells this
+        // application of the two in either order.
         let mut early_reader: Option<CharacteristicReader> = None;
         loop {
             if self.advert.is_none() {
@@ -202,7 +218,9 @@ impl Server {
                 }
                 () = self.links.closed() => return,
             };
-            let reader = early_reader.take().filter(|reader| reader.device_address() == writer.device_address());
+            // BlueZ keeps one write socket per characteristic, whichever central writes: an
+            // early one is this link's.
+            let reader = early_reader.take();
             // One central at a time (see the module doc): nobody else should connect meanwhile.
             self.advert = None;
             self.serve_link(writer, reader).await;
@@ -210,9 +228,15 @@ impl Server {
     }
 
     /// Runs one link from the central's subscription to the end of its connection.
-    async fn serve_link(&mut self, writer: CharacteristicWriter, mut reader: Option<CharacteristicReader>) {
+    async fn serve_link(
+        &mut self,
+        writer: CharacteristicWriter,
+        mut reader: Option<CharacteristicReader>,
+    ) {
         let central = writer.device_address();
-        let Ok(device) = self.adapter.device(central) else { return };
+        let Ok(device) = self.adapter.device(central) else {
+            return;
+        };
         let att_mtu = writer.mtu().saturating_add(BLUER_NOTIFY_HEADROOM);
         if att_mtu < ATT_MTU_MIN {
             // bluer could not carry the framing's 20-byte segments: only a central that kept
@@ -221,10 +245,11 @@ impl Server {
             return;
         }
         // Events first, then the state, so that a disconnect between the two is not missed.
-        let mut device_events: Pin<Box<dyn Stream<Item = DeviceEvent> + Send>> = match device.events().await {
-            Ok(events) => Box::pin(events),
-            Err(_) => return,
-        };
+        let mut device_events: Pin<Box<dyn Stream<Item = DeviceEvent> + Send>> =
+            match device.events().await {
+                Ok(events) => Box::pin(events),
+                Err(_) => return,
+            };
         if !device.is_connected().await.unwrap_or(false) {
             return;
         }
@@ -233,7 +258,11 @@ impl Server {
             let _ = device.disconnect().await;
             return;
         }
-        let RadioTask { mut values, hang_up, events } = task;
+        let RadioTask {
+            mut values,
+            hang_up,
+            events,
+        } = task;
         let mut central_left = false;
         loop {
             tokio::select! {
@@ -303,7 +332,10 @@ async fn read(reader: Option<&CharacteristicReader>) -> std::io::Result<Vec<u8>>
 /// The Orbit GATT service ([BLE-1]): W takes Write Without Response and Write Request
 /// ([BLE-2]); N notifies (BlueZ adds its CCCD). No encryption is required: Orbit protects its
 /// messages itself ([MSG-3]), so no Bluetooth pairing is needed.
-fn application(write: CharacteristicControlHandle, notify: CharacteristicControlHandle) -> Application {
+fn application(
+    write: CharacteristicControlHandle,
+    notify: CharacteristicControlHandle,
+) -> Application {
     Application {
         services: vec![Service {
             uuid: Uuid::from_u128(SERVICE_UUID),
@@ -365,7 +397,12 @@ fn stack(error: ::bluer::Error) -> AdapterError {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
     use super::*;
 
     /// [BLE-1], [BLE-2]: the service is primary and holds exactly W (write without response
@@ -375,10 +412,14 @@ mod tests {
         let (_, write) = characteristic_control();
         let (_, notify) = characteristic_control();
         let app = application(write, notify);
-        let [service] = app.services.as_slice() else { panic!("one service") };
+        let [service] = app.services.as_slice() else {
+            panic!("one service")
+        };
         assert!(service.primary);
         assert_eq!(service.uuid, Uuid::from_u128(SERVICE_UUID));
-        let [w, n] = service.characteristics.as_slice() else { panic!("two characteristics") };
+        let [w, n] = service.characteristics.as_slice() else {
+            panic!("two characteristics")
+        };
         assert_eq!(w.uuid, Uuid::from_u128(WRITE_CHARACTERISTIC_UUID));
         let w_write = w.write.as_ref().unwrap();
         assert!(w_write.write && w_write.write_without_response);
@@ -396,7 +437,14 @@ mod tests {
     #[test]
     fn advert_holds_only_the_service_data() {
         let advert = advertisement(&[0x11, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-        assert_eq!(advert.service_data.get(&Uuid::from_u128(SERVICE_UUID)).unwrap().len(), 10);
+        assert_eq!(
+            advert
+                .service_data
+                .get(&Uuid::from_u128(SERVICE_UUID))
+                .unwrap()
+                .len(),
+            10
+        );
         assert_eq!(advert.service_data.len(), 1);
         assert!(advert.service_uuids.is_empty());
         assert!(advert.local_name.is_none());
@@ -408,7 +456,13 @@ mod tests {
     fn service_data_must_fit_a_legacy_advert() {
         assert!(check_service_data(&[0x10; 7]).is_ok());
         assert!(check_service_data(&[0x11; 10]).is_ok());
-        assert!(matches!(check_service_data(&[]), Err(AdapterError::Invalid(_))));
-        assert!(matches!(check_service_data(&[0; 11]), Err(AdapterError::Invalid(_))));
+        assert!(matches!(
+            check_service_data(&[]),
+            Err(AdapterError::Invalid(_))
+        ));
+        assert!(matches!(
+            check_service_data(&[0; 11]),
+            Err(AdapterError::Invalid(_))
+        ));
     }
 }

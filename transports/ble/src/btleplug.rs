@@ -63,7 +63,11 @@ pub struct CentralConfig {
 
 impl Default for CentralConfig {
     fn default() -> Self {
-        Self { adapter: None, att_mtu: None, connect_timeout: Duration::from_secs(10) }
+        Self {
+            adapter: None,
+            att_mtu: None,
+            connect_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -96,7 +100,11 @@ impl BtleplugCentral {
                 chosen = Some(adapter);
                 break;
             };
-            if adapter.adapter_info().await.is_ok_and(|info| info.starts_with(wanted.as_str())) {
+            if adapter
+                .adapter_info()
+                .await
+                .is_ok_and(|info| info.starts_with(wanted.as_str()))
+            {
                 chosen = Some(adapter);
                 break;
             }
@@ -115,8 +123,14 @@ impl BtleplugCentral {
     pub async fn scan(&self) -> Result<Scan, AdapterError> {
         // Events first, so that nothing discovered between the two calls is missed.
         let events = self.adapter.events().await.map_err(stack)?;
-        self.adapter.start_scan(ScanFilter::default()).await.map_err(stack)?;
-        Ok(Scan { adapter: self.adapter.clone(), events })
+        self.adapter
+            .start_scan(ScanFilter::default())
+            .await
+            .map_err(stack)?;
+        Ok(Scan {
+            adapter: self.adapter.clone(),
+            events,
+        })
     }
 
     /// Scans for `duration` and returns the latest advert of each Orbit device seen, in the
@@ -171,20 +185,32 @@ impl BtleplugCentral {
             .map_err(|_| AdapterError::Timeout("service discovery"))?
             .map_err(stack)?;
         let characteristics = peripheral.characteristics();
-        let write = orbit_characteristic(&characteristics, WRITE, CharPropFlags::WRITE_WITHOUT_RESPONSE, "W")?;
+        let write = orbit_characteristic(
+            &characteristics,
+            WRITE,
+            CharPropFlags::WRITE_WITHOUT_RESPONSE,
+            "W",
+        )?;
         let notify = orbit_characteristic(&characteristics, NOTIFY, CharPropFlags::NOTIFY, "N")?;
         // The stream before the subscription: nothing the peripheral notifies is missed.
         let notifications = peripheral.notifications().await.map_err(stack)?;
         peripheral.subscribe(&notify).await.map_err(stack)?;
         let att_mtu = self.config.att_mtu.unwrap_or_else(|| peripheral.mtu());
         let (radio, events, task) = queued_radio(att_mtu);
-        tokio::spawn(drive(peripheral.clone(), write, notifications, central_events, task));
+        tokio::spawn(drive(
+            peripheral.clone(),
+            write,
+            notifications,
+            central_events,
+            task,
+        ));
         Ok((radio, events))
     }
 }
 
 /// A scan in progress: Orbit adverts as the stack reports them (a device appears again each
-/// time its service data changes).
+/// time its service data changes). Call [`Scan::stop`] when done: dropping it leaves the
+/// adapter scanning.
 pub struct Scan {
     adapter: Adapter,
     events: EventStream,
@@ -198,7 +224,9 @@ impl Scan {
     pub async fn next(&mut self) -> Option<Advert> {
         while let Some(event) = self.events.next().await {
             let (id, service_data) = match event {
-                CentralEvent::ServiceDataAdvertisement { id, service_data } => (id, Some(service_data)),
+                CentralEvent::ServiceDataAdvertisement { id, service_data } => {
+                    (id, Some(service_data))
+                }
                 // BlueZ reports a new device once, with its first advert in its properties.
                 CentralEvent::DeviceDiscovered(id) => (id, None),
                 _ => continue,
@@ -217,7 +245,11 @@ impl Scan {
 
     /// The Orbit advert of `id`, from the event's service data or else the peripheral's
     /// properties; `None` when it has no Orbit service data or is not freshly seen.
-    async fn advert(&self, id: PeripheralId, event_data: Option<HashMap<Uuid, Vec<u8>>>) -> Option<Advert> {
+    async fn advert(
+        &self,
+        id: PeripheralId,
+        event_data: Option<HashMap<Uuid, Vec<u8>>>,
+    ) -> Option<Advert> {
         let peripheral = self.adapter.peripheral(&id).await.ok()?;
         let properties = peripheral.properties().await.ok().flatten();
         let rssi = properties.as_ref().and_then(|properties| properties.rssi);
@@ -228,7 +260,11 @@ impl Scan {
                 properties?.service_data.remove(&SERVICE)?
             }
         };
-        Some(Advert { id, service_data, rssi })
+        Some(Advert {
+            id,
+            service_data,
+            rssi,
+        })
     }
 }
 
@@ -244,8 +280,14 @@ fn orbit_characteristic(
 ) -> Result<Characteristic, AdapterError> {
     let found = characteristics
         .iter()
-        .find(|characteristic| characteristic.service_uuid == SERVICE && characteristic.uuid == uuid)
-        .ok_or_else(|| AdapterError::NotOrbit(format!("no characteristic {name} ({uuid}) in service {SERVICE}")))?;
+        .find(|characteristic| {
+            characteristic.service_uuid == SERVICE && characteristic.uuid == uuid
+        })
+        .ok_or_else(|| {
+            AdapterError::NotOrbit(format!(
+                "no characteristic {name} ({uuid}) in service {SERVICE}"
+            ))
+        })?;
     if !found.properties.contains(required) {
         return Err(AdapterError::NotOrbit(format!(
             "characteristic {name} has properties {:?}, not {required:?}",
@@ -265,7 +307,11 @@ async fn drive(
     mut central_events: EventStream,
     task: RadioTask,
 ) {
-    let RadioTask { mut values, hang_up, events } = task;
+    let RadioTask {
+        mut values,
+        hang_up,
+        events,
+    } = task;
     let id = peripheral.id();
     let mut peer_left = false;
     loop {

@@ -35,7 +35,13 @@ mod tests {
     #[test]
     fn uuids_are_the_ones_ble_1_assigns() {
         assert_eq!(text(SERVICE_UUID), "b4ad8bd0-d52f-4bba-ba71-2fdd873d7565");
-        assert_eq!(text(WRITE_CHARACTERISTIC_UUID), "da3e1f56-4081-4e52-9df3-c0ab4ed3de74");
-        assert_eq!(text(NOTIFY_CHARACTERISTIC_UUID), "da248285-4827-4833-8705-43bd1042345c");
+        assert_eq!(
+            text(WRITE_CHARACTERISTIC_UUID),
+            "da3e1f56-4081-4e52-9df3-c0ab4ed3de74"
+        );
+        assert_eq!(
+            text(NOTIFY_CHARACTERISTIC_UUID),
+            "da248285-4827-4833-8705-43bd1042345c"
+        );
     }
 }

@@ -23,7 +23,9 @@ pub enum AdapterError {
 impl fmt::Display for AdapterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NoAdapter => f.write_str("no Bluetooth adapter is available (is one present and powered?)"),
+            Self::NoAdapter => {
+                f.write_str("no Bluetooth adapter is available (is one present and powered?)")
+            }
             Self::NotOrbit(why) => write!(f, "the peer is not an Orbit device: {why}"),
             Self::Timeout(what) => write!(f, "Bluetooth {what} timed out"),
             Self::Invalid(why) => write!(f, "invalid Bluetooth adapter input: {why}"),

@@ -39,12 +39,14 @@ impl Radio for QueuedRadio {
                 self.att_mtu
             )));
         }
-        self.values.try_send(value.to_vec()).map_err(|error| match error {
-            mpsc::error::TrySendError::Closed(_) => RadioError::Disconnected,
-            mpsc::error::TrySendError::Full(_) => {
-                RadioError::Stack(format!("{WRITE_QUEUE} values wait for the stack to write them"))
-            }
-        })
+        self.values
+            .try_send(value.to_vec())
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Closed(_) => RadioError::Disconnected,
+                mpsc::error::TrySendError::Full(_) => RadioError::Stack(format!(
+                    "{WRITE_QUEUE} values wait for the stack to write them"
+                )),
+            })
     }
 
     fn att_mtu(&self) -> u16 {
@@ -70,7 +72,9 @@ pub(crate) struct RadioTask {
 
 /// A radio for one connection whose ATT MTU is `att_mtu` (clamped to 23..=517), the receiver
 /// of its events for the link, and the half the connection's task keeps.
-pub(crate) fn queued_radio(att_mtu: u16) -> (Arc<dyn Radio>, mpsc::Receiver<RadioEvent>, RadioTask) {
+pub(crate) fn queued_radio(
+    att_mtu: u16,
+) -> (Arc<dyn Radio>, mpsc::Receiver<RadioEvent>, RadioTask) {
     let (values_tx, values_rx) = mpsc::channel(WRITE_QUEUE);
     let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
     let hang_up = Arc::new(Notify::new());
@@ -79,13 +83,22 @@ pub(crate) fn queued_radio(att_mtu: u16) -> (Arc<dyn Radio>, mpsc::Receiver<Radi
         hang_up: Arc::clone(&hang_up),
         att_mtu: att_mtu.clamp(ATT_MTU_RANGE.0, ATT_MTU_RANGE.1),
     };
-    let task = RadioTask { values: values_rx, hang_up, events: events_tx };
+    let task = RadioTask {
+        values: values_rx,
+        hang_up,
+        events: events_tx,
+    };
     (Arc::new(radio), events_rx, task)
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
     use super::*;
 
     /// [BLE-2]: values reach the stack task in the order the link wrote them, and an oversized
