@@ -239,8 +239,8 @@ impl Server {
         };
         let att_mtu = writer.mtu().saturating_add(BLUER_NOTIFY_HEADROOM);
         if att_mtu < ATT_MTU_MIN {
-            // bluer could not carry the framing's 20-byte segments: only a central that kept
-            // the ATT default MTU of 23 gets here, and it must exchange a larger one.
+            // bluer could not carry the framing's 20-byte segments: only a central whose ATT
+            // MTU stayed at 23 or 24 gets here (it never exchanged a larger one).
             let _ = device.disconnect().await;
             return;
         }
