@@ -161,10 +161,12 @@ impl BtleplugCentral {
         let peripheral = self.adapter.peripheral(id).await.map_err(stack)?;
         // Events first, so that a disconnect right after connecting is not missed.
         let central_events = self.adapter.events().await.map_err(stack)?;
-        timeout(self.config.connect_timeout, peripheral.connect())
-            .await
-            .map_err(|_| AdapterError::Timeout("connection"))?
-            .map_err(stack)?;
+        let Ok(connected) = timeout(self.config.connect_timeout, peripheral.connect()).await else {
+            // The stack may still be trying: cancel, so that no connection appears unowned.
+            let _ = peripheral.disconnect().await;
+            return Err(AdapterError::Timeout("connection"));
+        };
+        connected.map_err(stack)?;
         match self.open(&peripheral, central_events).await {
             Ok(link) => Ok(link),
             Err(error) => {
