@@ -7,7 +7,10 @@
 //!   and deadlines out), which builds for `no_std` + `alloc`;
 //! - the radio seam ([`radio`], `std`): what a Bluetooth stack (a desktop central, a Linux
 //!   peripheral, a phone's stack through the bindings, or the simulated link) provides;
-//! - the GATT service's UUIDs ([`gatt`]);
+//! - the GATT service's UUIDs ([`gatt`]), the exchange SDU codec ([`sdu`]) and the
+//!   advertising payloads ([`advert`]), also `no_std` + `alloc`;
+//! - a seeded simulated link ([`sim`], `std`): a virtual-time model for deterministic tests
+//!   and benchmarks, and a pair of simulated radios on tokio (feature `tokio`);
 //! - real Bluetooth adapters behind features of the same names: `btleplug` (a desktop
 //!   central) and `bluer` (a Linux peripheral on BlueZ), sharing `adapter`.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -18,7 +21,11 @@ extern crate alloc;
 #[cfg(feature = "std")]
 pub mod radio;
 
+pub mod advert;
 pub mod gatt;
+pub mod sdu;
+#[cfg(feature = "std")]
+pub mod sim;
 
 // Real Bluetooth adapters (features `btleplug`, `bluer`; transports/ble/README.md).
 #[cfg(any(feature = "btleplug", all(feature = "bluer", target_os = "linux")))]
