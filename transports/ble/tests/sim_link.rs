@@ -291,3 +291,64 @@ fn disconnect_probability_extremes() {
     assert_eq!(link.poll_deliver(Duration::from_secs(100_000)), None);
     assert!(!link.is_down());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Under any parameters and writes: each direction delivers every value it took, in the
+    /// order written, at connection events (multiples of the interval), at most
+    /// `packets_per_event` per event, never before the write plus the extra delay.
+    #[test]
+    fn link_invariants(
+        mtu in 23u16..=517,
+        interval_us in 7_500u64..=100_000,
+        per_event in 1u16..=8,
+        delay_ms in 0u64..50,
+        jitter_ms in 0u64..50,
+        seed: u64,
+        writes in proptest::collection::vec((proptest::bool::ANY, 0u64..500, 1usize..600), 1..120),
+    ) {
+        let params = SimParams {
+            att_mtu: mtu,
+            connection_interval: Duration::from_micros(interval_us),
+            packets_per_event: per_event,
+            extra_delay: Duration::from_millis(delay_ms),
+            delay_jitter: Duration::from_millis(jitter_ms),
+            ..SimParams::default()
+        };
+        let interval = params.connection_interval;
+        let mut link = SimLink::new(params.clone(), seed).unwrap();
+        let mut now = Duration::ZERO;
+        let mut sent = [Vec::new(), Vec::new()];
+        let mut got: Vec<Delivery> = Vec::new();
+        for (i, (central, advance_ms, len)) in writes.into_iter().enumerate() {
+            now += Duration::from_millis(advance_ms / 10);
+            while let Some(d) = link.poll_deliver(now) {
+                got.push(d);
+            }
+            let side = if central { Side::Central } else { Side::Peripheral };
+            let mut value = (i as u32).to_be_bytes().to_vec();
+            value.resize(len.max(4), 0xa5);
+            match link.write(side, now, &value) {
+                Ok(()) => sent[usize::from(!central)].push((now, value)),
+                Err(RadioError::Stack(_)) => proptest::prop_assert!(value.len() > params.max_value_len()),
+                Err(e) => proptest::prop_assert!(false, "{e:?}"),
+            }
+        }
+        got.extend(drain(&mut link));
+        for (from, to) in [(0, Side::Peripheral), (1, Side::Central)] {
+            let mine: Vec<_> = got.iter().filter(|d| d.to == to).collect();
+            let values: Vec<&[u8]> = mine.iter().map(|d| received(d)).collect();
+            let expected: Vec<&[u8]> = sent[from].iter().map(|(_, v)| v.as_slice()).collect();
+            proptest::prop_assert_eq!(values, expected);
+            for (d, (written, _)) in mine.iter().zip(&sent[from]) {
+                proptest::prop_assert!(d.at >= *written + params.extra_delay);
+                proptest::prop_assert_eq!(d.at.as_nanos() % interval.as_nanos(), 0);
+            }
+            let mut per_event = std::collections::BTreeMap::new();
+            for d in &mine {
+                *per_event.entry(d.at).or_insert(0u16) += 1;
+            }
+            proptest::prop_assert!(per_event.values().all(|n| *n <= params.packets_per_event));
+        }
+    }
+}
