@@ -87,7 +87,18 @@ struct Outbox {
     last_eligible: Duration,
 }
 
-/// The virtual-time model of one BLE connection: see the [module](self) documentation.
+/// The virtual-time model of one BLE connection.
+///
+/// Connection events happen at `k * connection_interval` (k = 0, 1, ...). At each event the
+/// central's queued values go first, then the peripheral's, at most `packets_per_event` each,
+/// and only values whose delay has passed. A value written after an event was delivered (an
+/// answer computed at the event's time) goes at the next event, as on a real link, so a
+/// request and its answer cost at least one connection interval. The outcome depends only on
+/// the seed, the parameters and what is written when, never on how often the caller polls.
+///
+/// A drive loop: write what each side has to send at `now`, then advance `now` to the
+/// earliest of [`next_event`](Self::next_event) and the sides' own timers, and hand each
+/// [`poll_deliver`](Self::poll_deliver)`(now)` to its side.
 pub struct SimLink {
     params: SimParams,
     from_central: Outbox,
