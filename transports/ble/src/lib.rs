@@ -15,6 +15,9 @@
 
 extern crate alloc;
 
+pub mod engine;
+pub mod error;
+pub mod frame;
 #[cfg(feature = "std")]
 pub mod radio;
 
@@ -27,3 +30,6 @@ pub mod adapter;
 pub mod bluer;
 #[cfg(feature = "btleplug")]
 pub mod btleplug;
+
+pub use engine::{Engine, FramingConfig, FramingStats, LinkState};
+pub use error::FramingError;
