@@ -18,6 +18,8 @@ extern crate alloc;
 pub mod engine;
 pub mod error;
 pub mod frame;
+#[cfg(feature = "tokio")]
+pub mod link;
 #[cfg(feature = "std")]
 pub mod radio;
 

@@ -1,6 +1,12 @@
 //! A pair of engines wired back to back through two in-order queues (BLE delivers ATT values
 //! in order, [BLE-2]), on a virtual clock, with checks of what each side sends.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::collections::VecDeque;
 use std::time::Duration;
