@@ -78,7 +78,7 @@ fn local_conditions_have_no_code() {
     assert_eq!(FramingError::IdleTimeout.name(), "idle-timeout");
 }
 
-/// Every error reads differently, so a user can tell them apart.
+/// [BLE-11]: every error reads differently, so a user can tell them apart.
 #[test]
 fn messages_are_distinct() {
     let mut all: Vec<FramingError> = TABLE.iter().map(|(_, _, e)| *e).collect();

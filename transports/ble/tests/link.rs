@@ -282,8 +282,9 @@ async fn the_central_waits_for_a_free_slot() {
     assert!(ninth.is_ok());
 }
 
-/// A peer that floods an exchange its owner does not read gets RESET `limit-exceeded`, and
-/// the owner learns why; nothing is buffered without bound.
+/// [BLE-15] A peer that floods an exchange its owner does not read gets RESET
+/// `limit-exceeded`, and the owner learns why; nothing is buffered without bound (BLE.md's
+/// notes for the link implementer; no rule ID of its own).
 #[tokio::test(start_paused = true)]
 async fn a_flooded_exchange_is_reset() {
     let (c, p) = connect(247);
@@ -387,8 +388,8 @@ async fn graceful_close_drains_everything_queued() {
     ));
 }
 
-/// A radio disconnect ends the link: open exchanges and pending accepts fail with
-/// `Disconnected`.
+/// [BLE-3]: each BLE connection carries one link and closing it ends the link: open
+/// exchanges and pending accepts fail with `Disconnected`.
 #[tokio::test(start_paused = true)]
 async fn radio_disconnect_ends_exchanges_with_an_error() {
     let (central, peripheral, c_end, _) = pair(247).await;
@@ -425,5 +426,39 @@ async fn central_handshake_times_out() {
     assert_eq!(
         result.err(),
         Some(BleError::Framing(orbit_ble::FramingError::HandshakeTimeout))
+    );
+}
+
+/// [BLE-16]: `try_recv_frame` and `recv_frame_within` do not wait past what is there; a held
+/// message goes out when the exchange turns to receiving.
+#[tokio::test(start_paused = true)]
+async fn polling_and_bounded_receives() {
+    let (central, peripheral, c_end, _) = pair(247).await;
+    let mut exchange = central.open_exchange().await.unwrap();
+    exchange.send_frame(1, b"held").await.unwrap();
+    let written_before = c_end.radio.written.lock().unwrap().len();
+    assert!(exchange.try_recv_frame().is_none());
+    let mut served = peripheral.accept_exchange().await.unwrap().unwrap();
+    assert!(c_end.radio.written.lock().unwrap().len() > written_before);
+    assert_eq!(
+        served.recv_frame().await.unwrap(),
+        Some(message(1, b"held"))
+    );
+    assert!(exchange
+        .recv_frame_within(Duration::from_secs(2))
+        .await
+        .is_none());
+    served.send_frame(1, b"late").await.unwrap();
+    served.finish().unwrap();
+    assert_eq!(
+        exchange.recv_frame_within(Duration::from_secs(2)).await,
+        Some(Ok(Some(message(1, b"late"))))
+    );
+    assert_eq!(exchange.try_recv_frame(), Some(Ok(None)));
+    exchange.finish().unwrap();
+    assert_eq!(served.recv_frame().await, Ok(None));
+    assert_eq!(
+        exchange.send_frame(1, b"x").await,
+        Err(BleError::ExchangeEnded)
     );
 }
