@@ -2,7 +2,7 @@
 //! `orbit_quic`'s. Exchanges ([BLE-16]) carry the pairing, session and protected messages of
 //! one request and its answer; device-initiated messages travel alone ([BLE-17]).
 //!
-//! One task per link owns the [`Engine`](crate::engine::Engine) and the radio: it feeds
+//! One task per link owns the [`Engine`] and the radio: it feeds
 //! [`RadioEvent`]s in, writes the engine's values out, sleeps until its next deadline, and
 //! routes whole SDUs ([BLE-15]) to exchanges by ID through bounded channels.
 //!
