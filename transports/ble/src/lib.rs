@@ -3,10 +3,13 @@
 //! Like QUIC, BLE is only a pipe for Orbit: pairing, sessions and message protection are the
 //! same on every transport ([SESS-2], [MSG-3]). This crate holds:
 //!
-//! - the GATT framing as a sans-IO state machine (ATT values and time in, ATT values to send
-//!   and deadlines out), which builds for `no_std` + `alloc`;
+//! - the GATT framing as a sans-IO state machine ([`engine`], with its frame codecs in
+//!   [`frame`] and typed errors in [`error`]: ATT values and time in, ATT values to send and
+//!   deadlines out), which builds for `no_std` + `alloc`;
 //! - the radio seam ([`radio`], `std`): what a Bluetooth stack (a desktop central, a Linux
 //!   peripheral, a phone's stack through the bindings, or the simulated link) provides;
+//! - the async link (`link`, feature `tokio`): exchanges and device-initiated messages over
+//!   one radio connection, for the SDK;
 //! - the GATT service's UUIDs ([`gatt`]), the exchange SDU codec ([`sdu`]) and the
 //!   advertising payloads ([`advert`]), also `no_std` + `alloc`;
 //! - a seeded simulated link ([`sim`], `std`): a virtual-time model for deterministic tests
@@ -18,6 +21,11 @@
 
 extern crate alloc;
 
+pub mod engine;
+pub mod error;
+pub mod frame;
+#[cfg(feature = "tokio")]
+pub mod link;
 #[cfg(feature = "std")]
 pub mod radio;
 
@@ -34,3 +42,6 @@ pub mod adapter;
 pub mod bluer;
 #[cfg(feature = "btleplug")]
 pub mod btleplug;
+
+pub use engine::{Engine, FramingConfig, FramingStats, LinkState};
+pub use error::FramingError;
