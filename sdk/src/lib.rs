@@ -11,6 +11,7 @@
 pub mod capped;
 pub mod controller;
 pub mod device;
+pub mod link;
 pub mod paths;
 mod ticket;
 
