@@ -6,6 +6,7 @@
 //! - [`controller::Controller`] is what a phone app or the `orbit` CLI uses: it creates or
 //!   opens a home, pairs with devices from their setup code, connects, describes, reads,
 //!   writes, invokes and subscribes, and keeps what it learned in a store.
+//! - [`link::Link`] is the one connection type both speak, whatever transport carries it.
 #![forbid(unsafe_code)]
 
 pub mod capped;
