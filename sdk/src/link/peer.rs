@@ -36,3 +36,18 @@ impl fmt::Debug for Peer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Peer;
+    use std::net::SocketAddr;
+
+    #[test]
+    fn a_quic_peer_prints_as_its_socket_address() {
+        let addr = SocketAddr::from(([127, 0, 0, 1], 5541));
+        let peer = Peer::Quic(addr);
+        assert_eq!(peer.to_string(), addr.to_string());
+        assert_eq!(format!("{peer:?}"), format!("{addr:?}"));
+        assert_eq!(peer.socket_addr(), Some(addr));
+    }
+}
