@@ -6,11 +6,13 @@
 //! - [`controller::Controller`] is what a phone app or the `orbit` CLI uses: it creates or
 //!   opens a home, pairs with devices from their setup code, connects, describes, reads,
 //!   writes, invokes and subscribes, and keeps what it learned in a store.
+//! - [`link::Link`] is the one connection type both speak, whatever transport carries it.
 #![forbid(unsafe_code)]
 
 pub mod capped;
 pub mod controller;
 pub mod device;
+pub mod link;
 pub mod paths;
 mod ticket;
 

@@ -5,12 +5,12 @@
 
 use super::handshakes;
 use super::test_support::{controller, lamp};
+use crate::link::{FrameKind, Link};
 use orbit_core::codec::CborMessage;
 use orbit_core::commission::{Commissioner, CommissioningComplete};
 use orbit_core::crypto::SystemRandom;
 use orbit_core::protect::{ProtectConfig, Protector};
 use orbit_core::status::Status;
-use orbit_quic::FrameKind;
 use std::time::{Duration, Instant};
 
 #[tokio::test]
@@ -18,11 +18,13 @@ async fn a_second_commissioning_message_on_one_stream_gets_unexpected_message() 
     // [QUIC-23]
     let device = lamp().await;
     let phone = controller().await;
-    let link = phone
-        .quic
-        .connect(device.local_addr().unwrap())
-        .await
-        .unwrap();
+    let link = Link::Quic(
+        phone
+            .quic
+            .connect(device.local_addr().unwrap())
+            .await
+            .unwrap(),
+    );
     let mut rng = SystemRandom::new();
     let passcode = device.setup_payload().passcode.value();
     let keys = handshakes::pase(&link, passcode, &mut rng).await.unwrap();

@@ -5,6 +5,7 @@
 use super::error::{Cause, ControllerError, InPhase, Phase};
 use super::handshakes::ANSWER_TIMEOUT;
 use super::limits;
+use crate::link::{ErrorCode, FrameKind, Link, Peer};
 use orbit_core::interaction::{
     AttributeReport, Client, ClientEvent, CommandPath, EventRecord, PathStatus, ReadRequest,
     SubscribeRequest, WriteRequest,
@@ -13,9 +14,7 @@ use orbit_core::model::{Data, Descriptor, DeviceLimits};
 use orbit_core::protect::Protector;
 use orbit_core::session::Established;
 use orbit_core::status::Status;
-use orbit_quic::{FrameKind, Link};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -133,8 +132,8 @@ impl DeviceConnection {
         self.session.resumed
     }
 
-    /// The device's address.
-    pub fn remote_address(&self) -> SocketAddr {
+    /// The device's address, in the terms of the transport that reaches it.
+    pub fn remote_address(&self) -> Peer {
         self.link.remote_address()
     }
 
@@ -338,7 +337,7 @@ impl DeviceConnection {
 
     /// Closes the connection.
     pub fn close(&self) {
-        self.link.close(orbit_quic::ErrorCode::NO_ERROR, "bye");
+        self.link.close(ErrorCode::NO_ERROR, "bye");
     }
 }
 
@@ -349,7 +348,7 @@ impl Drop for DeviceConnection {
         }
         // [QUIC-44] the device learns at once that the connection is over, whatever path
         // dropped it (an error, a cancelled task), rather than by its idle timeout.
-        self.link.close(orbit_quic::ErrorCode::NO_ERROR, "bye");
+        self.link.close(ErrorCode::NO_ERROR, "bye");
     }
 }
 

@@ -7,13 +7,13 @@
 use super::handshakes::{self, HandshakeEnd};
 use super::test_support::{lamp_with, pair_lamp, PairedLamp};
 use crate::device::{Device, DeviceConfig};
+use crate::link::{FrameKind, Link};
 use orbit_core::crypto::SystemRandom;
 use orbit_core::interaction::{Client, ClientEvent, ConcreteAttribute, ReadRequest};
 use orbit_core::model::std_caps::on_off;
 use orbit_core::model::EndpointId;
 use orbit_core::protect::{ProtectConfig, Protector};
 use orbit_devices::lamp;
-use orbit_quic::{FrameKind, Link};
 use std::time::{Duration, Instant};
 
 /// Handshakes raced in the test; each costs a full SIGMA exchange on both sides.
@@ -107,7 +107,7 @@ async fn a_request_racing_its_sigma3_is_always_answered() {
         node,
         membership,
     } = pair_lamp(&device).await;
-    let link = phone.quic.connect(addr).await.unwrap();
+    let link = Link::Quic(phone.quic.connect(addr).await.unwrap());
     let mut tasks = tokio::task::JoinSet::new();
     for lane in 0..PARALLEL {
         let link = link.clone();

@@ -136,6 +136,16 @@ pub enum Cause {
     NotFound(String),
 }
 
+// A link error is the transport's own: each maps to the variant that named it before links
+// had transports, so its message is unchanged.
+impl From<crate::link::LinkError> for Cause {
+    fn from(e: crate::link::LinkError) -> Self {
+        match e {
+            crate::link::LinkError::Quic(e) => Cause::Transport(e),
+        }
+    }
+}
+
 /// A controller operation failed in `phase` because of `cause`.
 #[derive(Debug, Error)]
 #[error("{phase} failed: {cause}")]

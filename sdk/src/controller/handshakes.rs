@@ -3,6 +3,7 @@
 //! PASE session, one exchange per request and answer.
 
 use super::error::{Cause, ControllerError, InPhase, Phase};
+use crate::link::{Exchange, FrameKind, Link};
 use orbit_core::attest::TrustStore;
 use orbit_core::cert::{HomeAuthority, HomeMembership, NodeId};
 use orbit_core::codec::CborMessage;
@@ -12,7 +13,6 @@ use orbit_core::pairing::{Controller as PaseController, PairingKeys, PairingStat
 use orbit_core::protect::{ProtectConfig, Protector};
 use orbit_core::session::{Established, Initiator, Now, SessionId, Ticket};
 use orbit_core::version::SUPPORTED;
-use orbit_quic::{Exchange, FrameKind, Link};
 use std::time::{Duration, Instant};
 
 /// How long the controller waits for any one answer during pairing and session setup.

@@ -31,6 +31,7 @@ pub use state::{PairedDevice, CONTROLLER_NODE, CONTROLLER_RECORD, FIRST_DEVICE_N
 pub use timings::{PhaseTiming, Timings};
 pub use watch::{KeptSubscription, KeptUpdate, RESUBSCRIBE_FIRST_PAUSE, RESUBSCRIBE_MAX_PAUSE};
 
+use crate::link::Link;
 use error::InPhase;
 use orbit_core::attest::{TrustStore, VendorAuthority};
 use orbit_core::cert::{HomeAuthority, HomeId, NodeRole, Validity};
@@ -384,7 +385,11 @@ impl Controller {
             .await?;
         let link = timings
             .time(Phase::Connect, async {
-                self.quic.connect(addr).await.in_phase(Phase::Connect)
+                self.quic
+                    .connect(addr)
+                    .await
+                    .map(Link::Quic)
+                    .in_phase(Phase::Connect)
             })
             .await?;
         let mut rng = SystemRandom::new();
@@ -561,7 +566,11 @@ impl Controller {
             attempt += 1;
             let link = timings
                 .time(Phase::Connect, async {
-                    self.quic.connect(target).await.in_phase(Phase::Connect)
+                    self.quic
+                        .connect(target)
+                        .await
+                        .map(Link::Quic)
+                        .in_phase(Phase::Connect)
                 })
                 .await;
             let link = match link {
@@ -587,13 +596,13 @@ impl Controller {
             let (established, end) = match session {
                 Ok(s) => s,
                 Err(e) if attempt < BUSY_RETRIES && is_busy(&e) => {
-                    link.close(orbit_quic::ErrorCode::NO_ERROR, "retry");
+                    link.close(crate::link::ErrorCode::NO_ERROR, "retry");
                     busy_pause(attempt, &mut rng).await;
                     continue;
                 }
                 Err(e) => {
                     // [QUIC-44] the device is told at once, not by its idle timeout.
-                    link.close(orbit_quic::ErrorCode::NO_ERROR, "handshake failed");
+                    link.close(crate::link::ErrorCode::NO_ERROR, "handshake failed");
                     return Err(e);
                 }
             };

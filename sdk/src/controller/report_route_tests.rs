@@ -6,13 +6,13 @@
 use super::handshakes;
 use super::test_support::{lamp, pair_lamp, PairedLamp};
 use crate::device::Device;
+use crate::link::{FrameKind, Link};
 use orbit_core::crypto::SystemRandom;
 use orbit_core::interaction::{AttributePath, Client, ClientEvent, ReadRequest, SubscribeRequest};
 use orbit_core::model::std_caps::on_off;
 use orbit_core::model::EndpointId;
 use orbit_core::protect::{ProtectConfig, Protector};
 use orbit_devices::lamp;
-use orbit_quic::{FrameKind, Link};
 use std::time::{Duration, Instant};
 
 /// Sends `sealed` on a new exchange of `link` and returns the frames of the answer.
@@ -74,9 +74,9 @@ async fn reports_follow_the_last_connection_with_a_valid_message_of_the_session(
         node,
         membership,
     } = pair_lamp(&device).await;
-    let a = phone.quic.connect(addr).await.unwrap();
-    let b = phone.quic.connect(addr).await.unwrap();
-    let c = phone.quic.connect(addr).await.unwrap();
+    let a = Link::Quic(phone.quic.connect(addr).await.unwrap());
+    let b = Link::Quic(phone.quic.connect(addr).await.unwrap());
+    let c = Link::Quic(phone.quic.connect(addr).await.unwrap());
     let mut rng = SystemRandom::new();
     let (established, end) = handshakes::open_session(&a, &membership, node, None, &mut rng)
         .await

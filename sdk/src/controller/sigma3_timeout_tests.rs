@@ -4,11 +4,11 @@
 
 use super::handshakes;
 use super::test_support::{lamp, pair_lamp, PairedLamp};
+use crate::link::{FrameKind, Link};
 use orbit_core::codec::CborMessage;
 use orbit_core::crypto::SystemRandom;
 use orbit_core::session::SessionStatus;
 use orbit_core::status::Status;
-use orbit_quic::FrameKind;
 use std::time::Duration;
 
 #[tokio::test]
@@ -21,7 +21,7 @@ async fn a_missing_sigma3_is_answered_with_timeout_at_the_deadline() {
         node,
         membership,
     } = pair_lamp(&device).await;
-    let link = phone.quic.connect(addr).await.unwrap();
+    let link = Link::Quic(phone.quic.connect(addr).await.unwrap());
     let mut rng = SystemRandom::new();
     // A session on the connection first, so that the device keeps it as authenticated
     // ([QUIC-40]) while the second handshake waits.

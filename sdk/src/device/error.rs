@@ -88,3 +88,13 @@ pub enum DeviceError {
     #[error("device definition: {0}")]
     Build(#[from] orbit_core::device::BuildError),
 }
+
+// A link error is the transport's own: each maps to the variant that named it before links
+// had transports, so its message is unchanged.
+impl From<crate::link::LinkError> for DeviceError {
+    fn from(e: crate::link::LinkError) -> Self {
+        match e {
+            crate::link::LinkError::Quic(e) => DeviceError::Transport(e),
+        }
+    }
+}

@@ -6,12 +6,12 @@ use super::core::{unix_now, RouteId};
 use super::runner::Shared;
 use super::stream_end::read_handshake_end;
 use super::DeviceError;
+use crate::link::{Exchange, FrameKind};
 use orbit_core::codec::CborMessage;
 use orbit_core::pairing::{Device as PairingResponder, PairingStatus};
 use orbit_core::session::{encode_status, Now, Responder, SessionId, Sigma1Outcome};
 use orbit_core::status::Status;
 use orbit_core::version::SUPPORTED;
-use orbit_quic::{Exchange, FrameKind};
 use std::time::Instant;
 
 /// Waits for the next frame of `kind` until `deadline`.

@@ -9,11 +9,12 @@ use super::identity::DeviceIdentity;
 use super::persist::DeviceState;
 use super::saver::{device_key, Durable, Saver};
 use super::DeviceError;
+use crate::link::{ErrorCode, Exchange, FrameKind, Link, LinkError, OwnedFrame};
 use orbit_core::device::DeviceNode;
 use orbit_core::pairing::PairingWindow;
 use orbit_core::session::{TicketStore, MAX_PENDING_HANDSHAKES};
 use orbit_core::setup::SetupPayload;
-use orbit_quic::{Exchange, FrameKind, Link, OwnedFrame, QuicConfig, Server};
+use orbit_quic::{QuicConfig, Server};
 use orbit_store::Store;
 use std::collections::HashMap;
 use std::future::Future;
@@ -465,7 +466,7 @@ async fn accept_loop(shared: Arc<Shared>, server: Arc<Server>) {
     while let Some(incoming) = server.accept().await {
         match incoming {
             Ok(link) => {
-                tokio::spawn(serve_connection(shared.clone(), link));
+                tokio::spawn(serve_connection(shared.clone(), Link::Quic(link)));
             }
             Err(e) => tracing::debug!(error = %e, "connection refused or failed"),
         }
@@ -507,7 +508,10 @@ impl Drop for Route {
     }
 }
 
-async fn serve_connection(shared: Arc<Shared>, link: Link) {
+/// Serves one connection until it ends: each exchange the controller opens, and the reports
+/// of the subscriptions made on it. It takes a [`Link`] of any transport, so every accept
+/// loop (QUIC's [`accept_loop`], and any other transport's) hands its connections here.
+pub(crate) async fn serve_connection(shared: Arc<Shared>, link: Link) {
     let route = shared.next_route.fetch_add(1, Ordering::Relaxed);
     shared.routes().insert(
         route,
@@ -543,7 +547,7 @@ async fn serve_connection(shared: Arc<Shared>, link: Link) {
 
 /// The next exchange the controller opens, and whether it was already waiting (the
 /// connection is busy) rather than awaited.
-async fn next_exchange(link: &Link) -> (Result<Option<Exchange>, orbit_quic::QuicError>, bool) {
+async fn next_exchange(link: &Link) -> (Result<Option<Exchange>, LinkError>, bool) {
     let mut accept = std::pin::pin!(link.accept_exchange());
     let ready = {
         let mut nothing = std::task::Context::from_waker(std::task::Waker::noop());
@@ -626,7 +630,7 @@ async fn serve_exchange(
             return;
         }
         None => {
-            ex.reset(orbit_quic::ErrorCode::STALLED);
+            ex.reset(ErrorCode::STALLED);
             return;
         }
     };
@@ -752,7 +756,7 @@ async fn await_follow_up(
     let window = Duration::from_millis(orbit_core::device::MAX_TIMED_TIMEOUT_MS.into());
     let next = match tokio::time::timeout(window + FIRST_FRAME_TIMEOUT, ex.recv_frame()).await {
         Err(_) => {
-            ex.reset(orbit_quic::ErrorCode::STALLED);
+            ex.reset(ErrorCode::STALLED);
             return Err(DeviceError::HandshakeTimeout);
         }
         Ok(r) => r?,

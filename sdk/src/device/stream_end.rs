@@ -4,9 +4,9 @@
 
 use super::core::RouteId;
 use super::runner::Shared;
+use crate::link::{ErrorCode, Exchange, FrameKind};
 use orbit_core::codec::CborMessage;
 use orbit_core::session::SessionStatus;
-use orbit_quic::{ErrorCode, Exchange, FrameKind};
 use std::time::{Duration, Instant};
 
 /// The longest a commissioning step's stream waits for the controller's end `[COMM-16]`.

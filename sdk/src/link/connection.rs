@@ -1,0 +1,89 @@
+//! One connection to a peer, over whichever transport reached it.
+
+use super::{Exchange, FrameKind, LinkError, OwnedFrame, Peer};
+use orbit_quic::ErrorCode;
+
+/// A connection to a peer: the device's side of a controller's connection, or the
+/// controller's side of a device's. Cheap to clone; clones share the connection.
+///
+/// Some transports have no connection budget ([QUIC-40]): on those,
+/// [`authenticate`](Link::authenticate) always succeeds and
+/// [`carries_reports`](Link::carries_reports) does nothing.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Link {
+    /// A QUIC connection.
+    Quic(orbit_quic::Link),
+}
+
+impl Link {
+    /// Says that an Orbit session of `home` (`None`: a PASE session) was established or used
+    /// on this connection (server only), moving it to the authenticated budget ([QUIC-40],
+    /// [QUIC-42], [QUIC-43]). `false` if the server has no place for it: the connection is
+    /// then closed. `true` on a transport without a connection budget.
+    pub fn authenticate(&self, home: Option<u64>) -> bool {
+        match self {
+            Link::Quic(l) => l.authenticate(home),
+        }
+    }
+
+    /// Says that the connection carries subscription reports, so it is never closed as idle
+    /// to make room for another ([QUIC-42]).
+    pub fn carries_reports(&self) {
+        match self {
+            Link::Quic(l) => l.carries_reports(),
+        }
+    }
+
+    /// Opens a new exchange (controller side, [QUIC-5]).
+    pub async fn open_exchange(&self) -> Result<Exchange, LinkError> {
+        match self {
+            Link::Quic(l) => Ok(Exchange::Quic(l.open_exchange().await?)),
+        }
+    }
+
+    /// The next exchange the peer opens (device side); `Ok(None)` once the connection has
+    /// ended cleanly.
+    pub async fn accept_exchange(&self) -> Result<Option<Exchange>, LinkError> {
+        match self {
+            Link::Quic(l) => Ok(l.accept_exchange().await?.map(Exchange::Quic)),
+        }
+    }
+
+    /// Sends one frame that no request asked for, such as a subscription report, in an
+    /// exchange of its own ([QUIC-7]).
+    pub async fn send_unsolicited(&self, kind: FrameKind, payload: &[u8]) -> Result<(), LinkError> {
+        match self {
+            Link::Quic(l) => Ok(l.send_unsolicited(kind, payload).await?),
+        }
+    }
+
+    /// The next frame the peer sent unsolicited; `Ok(None)` once the connection has ended
+    /// cleanly.
+    pub async fn accept_unsolicited(&self) -> Result<Option<OwnedFrame>, LinkError> {
+        match self {
+            Link::Quic(l) => Ok(l.accept_unsolicited().await?),
+        }
+    }
+
+    /// The peer's address.
+    pub fn remote_address(&self) -> Peer {
+        match self {
+            Link::Quic(l) => Peer::Quic(l.remote_address()),
+        }
+    }
+
+    /// Closes the connection at once with `code` and `reason`, abandoning its exchanges. A
+    /// transport whose close is a conversation runs it in the background.
+    pub fn close(&self, code: ErrorCode, reason: &str) {
+        match self {
+            Link::Quic(l) => l.close(code, reason),
+        }
+    }
+}
+
+impl From<orbit_quic::Link> for Link {
+    fn from(link: orbit_quic::Link) -> Self {
+        Link::Quic(link)
+    }
+}

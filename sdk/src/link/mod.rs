@@ -1,0 +1,20 @@
+//! The transport seam of the SDK: a [`Link`] is one connection to a peer and an [`Exchange`]
+//! one request and its answer on it, whatever carries them. The device runtime and the
+//! controller speak only these types, so that a device serves, and a controller talks, over
+//! any transport with the same code.
+//!
+//! Every transport carries the same frames: a kind (pairing, session or protected, [QUIC-9])
+//! and a payload. The QUIC transport's [`FrameKind`], [`OwnedFrame`] and [`ErrorCode`] name
+//! them here too, so a transport whose own types are plain bytes (BLE carries the same kinds
+//! and the same reset codes) converts at its variant, not in every caller.
+
+mod connection;
+mod error;
+mod exchange;
+mod peer;
+
+pub use connection::Link;
+pub use error::LinkError;
+pub use exchange::Exchange;
+pub use orbit_quic::{DeadlineDeferral, ErrorCode, FrameKind, OwnedFrame};
+pub use peer::Peer;
