@@ -96,6 +96,10 @@ pub enum BuildError {
     /// An initial value names a missing attribute or does not fit its type.
     #[error("initial value of {0:?} is invalid")]
     InvalidInitialValue(ConcreteAttribute),
+    /// A capability added to an endpoint that already has it (on endpoint 0, one of the
+    /// three every device has, or one added twice with [`DeviceBuilder::root_capability`]).
+    #[error("capability {1} is already on endpoint {0:?}")]
+    DuplicateCapability(EndpointId, CapabilityId),
     /// A feature bit number the capability does not define.
     #[error("capability {0} has no feature with bit number {1}")]
     UnknownFeature(CapabilityId, u8),
@@ -108,6 +112,9 @@ pub struct DeviceBuilder {
     pub(crate) registry: Registry,
     pub(crate) limits: DeviceLimits,
     pub(crate) first_event_number: u64,
+    /// Device-wide capabilities the maker adds to endpoint 0, after the three every device
+    /// has `[DM-3]`.
+    pub(crate) root_extra: Vec<CapabilityId>,
 }
 
 /// The limits the reference implementation enforces by default `[IM-80]`, `[IM-81]`,
@@ -129,7 +136,20 @@ impl DeviceBuilder {
             registry: Registry::standard().clone(),
             limits: DEFAULT_LIMITS,
             first_event_number: 1,
+            root_extra: Vec::new(),
         }
+    }
+
+    /// Adds a device-wide capability to the root endpoint, next to the three every device has
+    /// `[DM-3]`: for example `network`, which says where the device accepts Orbit over QUIC
+    /// `[BLE-25]`. Its attributes start at their registry defaults; the driver sets them with
+    /// [`DeviceNode::update`] on [`EndpointId::ROOT`], which reports changes to subscriptions.
+    /// Endpoint 0 has no behaviour, so writes of the capability's writable attributes are
+    /// stored as they are and its commands are answered `unsupported-command`: use it for
+    /// capabilities whose values the device itself maintains.
+    pub fn root_capability(mut self, capability: CapabilityId) -> Self {
+        self.root_extra.push(capability);
+        self
     }
 
     /// Adds an endpoint.

@@ -98,9 +98,16 @@ impl DeviceNode {
     pub(crate) fn from_builder(b: DeviceBuilder, now: Instant) -> Result<Self, BuildError> {
         let mut store = AttributeStore::default();
         let mut endpoints = BTreeMap::new();
+        let mut root_caps: Vec<CapabilityId> = root_capabilities().to_vec();
+        for cap in &b.root_extra {
+            if root_caps.contains(cap) {
+                return Err(BuildError::DuplicateCapability(EndpointId::ROOT, *cap));
+            }
+            root_caps.push(*cap);
+        }
         let root = EndpointState {
             label: String::new(),
-            capabilities: root_capabilities().iter().map(|c| (*c, 0)).collect(),
+            capabilities: root_caps.iter().map(|c| (*c, 0)).collect(),
             behavior: None,
         };
         endpoints.insert(EndpointId::ROOT, root);
@@ -158,7 +165,7 @@ impl DeviceNode {
                 },
             );
         }
-        for cap in root_capabilities() {
+        for cap in root_caps {
             let schema = b
                 .registry
                 .get(cap)

@@ -533,6 +533,59 @@ pub mod administration {
     }
 }
 
+/// `network` (0x0005), version 1: Network
+///
+/// Where the device accepts Orbit over QUIC, on endpoint 0, so a controller connected over
+/// another transport (BLE) can continue the same session over QUIC without a new handshake or a
+/// DNS-SD lookup (the handoff of 18-ble.md §18.6). Behaviour: [BLE-25].
+pub mod network {
+    use super::*;
+
+    /// The capability's identifier.
+    pub const ID: CapabilityId = CapabilityId(0x0005);
+    /// The schema version this registry defines.
+    pub const VERSION: u16 = 1;
+
+    /// The attributes of the capability.
+    pub mod attributes {
+        use super::*;
+        /// The addresses where the device accepts Orbit over QUIC now, chosen as for its DNS-SD
+        /// advertisement ([DISC-17]); empty when it has none. The device changes the value,
+        /// which reports it to subscriptions, whenever its addresses change ([BLE-25]).
+        pub const ADDRESSES: AttributeId = AttributeId(0);
+    }
+
+    /// The schema, as the registry defines it.
+    pub fn schema() -> CapabilitySchema {
+        CapabilitySchema {
+            id: ID,
+            name: "network".into(),
+            version: VERSION,
+            features: vec![
+            ],
+            attributes: vec![
+                AttributeSchema {
+                    id: AttributeId(0),
+                    name: "addresses".into(),
+                    ty: DataType { kind: TypeKind::List { item: Box::new(DataType { kind: TypeKind::Struct(vec![Field { id: FieldId(0), name: "ip".into(), ty: DataType { kind: TypeKind::Bytes { min_len: 4, max_len: 16 }, nullable: false }, unit: None, optional: false }, Field { id: FieldId(1), name: "port".into(), ty: DataType { kind: TypeKind::Uint { min: 1, max: 65535 }, nullable: false }, unit: None, optional: false }]), nullable: false }), max_items: 8 }, nullable: false },
+                    unit: None,
+                    access: Access { read: true, write: false, report: true },
+                    write_privilege: Privilege::Operate,
+                    timed: false,
+                    persistent: false,
+                    optional: false,
+                    feature: None,
+                    default: None,
+                },
+            ],
+            commands: vec![
+            ],
+            events: vec![
+            ],
+        }
+    }
+}
+
 /// `on-off` (0x0010), version 1: On/Off
 ///
 /// A binary switch: a light, a plug, a relay. Behaviour: [DM-49].
@@ -2375,6 +2428,7 @@ pub fn standard_schemas() -> Vec<CapabilitySchema> {
         identify::schema(),
         access_control::schema(),
         administration::schema(),
+        network::schema(),
         on_off::schema(),
         level::schema(),
         color::schema(),
