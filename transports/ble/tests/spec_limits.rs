@@ -14,7 +14,7 @@ use orbit_ble::{Engine, FramingConfig, FramingError, LinkState};
 const T0: Duration = Duration::ZERO;
 
 fn open_pair(config: FramingConfig) -> (Engine, Engine) {
-    let mut central = Engine::central(config.clone(), T0);
+    let mut central = Engine::central(config, T0);
     let mut peripheral = Engine::peripheral(config, T0);
     let request = central.poll_transmit(T0).unwrap();
     peripheral.handle_value(T0, &request).unwrap();
@@ -43,7 +43,7 @@ fn sizes_are_those_of_limit_20() {
     assert_eq!(c.window, 16);
     assert_eq!(c.max_sdu, 16388);
     assert_eq!(c.att_mtu, 517);
-    let (mut central, _) = open_pair(c.clone());
+    let (mut central, _) = open_pair(c);
     assert_eq!(central.segment_size(), Some(514));
     assert!(central.send(vec![0; 16388]).is_ok());
     assert_eq!(central.send(vec![0; 16389]), Err(FramingError::SduTooLarge));
