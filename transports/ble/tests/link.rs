@@ -389,7 +389,7 @@ async fn graceful_close_drains_everything_queued() {
 }
 
 /// [BLE-3]: each BLE connection carries one link and closing it ends the link: open
-/// exchanges and pending accepts fail with `Disconnected`.
+/// exchanges and pending accepts fail with `Disconnected` on both sides ([BLE-39]).
 #[tokio::test(start_paused = true)]
 async fn radio_disconnect_ends_exchanges_with_an_error() {
     let (central, peripheral, c_end, _) = pair(247).await;
