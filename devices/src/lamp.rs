@@ -43,6 +43,19 @@ pub const COLOR_TEMPERATURE_MAX: u16 = 370;
 /// Builds the lamp with serial number `serial`; `now` is its start time. It starts off, at
 /// full level, in color-temperature mode at 250 mireds (4000 K).
 pub fn build(now: Instant, serial: &str) -> Result<DeviceNode, BuildError> {
+    builder(serial).build(now)
+}
+
+/// The lamp as a device that serves Bluetooth LE beside QUIC: it also declares the `network`
+/// capability on endpoint 0, which tells a controller paired over BLE where to reach it over
+/// QUIC ([BLE-25]).
+pub fn build_for_ble(now: Instant, serial: &str) -> Result<DeviceNode, BuildError> {
+    builder(serial)
+        .root_capability(orbit_core::model::std_caps::network::ID)
+        .build(now)
+}
+
+fn builder(serial: &str) -> DeviceBuilder {
     use color::attributes::{self as ca, color_mode_values};
     let endpoint = Endpoint::new(ENDPOINT, "lamp", LampBehavior)
         .with(on_off::ID)
@@ -65,9 +78,7 @@ pub fn build(now: Instant, serial: &str) -> Result<DeviceNode, BuildError> {
             ca::COLOR_MODE,
             color_mode_values::COLOR_TEMPERATURE,
         );
-    DeviceBuilder::new(device_info(PRODUCT_ID, "Reference color lamp", serial))
-        .endpoint(endpoint)
-        .build(now)
+    DeviceBuilder::new(device_info(PRODUCT_ID, "Reference color lamp", serial)).endpoint(endpoint)
 }
 
 /// The lamp's behaviour: on-off, level and color commands and clamped writes. It keeps no

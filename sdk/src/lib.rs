@@ -9,6 +9,7 @@
 //! - [`link::Link`] is the one connection type both speak, whatever transport carries it.
 #![forbid(unsafe_code)]
 
+pub mod ble;
 pub mod capped;
 pub mod controller;
 pub mod device;

@@ -49,6 +49,10 @@ struct Inner {
 
 struct Shared {
     inner: Mutex<Inner>,
+    /// Which link is the connection's current one: each handoff counts one up, so that the
+    /// end of a link that was handed off does not read as the loss of every subscription
+    /// ([BLE-28]).
+    generation: std::sync::atomic::AtomicU64,
     /// Wakes the timer task when a subscription starts (it sleeps while there is none).
     subscribed: tokio::sync::Notify,
 }
@@ -62,7 +66,8 @@ impl Shared {
 /// A session with one device. Cheap to share between tasks (`Arc` inside); every operation
 /// may run concurrently with the others.
 pub struct DeviceConnection {
-    link: Link,
+    /// The link new exchanges go on; a handoff replaces it ([BLE-26], [BLE-29]).
+    link: Mutex<Link>,
     shared: Arc<Shared>,
     session: Established,
     /// The ticket the device issued with this session, as the store keeps it.
@@ -70,13 +75,13 @@ pub struct DeviceConnection {
     /// The limits from the device's descriptor, once known, to check requests against
     /// before sending them `[IM-110]`.
     device_limits: Mutex<Option<DeviceLimits>>,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for DeviceConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DeviceConnection")
-            .field("peer", &self.link.remote_address())
+            .field("peer", &self.link().remote_address())
             .field("resumed", &self.session.resumed)
             .finish_non_exhaustive()
     }
@@ -114,17 +119,42 @@ impl DeviceConnection {
                 subscribers: HashMap::new(),
             }),
             subscribed: tokio::sync::Notify::new(),
+            generation: std::sync::atomic::AtomicU64::new(0),
         });
-        let reports = tokio::spawn(report_loop(link.clone(), shared.clone()));
+        let reports = tokio::spawn(report_loop(link.clone(), shared.clone(), 0));
         let timers = tokio::spawn(timer_loop(shared.clone()));
         Ok(DeviceConnection {
-            link,
+            link: Mutex::new(link),
             shared,
             session,
             ticket,
             device_limits: Mutex::new(None),
-            tasks: vec![reports, timers],
+            tasks: Mutex::new(vec![reports, timers]),
         })
+    }
+
+    /// The link new exchanges go on now.
+    pub(crate) fn link(&self) -> Link {
+        self.link.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Makes `link` the connection's link for new exchanges and starts taking reports from
+    /// it, and returns the link it replaces. Reports still arriving on the old link are taken
+    /// until it ends, and its end no longer counts as the loss of the subscriptions
+    /// ([BLE-28]). The session (keys, counters, replay window) is the same on both
+    /// ([MSG-3], [MSG-19]).
+    pub(crate) fn adopt(&self, link: Link) -> Link {
+        use std::sync::atomic::Ordering;
+        let generation = self.shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let reports = tokio::spawn(report_loop(link.clone(), self.shared.clone(), generation));
+        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        // Report loops of links that ended are done: keep only the live tasks.
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(reports);
+        std::mem::replace(
+            &mut *self.link.lock().unwrap_or_else(|p| p.into_inner()),
+            link,
+        )
     }
 
     /// Whether the session was resumed from a ticket rather than fully authenticated anew.
@@ -134,7 +164,7 @@ impl DeviceConnection {
 
     /// The device's address, in the terms of the transport that reaches it.
     pub fn remote_address(&self) -> Peer {
-        self.link.remote_address()
+        self.link().remote_address()
     }
 
     /// Remembers the device's limits (from its descriptor) for checking requests.
@@ -160,7 +190,7 @@ impl DeviceConnection {
     /// the client reports the exchange's outcome. Follow-ups (a timed request's write) go on
     /// the same stream.
     async fn exchange(&self, first: Vec<u8>, follow_up: bool) -> Result<ClientEvent, Cause> {
-        let mut ex = self.link.open_exchange().await?;
+        let mut ex = self.link().open_exchange().await?;
         let mut pending = Some(first);
         // Without a follow-up (only a timed request has one), the request is this side's last
         // frame: finishing at once frees the stream on both sides a half round trip earlier
@@ -337,18 +367,18 @@ impl DeviceConnection {
 
     /// Closes the connection.
     pub fn close(&self) {
-        self.link.close(ErrorCode::NO_ERROR, "bye");
+        self.link().close(ErrorCode::NO_ERROR, "bye");
     }
 }
 
 impl Drop for DeviceConnection {
     fn drop(&mut self) {
-        for t in &self.tasks {
+        for t in self.tasks.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             t.abort();
         }
         // [QUIC-44] the device learns at once that the connection is over, whatever path
         // dropped it (an error, a cancelled task), rather than by its idle timeout.
-        self.link.close(ErrorCode::NO_ERROR, "bye");
+        self.link().close(ErrorCode::NO_ERROR, "bye");
     }
 }
 
@@ -368,7 +398,7 @@ fn seal(protector: &mut Protector, plain: &[u8]) -> Result<Vec<u8>, Cause> {
 }
 
 /// Takes reports from the device's unidirectional streams and hands them to subscribers.
-async fn report_loop(link: Link, shared: Arc<Shared>) {
+async fn report_loop(link: Link, shared: Arc<Shared>, generation: u64) {
     loop {
         let frame = match link.accept_unsolicited().await {
             Ok(Some(f)) => f,
@@ -413,7 +443,11 @@ async fn report_loop(link: Link, shared: Arc<Shared>) {
             Err(e) => tracing::debug!(error = %e, "report refused"),
         }
     }
-    // The connection is gone: every subscription is lost with it.
+    // The connection is gone: every subscription is lost with it, unless it was handed off
+    // and a newer link carries them now [BLE-28].
+    if shared.generation.load(std::sync::atomic::Ordering::SeqCst) != generation {
+        return;
+    }
     let inner = shared.lock();
     for tx in inner.subscribers.values() {
         let _ = tx.send(SubscriptionUpdate::Lost);

@@ -64,6 +64,9 @@ pub enum Cause {
     /// The transport failed.
     #[error(transparent)]
     Transport(#[from] orbit_quic::QuicError),
+    /// The BLE link failed.
+    #[error(transparent)]
+    Ble(#[from] orbit_ble::link::BleError),
     /// The pairing handshake failed (a wrong setup code shows up here).
     #[error(transparent)]
     Pairing(#[from] PairingError),
@@ -142,6 +145,7 @@ impl From<crate::link::LinkError> for Cause {
     fn from(e: crate::link::LinkError) -> Self {
         match e {
             crate::link::LinkError::Quic(e) => Cause::Transport(e),
+            crate::link::LinkError::Ble(e) => Cause::Ble(e),
         }
     }
 }

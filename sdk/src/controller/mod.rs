@@ -1,5 +1,6 @@
 //! The controller: a home, the devices paired into it, and connections to them.
 
+mod ble;
 #[cfg(test)]
 mod commissioning_stream_tests;
 mod connection;
@@ -21,6 +22,9 @@ mod test_support;
 mod timings;
 mod watch;
 
+pub use ble::{
+    parse_addresses, Handoff, ADDRESSES_ATTRIBUTE, BLE_SCAN_TIMEOUT, NETWORK_CAPABILITY,
+};
 pub use connection::{DeviceConnection, Subscription, SubscriptionReport, SubscriptionUpdate};
 pub use error::{Cause, ControllerError, Phase};
 pub use handshakes::ANSWER_TIMEOUT;
@@ -119,6 +123,14 @@ impl SetupCode {
             SetupCode::Manual(m) => m.vendor_product.map(|(v, p)| (v.0, p.0)),
         }
     }
+}
+
+/// How a pairing reaches the device.
+pub(crate) enum Via<'a> {
+    /// QUIC at this address.
+    Quic(SocketAddr),
+    /// Bluetooth LE: found by its advert through this central ([BLE-24]).
+    Ble(&'a dyn crate::ble::BleCentral),
 }
 
 /// The result of pairing: the device as stored, an open connection, and the phase timings.
@@ -350,7 +362,7 @@ impl Controller {
         addr: SocketAddr,
         name: Option<&str>,
     ) -> Result<Paired, ControllerError> {
-        self.pair_inner(code, addr, name, false).await
+        self.pair_inner(code, Via::Quic(addr), name, false).await
     }
 
     /// [`Controller::pair`], but a device already called `name` is forgotten (its record is
@@ -362,13 +374,14 @@ impl Controller {
         addr: SocketAddr,
         name: &str,
     ) -> Result<Paired, ControllerError> {
-        self.pair_inner(code, addr, Some(name), true).await
+        self.pair_inner(code, Via::Quic(addr), Some(name), true)
+            .await
     }
 
-    async fn pair_inner(
+    pub(crate) async fn pair_inner(
         &self,
         code: &str,
-        addr: SocketAddr,
+        via: Via<'_>,
         name: Option<&str>,
         replace: bool,
     ) -> Result<Paired, ControllerError> {
@@ -383,15 +396,7 @@ impl Controller {
         let code = timings
             .time(Phase::SetupCode, async { SetupCode::parse(code) })
             .await?;
-        let link = timings
-            .time(Phase::Connect, async {
-                self.quic
-                    .connect(addr)
-                    .await
-                    .map(Link::Quic)
-                    .in_phase(Phase::Connect)
-            })
-            .await?;
+        let (link, addresses) = timings.time(Phase::Connect, self.reach(via, &code)).await?;
         let mut rng = SystemRandom::new();
         let keys = timings
             .time(
@@ -439,7 +444,7 @@ impl Controller {
             vendor_id: attested.vendor_id,
             product_id: attested.product_id,
             serial: attested.serial.to_string(),
-            addresses: vec![addr],
+            addresses,
             descriptor: None,
             ticket: None,
         };

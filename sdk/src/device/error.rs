@@ -20,6 +20,9 @@ pub enum DeviceError {
     /// The transport failed (connection lost, bad frame, stalled peer).
     #[error("transport: {0}")]
     Transport(#[from] orbit_quic::QuicError),
+    /// The BLE link failed (lost, bad frame, stalled peer).
+    #[error("transport: {0}")]
+    Ble(#[from] orbit_ble::link::BleError),
     /// A pairing handshake failed.
     #[error("pairing: {0}")]
     Pairing(#[from] PairingError),
@@ -95,6 +98,7 @@ impl From<crate::link::LinkError> for DeviceError {
     fn from(e: crate::link::LinkError) -> Self {
         match e {
             crate::link::LinkError::Quic(e) => DeviceError::Transport(e),
+            crate::link::LinkError::Ble(e) => DeviceError::Ble(e),
         }
     }
 }

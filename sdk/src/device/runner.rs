@@ -186,6 +186,9 @@ pub struct Device {
     server: Arc<Server>,
     setup: SetupPayload,
     tasks: Vec<JoinHandle<()>>,
+    /// The BLE peripheral role, one per device so that every user of it sees the same
+    /// operational nonce ([BLE-22]).
+    ble: super::BlePeripheral,
 }
 
 impl std::fmt::Debug for Device {
@@ -297,6 +300,18 @@ impl Device {
         let saver = tokio::spawn(super::saver::run(shared.clone()));
         let mut tasks = vec![accept, timers, saver];
         let listening = server.local_addr()?;
+        // [BLE-25] a device that declares `network` tells where it accepts QUIC.
+        if super::network::declares_network(&shared.lock().node) {
+            let value =
+                super::network::addresses_value(listening, &super::network::interface_addresses());
+            super::network::publish(&mut shared.lock().node, Instant::now(), value);
+            if listening.ip().is_unspecified() {
+                tasks.push(tokio::spawn(super::network::follow_interfaces(
+                    shared.clone(),
+                    listening,
+                )));
+            }
+        }
         // [DISC-17] advertise only the addresses the device listens on.
         let discovery = config
             .discovery
@@ -321,11 +336,17 @@ impl Device {
                 Err(e) => tracing::warn!(error = %e, "not advertising on the local network"),
             }
         }
+        let ble = super::BlePeripheral::new(
+            shared.clone(),
+            setup,
+            orbit_ble::engine::FramingConfig::default(),
+        );
         Ok(Device {
             shared,
             server,
             setup,
             tasks,
+            ble,
         })
     }
 
@@ -353,6 +374,13 @@ impl Device {
         super::saver::save_now(&self.shared);
         self.shared.wake.notify_one();
         Ok(())
+    }
+
+    /// The device's Bluetooth LE peripheral role: serves centrals that connect over BLE
+    /// beside QUIC, with the same sessions ([BLE-30]), and says what to advertise.
+    /// Clones share one advert rotation.
+    pub fn ble(&self) -> super::BlePeripheral {
+        self.ble.clone()
     }
 
     /// Whether ten failed attempts locked pairing out until a deliberate opening `[PAIR-27]`.

@@ -14,6 +14,8 @@ use orbit_quic::ErrorCode;
 pub enum Link {
     /// A QUIC connection.
     Quic(orbit_quic::Link),
+    /// A Bluetooth LE link ([BLE-3]): no connection budget, one peer.
+    Ble(orbit_ble::link::Link),
 }
 
 impl Link {
@@ -24,6 +26,8 @@ impl Link {
     pub fn authenticate(&self, home: Option<u64>) -> bool {
         match self {
             Link::Quic(l) => l.authenticate(home),
+            // A BLE link is one radio connection the device accepted on its own terms.
+            Link::Ble(_) => true,
         }
     }
 
@@ -32,6 +36,7 @@ impl Link {
     pub fn carries_reports(&self) {
         match self {
             Link::Quic(l) => l.carries_reports(),
+            Link::Ble(_) => {}
         }
     }
 
@@ -39,6 +44,7 @@ impl Link {
     pub async fn open_exchange(&self) -> Result<Exchange, LinkError> {
         match self {
             Link::Quic(l) => Ok(Exchange::Quic(l.open_exchange().await?)),
+            Link::Ble(l) => Ok(Exchange::Ble(l.open_exchange().await?)),
         }
     }
 
@@ -47,6 +53,7 @@ impl Link {
     pub async fn accept_exchange(&self) -> Result<Option<Exchange>, LinkError> {
         match self {
             Link::Quic(l) => Ok(l.accept_exchange().await?.map(Exchange::Quic)),
+            Link::Ble(l) => Ok(l.accept_exchange().await?.map(Exchange::Ble)),
         }
     }
 
@@ -55,6 +62,7 @@ impl Link {
     pub async fn send_unsolicited(&self, kind: FrameKind, payload: &[u8]) -> Result<(), LinkError> {
         match self {
             Link::Quic(l) => Ok(l.send_unsolicited(kind, payload).await?),
+            Link::Ble(l) => Ok(l.send_unsolicited(kind.0, payload).await?),
         }
     }
 
@@ -63,6 +71,7 @@ impl Link {
     pub async fn accept_unsolicited(&self) -> Result<Option<OwnedFrame>, LinkError> {
         match self {
             Link::Quic(l) => Ok(l.accept_unsolicited().await?),
+            Link::Ble(l) => Ok(l.accept_unsolicited().await?.map(super::exchange::owned)),
         }
     }
 
@@ -70,6 +79,7 @@ impl Link {
     pub fn remote_address(&self) -> Peer {
         match self {
             Link::Quic(l) => Peer::Quic(l.remote_address()),
+            Link::Ble(_) => Peer::Ble,
         }
     }
 
@@ -78,7 +88,37 @@ impl Link {
     pub fn close(&self, code: ErrorCode, reason: &str) {
         match self {
             Link::Quic(l) => l.close(code, reason),
+            // [BLE-14] a graceful close: the peer first sends what it has queued.
+            Link::Ble(l) => {
+                let l = l.clone();
+                tokio::spawn(async move { l.close().await });
+            }
         }
+    }
+
+    /// Closes the link gracefully and waits until it is closed: on BLE the peer first sends
+    /// everything it has queued ([BLE-14]), so nothing queued before the close is lost.
+    pub async fn close_gracefully(&self) {
+        match self {
+            Link::Quic(l) => {
+                l.close(ErrorCode::NO_ERROR, "done");
+            }
+            Link::Ble(l) => l.close().await,
+        }
+    }
+
+    /// Whether the link has ended.
+    pub fn is_closed(&self) -> bool {
+        match self {
+            Link::Quic(l) => l.close_reason().is_some(),
+            Link::Ble(l) => l.is_closed(),
+        }
+    }
+}
+
+impl From<orbit_ble::link::Link> for Link {
+    fn from(link: orbit_ble::link::Link) -> Self {
+        Link::Ble(link)
     }
 }
 

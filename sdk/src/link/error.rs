@@ -13,6 +13,9 @@ pub enum LinkError {
     /// The QUIC transport failed.
     #[error(transparent)]
     Quic(#[from] orbit_quic::QuicError),
+    /// The BLE link failed.
+    #[error(transparent)]
+    Ble(#[from] orbit_ble::link::BleError),
 }
 
 impl LinkError {
@@ -21,6 +24,7 @@ impl LinkError {
     pub fn is_stream_error(&self) -> bool {
         match self {
             LinkError::Quic(e) => e.is_stream_error(),
+            LinkError::Ble(e) => e.is_exchange_error(),
         }
     }
 
@@ -29,6 +33,7 @@ impl LinkError {
     pub fn is_busy(&self) -> bool {
         match self {
             LinkError::Quic(e) => e.is_busy(),
+            LinkError::Ble(e) => matches!(e, orbit_ble::link::BleError::Reset(4)),
         }
     }
 }

@@ -7,9 +7,28 @@ use std::time::Duration;
 /// finishing after its last ([QUIC-6]).
 #[derive(Debug)]
 #[non_exhaustive]
+// QUIC is the large and the common variant: boxing it would cost an allocation per request
+// on the hot path to save bytes only on BLE exchanges, which are few.
+#[allow(clippy::large_enum_variant)]
 pub enum Exchange {
     /// A bidirectional QUIC stream.
     Quic(orbit_quic::Exchange),
+    /// An exchange of SDUs on a BLE link ([BLE-15], [BLE-16]).
+    Ble(orbit_ble::link::Exchange),
+}
+
+/// A BLE message as the frame every transport carries (same kinds, [BLE-15]).
+pub(super) fn owned(m: orbit_ble::link::Message) -> OwnedFrame {
+    OwnedFrame {
+        kind: FrameKind(m.kind),
+        payload: bytes::Bytes::from(m.payload),
+    }
+}
+
+/// A [QUIC-13] code as the one byte a BLE RESET carries; a code above 255 (none is defined)
+/// reads as the generic failure `malformed-frame`.
+fn ble_code(code: ErrorCode) -> u8 {
+    u8::try_from(code.0).unwrap_or(2)
 }
 
 impl Exchange {
@@ -17,6 +36,7 @@ impl Exchange {
     pub async fn send_frame(&mut self, kind: FrameKind, payload: &[u8]) -> Result<(), LinkError> {
         match self {
             Exchange::Quic(e) => Ok(e.send_frame(kind, payload).await?),
+            Exchange::Ble(e) => Ok(e.send_frame(kind.0, payload).await?),
         }
     }
 
@@ -25,6 +45,7 @@ impl Exchange {
     pub async fn recv_frame(&mut self) -> Result<Option<OwnedFrame>, LinkError> {
         match self {
             Exchange::Quic(e) => Ok(e.recv_frame().await?),
+            Exchange::Ble(e) => Ok(e.recv_frame().await?.map(owned)),
         }
     }
 
@@ -33,6 +54,9 @@ impl Exchange {
     pub fn try_recv_frame(&mut self) -> Option<Result<Option<OwnedFrame>, LinkError>> {
         match self {
             Exchange::Quic(e) => e.try_recv_frame().map(|r| r.map_err(LinkError::from)),
+            Exchange::Ble(e) => e
+                .try_recv_frame()
+                .map(|r| r.map(|m| m.map(owned)).map_err(LinkError::from)),
         }
     }
 
@@ -47,6 +71,10 @@ impl Exchange {
                 .recv_frame_within(limit)
                 .await
                 .map(|r| r.map_err(LinkError::from)),
+            Exchange::Ble(e) => e
+                .recv_frame_within(limit)
+                .await
+                .map(|r| r.map(|m| m.map(owned)).map_err(LinkError::from)),
         }
     }
 
@@ -54,6 +82,7 @@ impl Exchange {
     pub fn finish(&mut self) -> Result<(), LinkError> {
         match self {
             Exchange::Quic(e) => Ok(e.finish()?),
+            Exchange::Ble(e) => Ok(e.finish()?),
         }
     }
 
@@ -62,6 +91,8 @@ impl Exchange {
     pub async fn delivered(&mut self) -> Result<(), LinkError> {
         match self {
             Exchange::Quic(e) => Ok(e.delivered().await?),
+            // The link delivers in order; an answer's END follows everything before it.
+            Exchange::Ble(_) => Ok(()),
         }
     }
 
@@ -71,6 +102,11 @@ impl Exchange {
     pub fn stop(&mut self, code: ErrorCode) {
         match self {
             Exchange::Quic(e) => e.stop(code),
+            Exchange::Ble(e) => {
+                if code != ErrorCode::NO_ERROR {
+                    e.reset(ble_code(code));
+                }
+            }
         }
     }
 
@@ -78,6 +114,7 @@ impl Exchange {
     pub fn reset(&mut self, code: ErrorCode) {
         match self {
             Exchange::Quic(e) => e.reset(code),
+            Exchange::Ble(e) => e.reset(ble_code(code)),
         }
     }
 
@@ -87,6 +124,7 @@ impl Exchange {
     pub fn authenticate(&self, home: Option<u64>) -> bool {
         match self {
             Exchange::Quic(e) => e.authenticate(home),
+            Exchange::Ble(_) => true,
         }
     }
 
@@ -96,7 +134,14 @@ impl Exchange {
     pub fn defer_deadline(&self) -> Option<DeadlineDeferral> {
         match self {
             Exchange::Quic(e) => e.defer_deadline(),
+            Exchange::Ble(_) => None,
         }
+    }
+}
+
+impl From<orbit_ble::link::Exchange> for Exchange {
+    fn from(ex: orbit_ble::link::Exchange) -> Self {
+        Exchange::Ble(ex)
     }
 }
 

@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 pub enum Peer {
     /// A peer reached over QUIC, at its UDP address.
     Quic(SocketAddr),
+    /// The peer at the other end of a Bluetooth LE connection.
+    Ble,
 }
 
 impl Peer {
@@ -16,6 +18,7 @@ impl Peer {
     pub fn socket_addr(&self) -> Option<SocketAddr> {
         match self {
             Peer::Quic(addr) => Some(*addr),
+            Peer::Ble => None,
         }
     }
 }
@@ -25,6 +28,7 @@ impl fmt::Display for Peer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Peer::Quic(addr) => fmt::Display::fmt(addr, f),
+            Peer::Ble => f.write_str("bluetooth"),
         }
     }
 }
@@ -33,6 +37,7 @@ impl fmt::Debug for Peer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Peer::Quic(addr) => fmt::Debug::fmt(addr, f),
+            Peer::Ble => f.write_str("Ble"),
         }
     }
 }
