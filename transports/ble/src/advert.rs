@@ -343,9 +343,9 @@ impl Advert {
         }
     }
 
-    /// The complete legacy advertising data: AD flags (LE General Discoverable, BR/EDR not
-    /// supported) and the service data under the service UUID, little-endian as BLE sends
-    /// UUIDs. At most 31 bytes (exactly 31 for the operational form).
+    /// The complete legacy advertising data ([BLE-40]): AD flags (LE General Discoverable,
+    /// BR/EDR not supported) and the service data under the service UUID, little-endian as BLE
+    /// sends UUIDs. 28 bytes for the commissionable form, 31 for the operational one.
     pub fn advertising_data(&self) -> Vec<u8> {
         let data = self.service_data();
         let mut ad = Vec::with_capacity(MAX_LEGACY_AD_LEN);
@@ -363,8 +363,9 @@ impl Advert {
 /// The Orbit service data in legacy advertising data (or a scan response): the data of the
 /// first "Service Data - 128-bit UUID" structure under the Orbit service UUID.
 ///
-/// Structures before it that are well formed but of other types or UUIDs are skipped; a zero
-/// length ends the significant part (the rest is padding).
+/// The structure is found by its type and UUID wherever it is; structures of other types or
+/// UUIDs are skipped ([BLE-40]); a zero length ends the significant part (the rest is
+/// padding).
 pub fn find_service_data(advertising_data: &[u8]) -> Result<&[u8], AdvertError> {
     let uuid = uuid_on_air(SERVICE_UUID);
     let mut rest = advertising_data;
@@ -592,8 +593,8 @@ mod tests {
         );
     }
 
-    /// The legacy advertising data: flags, then AD 0x21 with the UUID little-endian and the
-    /// service data; the operational form fills the 31 bytes exactly.
+    /// [BLE-40]: the legacy advertising data: flags, then AD 0x21 with the UUID little-endian
+    /// and the service data; the operational form fills the 31 bytes exactly.
     #[test]
     fn advertising_data_layout() {
         let o = Advert::Operational(OperationalAdvert::new(&ROOT, HOME, NODE, [1, 2, 3]));
@@ -614,8 +615,8 @@ mod tests {
         assert_eq!(parse_advertising_data(&ad), Ok(c));
     }
 
-    /// The AD parser skips other structures and other UUIDs, stops at padding, and reports a
-    /// structure that runs past the end.
+    /// [BLE-40]: the AD parser skips other structures and other UUIDs, stops at padding, and
+    /// reports a structure that runs past the end.
     #[test]
     fn advertising_data_parser() {
         let c = Advert::Commissionable(CommissionableAdvert::new(1, true, 3, 4).unwrap());

@@ -46,7 +46,8 @@ pub const fn is_known_kind(kind: u8) -> bool {
 }
 
 /// The exchange ID of an SDU whose header is complete, even when the rest is malformed, so
-/// that the receiver can RESET that exchange ([BLE-15]).
+/// that the receiver can RESET that exchange ([BLE-15]). `None` for an SDU shorter than its
+/// header: it names no exchange, and the receiver discards it ([BLE-36]).
 pub fn exchange_of(sdu: &[u8]) -> Option<u16> {
     match sdu {
         [hi, lo, _, _, ..] => Some(u16::from_be_bytes([*hi, *lo])),

@@ -6,13 +6,18 @@
 //! 3 bytes. Extra delays, their jitter and disconnects (at a chosen time, or with a seeded
 //! probability per connection event) come from [`SimParams`] and a `u64` seed, so a failing
 //! run replays from its seed. [`radio_pair`] (feature `tokio`) drives the model on tokio's
-//! clock and hands out two [`Radio`](crate::radio::Radio)s, one per side, for async tests.
+//! clock and hands out two [`Radio`](crate::radio::Radio)s, one per side, for async tests;
+//! [`EnginePair`] joins two framing engines over the model in virtual time.
 
+mod engines;
+mod goodput;
 mod link;
 mod params;
 #[cfg(feature = "tokio")]
 mod radio;
 
+pub use engines::{EnginePair, PairError};
+pub use goodput::{measure_goodput, GoodputReport};
 pub use link::{Delivery, DirectionStats, Side, SimLink, SimStats};
 pub use params::{
     SimError, SimParams, ATT_HEADER_LEN, MAX_ATT_MTU, MAX_CONNECTION_INTERVAL, MIN_ATT_MTU,
