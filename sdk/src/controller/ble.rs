@@ -254,5 +254,5 @@ async fn open_ble(central: &dyn BleCentral, peripheral: &str) -> Result<Link, Co
     let link = orbit_ble::link::Link::central(radio, events, FramingConfig::default())
         .await
         .in_phase(Phase::Connect)?;
-    Ok(Link::Ble(link))
+    Ok(Link::from(link))
 }

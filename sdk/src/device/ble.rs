@@ -4,7 +4,7 @@
 //! (`orbit_ble::bluer`), a microcontroller's stack, or the simulated link in tests.
 
 use super::runner::{serve_connection, Shared};
-use crate::link::Link;
+use crate::link::{enforce_ble_deadline, BleLink, Link, NO_SESSION_DEADLINE};
 use orbit_ble::advert::{Advert, CommissionableAdvert, OperationalAdvert};
 use orbit_ble::engine::FramingConfig;
 use orbit_ble::radio::{Radio, RadioEvent};
@@ -65,9 +65,19 @@ impl BlePeripheral {
 
     /// Serves one central that connected and subscribed ([BLE-3]): runs the framing
     /// handshake and answers its exchanges like a QUIC connection's, in the background, until
-    /// the link ends.
+    /// the link ends; a link on which no session is used within [`NO_SESSION_DEADLINE`] is
+    /// closed ([BLE-37]).
     pub fn serve(&self, radio: Arc<dyn Radio>, events: mpsc::Receiver<RadioEvent>) {
-        let link = orbit_ble::link::Link::peripheral(radio, events, self.framing);
+        let link = BleLink::new(orbit_ble::link::Link::peripheral(
+            radio,
+            events,
+            self.framing,
+        ));
+        tokio::spawn(enforce_ble_deadline(
+            link.link.clone(),
+            link.guard.clone(),
+            NO_SESSION_DEADLINE,
+        ));
         tokio::spawn(serve_connection(self.shared.clone(), Link::Ble(link)));
     }
 

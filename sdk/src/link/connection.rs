@@ -15,7 +15,26 @@ pub enum Link {
     /// A QUIC connection.
     Quic(orbit_quic::Link),
     /// A Bluetooth LE link ([BLE-3]): no connection budget, one peer.
-    Ble(orbit_ble::link::Link),
+    Ble(BleLink),
+}
+
+/// A BLE link and what its exchanges tell its unauthenticated deadline ([BLE-37]).
+#[derive(Clone, Debug)]
+pub struct BleLink {
+    /// The link.
+    pub link: orbit_ble::link::Link,
+    /// Whether a session was used on it, and whether a pairing holds its deadline off.
+    pub guard: std::sync::Arc<super::SessionGuard>,
+}
+
+impl BleLink {
+    /// A link with a fresh deadline guard.
+    pub fn new(link: orbit_ble::link::Link) -> Self {
+        BleLink {
+            link,
+            guard: Default::default(),
+        }
+    }
 }
 
 impl Link {
@@ -26,8 +45,11 @@ impl Link {
     pub fn authenticate(&self, home: Option<u64>) -> bool {
         match self {
             Link::Quic(l) => l.authenticate(home),
-            // A BLE link is one radio connection the device accepted on its own terms.
-            Link::Ble(_) => true,
+            // [BLE-37] no budget to move between, but the link's deadline is met.
+            Link::Ble(l) => {
+                l.guard.authenticate();
+                true
+            }
         }
     }
 
@@ -44,7 +66,10 @@ impl Link {
     pub async fn open_exchange(&self) -> Result<Exchange, LinkError> {
         match self {
             Link::Quic(l) => Ok(Exchange::Quic(l.open_exchange().await?)),
-            Link::Ble(l) => Ok(Exchange::Ble(l.open_exchange().await?)),
+            Link::Ble(l) => Ok(Exchange::Ble(
+                l.link.open_exchange().await?,
+                l.guard.clone(),
+            )),
         }
     }
 
@@ -53,7 +78,11 @@ impl Link {
     pub async fn accept_exchange(&self) -> Result<Option<Exchange>, LinkError> {
         match self {
             Link::Quic(l) => Ok(l.accept_exchange().await?.map(Exchange::Quic)),
-            Link::Ble(l) => Ok(l.accept_exchange().await?.map(Exchange::Ble)),
+            Link::Ble(l) => Ok(l
+                .link
+                .accept_exchange()
+                .await?
+                .map(|e| Exchange::Ble(e, l.guard.clone()))),
         }
     }
 
@@ -62,7 +91,7 @@ impl Link {
     pub async fn send_unsolicited(&self, kind: FrameKind, payload: &[u8]) -> Result<(), LinkError> {
         match self {
             Link::Quic(l) => Ok(l.send_unsolicited(kind, payload).await?),
-            Link::Ble(l) => Ok(l.send_unsolicited(kind.0, payload).await?),
+            Link::Ble(l) => Ok(l.link.send_unsolicited(kind.0, payload).await?),
         }
     }
 
@@ -71,7 +100,11 @@ impl Link {
     pub async fn accept_unsolicited(&self) -> Result<Option<OwnedFrame>, LinkError> {
         match self {
             Link::Quic(l) => Ok(l.accept_unsolicited().await?),
-            Link::Ble(l) => Ok(l.accept_unsolicited().await?.map(super::exchange::owned)),
+            Link::Ble(l) => Ok(l
+                .link
+                .accept_unsolicited()
+                .await?
+                .map(super::exchange::owned)),
         }
     }
 
@@ -90,7 +123,7 @@ impl Link {
             Link::Quic(l) => l.close(code, reason),
             // [BLE-14] a graceful close: the peer first sends what it has queued.
             Link::Ble(l) => {
-                let l = l.clone();
+                let l = l.link.clone();
                 tokio::spawn(async move { l.close().await });
             }
         }
@@ -103,7 +136,7 @@ impl Link {
             Link::Quic(l) => {
                 l.close(ErrorCode::NO_ERROR, "done");
             }
-            Link::Ble(l) => l.close().await,
+            Link::Ble(l) => l.link.close().await,
         }
     }
 
@@ -111,14 +144,14 @@ impl Link {
     pub fn is_closed(&self) -> bool {
         match self {
             Link::Quic(l) => l.close_reason().is_some(),
-            Link::Ble(l) => l.is_closed(),
+            Link::Ble(l) => l.link.is_closed(),
         }
     }
 }
 
 impl From<orbit_ble::link::Link> for Link {
     fn from(link: orbit_ble::link::Link) -> Self {
-        Link::Ble(link)
+        Link::Ble(BleLink::new(link))
     }
 }
 

@@ -14,7 +14,21 @@ pub enum Exchange {
     /// A bidirectional QUIC stream.
     Quic(orbit_quic::Exchange),
     /// An exchange of SDUs on a BLE link ([BLE-15], [BLE-16]).
-    Ble(orbit_ble::link::Exchange),
+    Ble(
+        orbit_ble::link::Exchange,
+        std::sync::Arc<super::SessionGuard>,
+    ),
+}
+
+/// Holds a link's unauthenticated deadline off while a pairing handshake runs ([QUIC-40],
+/// [BLE-37]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Deferral {
+    /// On a QUIC connection.
+    Quic(DeadlineDeferral),
+    /// On a BLE link.
+    Ble(super::BleDeferral),
 }
 
 /// A BLE message as the frame every transport carries (same kinds, [BLE-15]).
@@ -36,7 +50,7 @@ impl Exchange {
     pub async fn send_frame(&mut self, kind: FrameKind, payload: &[u8]) -> Result<(), LinkError> {
         match self {
             Exchange::Quic(e) => Ok(e.send_frame(kind, payload).await?),
-            Exchange::Ble(e) => Ok(e.send_frame(kind.0, payload).await?),
+            Exchange::Ble(e, _) => Ok(e.send_frame(kind.0, payload).await?),
         }
     }
 
@@ -45,7 +59,7 @@ impl Exchange {
     pub async fn recv_frame(&mut self) -> Result<Option<OwnedFrame>, LinkError> {
         match self {
             Exchange::Quic(e) => Ok(e.recv_frame().await?),
-            Exchange::Ble(e) => Ok(e.recv_frame().await?.map(owned)),
+            Exchange::Ble(e, _) => Ok(e.recv_frame().await?.map(owned)),
         }
     }
 
@@ -54,7 +68,7 @@ impl Exchange {
     pub fn try_recv_frame(&mut self) -> Option<Result<Option<OwnedFrame>, LinkError>> {
         match self {
             Exchange::Quic(e) => e.try_recv_frame().map(|r| r.map_err(LinkError::from)),
-            Exchange::Ble(e) => e
+            Exchange::Ble(e, _) => e
                 .try_recv_frame()
                 .map(|r| r.map(|m| m.map(owned)).map_err(LinkError::from)),
         }
@@ -71,7 +85,7 @@ impl Exchange {
                 .recv_frame_within(limit)
                 .await
                 .map(|r| r.map_err(LinkError::from)),
-            Exchange::Ble(e) => e
+            Exchange::Ble(e, _) => e
                 .recv_frame_within(limit)
                 .await
                 .map(|r| r.map(|m| m.map(owned)).map_err(LinkError::from)),
@@ -82,7 +96,7 @@ impl Exchange {
     pub fn finish(&mut self) -> Result<(), LinkError> {
         match self {
             Exchange::Quic(e) => Ok(e.finish()?),
-            Exchange::Ble(e) => Ok(e.finish()?),
+            Exchange::Ble(e, _) => Ok(e.finish()?),
         }
     }
 
@@ -92,7 +106,7 @@ impl Exchange {
         match self {
             Exchange::Quic(e) => Ok(e.delivered().await?),
             // The link delivers in order; an answer's END follows everything before it.
-            Exchange::Ble(_) => Ok(()),
+            Exchange::Ble(..) => Ok(()),
         }
     }
 
@@ -102,7 +116,7 @@ impl Exchange {
     pub fn stop(&mut self, code: ErrorCode) {
         match self {
             Exchange::Quic(e) => e.stop(code),
-            Exchange::Ble(e) => {
+            Exchange::Ble(e, _) => {
                 if code != ErrorCode::NO_ERROR {
                     e.reset(ble_code(code));
                 }
@@ -114,7 +128,7 @@ impl Exchange {
     pub fn reset(&mut self, code: ErrorCode) {
         match self {
             Exchange::Quic(e) => e.reset(code),
-            Exchange::Ble(e) => e.reset(ble_code(code)),
+            Exchange::Ble(e, _) => e.reset(ble_code(code)),
         }
     }
 
@@ -124,24 +138,21 @@ impl Exchange {
     pub fn authenticate(&self, home: Option<u64>) -> bool {
         match self {
             Exchange::Quic(e) => e.authenticate(home),
-            Exchange::Ble(_) => true,
+            Exchange::Ble(_, guard) => {
+                guard.authenticate();
+                true
+            }
         }
     }
 
     /// Defers the unauthenticated deadline of this exchange's connection ([QUIC-40]) while
     /// the returned guard lives, for a pairing handshake that its own step deadlines bound.
     /// `None` on a client, and on a transport without such a deadline.
-    pub fn defer_deadline(&self) -> Option<DeadlineDeferral> {
+    pub fn defer_deadline(&self) -> Option<Deferral> {
         match self {
-            Exchange::Quic(e) => e.defer_deadline(),
-            Exchange::Ble(_) => None,
+            Exchange::Quic(e) => e.defer_deadline().map(Deferral::Quic),
+            Exchange::Ble(_, guard) => Some(Deferral::Ble(guard.defer())),
         }
-    }
-}
-
-impl From<orbit_ble::link::Exchange> for Exchange {
-    fn from(ex: orbit_ble::link::Exchange) -> Self {
-        Exchange::Ble(ex)
     }
 }
 

@@ -8,13 +8,16 @@
 //! them here too, so a transport whose own types are plain bytes (BLE carries the same kinds
 //! and the same reset codes) converts at its variant, not in every caller.
 
+mod ble_guard;
 mod connection;
 mod error;
 mod exchange;
 mod peer;
 
-pub use connection::Link;
+pub(crate) use ble_guard::enforce as enforce_ble_deadline;
+pub use ble_guard::{BleDeferral, SessionGuard, NO_SESSION_DEADLINE};
+pub use connection::{BleLink, Link};
 pub use error::LinkError;
-pub use exchange::Exchange;
+pub use exchange::{Deferral, Exchange};
 pub use orbit_quic::{DeadlineDeferral, ErrorCode, FrameKind, OwnedFrame};
 pub use peer::Peer;
