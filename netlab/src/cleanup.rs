@@ -35,6 +35,17 @@ pub(crate) fn unregister(prefix: &str) {
     live().remove(prefix);
 }
 
+/// Removes every lab of this process now (a watchdog that gives up on a stuck run calls it
+/// before exiting, since exiting skips destructors).
+pub fn remove_this_process_labs() {
+    let prefixes: Vec<String> = live().iter().cloned().collect();
+    for p in prefixes {
+        let _ = remove_prefix(&p);
+        crate::lab::remove_work_dir(&p);
+        unregister(&p);
+    }
+}
+
 /// The namespaces whose name starts with `prefix`.
 pub fn namespaces(prefix: &str) -> Result<Vec<String>, LabError> {
     let out = cmd::ip(&["netns", "list"])?;
@@ -148,12 +159,8 @@ fn install_signal_handler() {
                     }
                 });
                 if let Some(code) = code {
-                    let prefixes: Vec<String> = live().iter().cloned().collect();
-                    for p in prefixes {
-                        eprintln!("netlab: interrupted, removing lab {p}");
-                        let _ = remove_prefix(&p);
-                        crate::lab::remove_work_dir(&p);
-                    }
+                    eprintln!("netlab: interrupted, removing this run's labs");
+                    remove_this_process_labs();
                     std::process::exit(code);
                 }
             });

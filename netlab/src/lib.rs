@@ -19,6 +19,8 @@
 //!   [`Host::impair`] (nftables), [`Host::set_rate`] (`tbf`), [`Host::set_netem_delay`]
 //!   where [`delay_mechanism`] is `Netem`, else a [`relay::Relay`] on a host of its own;
 //!   [`Lab::renew_address`] moves a host to a new address.
+//! - [`control`]: the controller as scenarios open it, and the `w<N>` write stream whose
+//!   acknowledgements they check.
 //! - [`stats`]: percentiles, RSS and the summary table.
 //!
 //! Every command and wait is bounded in time ([`cmd::COMMAND_TIMEOUT`],
@@ -27,6 +29,7 @@
 
 pub mod cleanup;
 pub mod cmd;
+pub mod control;
 pub mod device;
 mod error;
 mod host;
