@@ -8,7 +8,7 @@ use std::time::Duration;
 pub enum LabError {
     /// The machine cannot run the lab (not root, no `ip`, namespaces refused): the tests
     /// say so and skip.
-    #[error("the network lab cannot run here: {0}")]
+    #[error("{0}")]
     Unsupported(String),
     /// A command exited with a failure.
     #[error("`{command}` failed ({status}): {stderr}")]

@@ -43,9 +43,18 @@ pub(crate) fn remove_work_dir(prefix: &str) {
     }
 }
 
-/// Whether this machine can run the lab: root, `ip` present, and a network namespace can be
-/// made. `Err` says why not, in a sentence for the skip message.
+/// Whether this machine can run the lab: root, `ip`, `nft` and `tc` present, and a network
+/// namespace with nftables can be made. `Err` says why not, in a sentence for the skip
+/// message. Found once per process.
 pub fn check() -> Result<(), LabError> {
+    static FOUND: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| probe().map_err(|e| e.to_string()))
+        .clone()
+        .map_err(LabError::Unsupported)
+}
+
+fn probe() -> Result<(), LabError> {
     let uid = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

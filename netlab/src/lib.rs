@@ -11,6 +11,7 @@
 //!   address in 10.77.0.0/16, multicast across the bridge). Dropping the `Lab` (also on
 //!   panic) removes everything; SIGINT/SIGTERM/SIGHUP do too (a handler); leftovers of a
 //!   killed run go with the next lab or `scripts/netlab --cleanup` ([`cleanup`]).
+//!   `netlab hold` (the crate's binary) builds one to explore by hand.
 //! - [`DeviceProcess::start`] runs `orbit device run` inside a host ([`orbit_binary`] finds
 //!   the binary); it can be killed (`kill9`), restarted from its store, and controlled.
 //! - [`Host::runtime`] gives an [`NsRuntime`]: tokio inside the host, where the SDK

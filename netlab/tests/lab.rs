@@ -92,3 +92,78 @@ fn hosts_talk_across_the_bridge_and_the_lab_leaves_nothing_behind() {
     assert!(cleanup::namespaces(&prefix).unwrap().is_empty());
     assert!(!work.exists());
 }
+
+/// The namespaces of the labs of process `pid`.
+fn labs_of(pid: u32) -> Vec<String> {
+    cleanup::namespaces(&format!("{}{pid}-", cleanup::NAME_PREFIX)).unwrap()
+}
+
+#[test]
+fn an_interrupted_or_terminated_run_removes_its_lab() {
+    if let Err(e) = check() {
+        println!("SKIPPED: {e}");
+        return;
+    }
+    for signal in ["-INT", "-TERM"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netlab"))
+            .args(["hold", "60"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        // Wait until it says the lab is built.
+        use std::io::BufRead;
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let ready = out.lines().map_while(Result::ok).any(|l| l == "ready");
+        assert!(ready, "the lab was built");
+        assert_eq!(
+            labs_of(pid).len(),
+            3,
+            "bridge, controller and device namespaces"
+        );
+        orbit_netlab::cmd::run("kill", &[signal, &pid.to_string()], None).unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{signal}: exits as interrupted");
+        assert!(labs_of(pid).is_empty(), "{signal}: nothing left");
+    }
+}
+
+#[test]
+fn a_panic_removes_the_lab_and_leftovers_of_dead_runs_are_reaped() {
+    if let Err(e) = check() {
+        println!("SKIPPED: {e}");
+        return;
+    }
+    let prefix = std::thread::spawn(|| {
+        let lab = Lab::new().unwrap();
+        lab.add_host("x").unwrap();
+        let prefix = lab.prefix().to_owned();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _lab = lab;
+            panic!("a scenario fails");
+        }))
+        .unwrap_err();
+        prefix
+    })
+    .join()
+    .unwrap();
+    assert!(cleanup::namespaces(&prefix).unwrap().is_empty());
+
+    // A run killed outright (SIGKILL: no handler, no destructor) leaves its lab; the next
+    // lab removes it, since its process is gone.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netlab"))
+        .args(["hold", "60"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    use std::io::BufRead;
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    assert!(out.lines().map_while(Result::ok).any(|l| l == "ready"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(labs_of(pid).len(), 3, "SIGKILL leaves the lab");
+    let lab = Lab::new().unwrap();
+    assert!(labs_of(pid).is_empty(), "the next lab reaped it");
+    lab.remove().unwrap();
+}
