@@ -1,5 +1,6 @@
 //! The short network scenarios (issue 16), run by the test command: discovery across hosts,
-//! pairing and control at 5 % loss, a 30 s partition under a subscription, address changes
+//! pairing and control at 5 % loss and through 20 ms of delay with jitter and reordering
+//! (netem, or the lab's UDP relay where the kernel has none), a 30 s partition under a subscription, address changes
 //! (the device's, found again by its operational advert; the controller's, kept by QUIC
 //! migration), and a kill -9 of a device during a stream of writes. Each runs in a lab of its
 //! own, all at once, with real `orbit device run` processes and the SDK controller in a
@@ -22,6 +23,8 @@ mod address;
 mod common;
 #[path = "short/crash.rs"]
 mod crash;
+#[path = "short/delay.rs"]
+mod delay;
 #[path = "short/discovery.rs"]
 mod discovery;
 #[path = "short/loss.rs"]
@@ -56,10 +59,11 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    let all: [(&str, Scenario); 5] = [
+    let all: [(&str, Scenario); 6] = [
         ("partition", partition::run),
         ("discovery", discovery::run),
         ("loss", loss::run),
+        ("delay", delay::run),
         ("address", address::run),
         ("crash", crash::run),
     ];
@@ -112,8 +116,13 @@ fn main() -> ExitCode {
         }
     }
     println!(
-        "\nnetlab short scenarios ({:.1} s wall):\n\n{}",
+        "\nnetlab short scenarios ({:.1} s wall; the controllers of every scenario share this \
+         process, RSS {}):\n\n{}",
         started.elapsed().as_secs_f64(),
+        orbit_netlab::stats::rss_kib(std::process::id()).map_or("unknown".into(), |k| format!(
+            "{:.1} MiB",
+            k as f64 / 1024.0
+        )),
         table(&rows)
     );
     if rows.iter().all(|r| r.passed) {
