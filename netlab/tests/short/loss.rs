@@ -35,6 +35,7 @@ fn go(bin: &Path) -> R<Vec<Row>> {
     let c = controller(&net)?;
     net.ctl.set_loss(LOSS).ctx("setting the loss")?;
     let mut pair_times = Vec::new();
+    let mut slowest: Option<(Duration, orbit_sdk::controller::Timings)> = None;
     let mut pair_errors = Vec::new();
     let mut pairings = 0;
     for round in 0..ROUNDS {
@@ -58,7 +59,7 @@ fn go(bin: &Path) -> R<Vec<Row>> {
                     match r {
                         Ok(Ok(p)) => {
                             p.connection.close();
-                            Ok(t.elapsed())
+                            Ok((t.elapsed(), p.timings))
                         }
                         Ok(Err(e)) => Err(e.to_string()),
                         Err(_) => Err("no result within 60 s".into()),
@@ -66,7 +67,12 @@ fn go(bin: &Path) -> R<Vec<Row>> {
                 })
                 .ctx("runtime")?;
             match r {
-                Ok(t) => pair_times.push(t),
+                Ok((t, phases)) => {
+                    if slowest.as_ref().is_none_or(|(s, _)| t > *s) {
+                        slowest = Some((t, phases));
+                    }
+                    pair_times.push(t);
+                }
                 Err(e) => pair_errors.push(e),
             }
         }
@@ -123,10 +129,12 @@ fn go(bin: &Path) -> R<Vec<Row>> {
             passed: pair_ok,
             note: if pair_ok {
                 format!(
-                    "{} lamps on 2 hosts, paired {ROUNDS} times each; {} of {} packets dropped",
+                    "{} lamps on 2 hosts, paired {ROUNDS} times each; {} of {} packets \
+                     dropped; slowest pairing by phase: {}",
                     lamps.len(),
                     counters.dropped,
-                    counters.seen
+                    counters.seen,
+                    slowest.as_ref().map_or(String::new(), |(_, t)| phases(t))
                 )
             } else {
                 format!("pairing errors: {pair_errors:?}")
@@ -179,4 +187,12 @@ async fn control(
     }
     conn.close();
     out
+}
+
+/// A pairing's phases as `phase ms, ...`.
+fn phases(t: &orbit_sdk::controller::Timings) -> String {
+    t.0.iter()
+        .map(|p| format!("{:?} {:.0} ms", p.phase, p.duration.as_secs_f64() * 1000.0))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
