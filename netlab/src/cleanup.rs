@@ -109,16 +109,28 @@ fn owner_pid(ns: &str) -> Option<u32> {
         .ok()
 }
 
+/// Whether the process that made the lab named `name` still runs.
+fn owner_alive(name: &str) -> bool {
+    owner_pid(name).is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
+
 /// Removes the labs of processes that no longer exist (killed with SIGKILL, or a crash that
-/// skipped every destructor). Returns what was removed.
+/// skipped every destructor): their namespaces and their work directories. Returns the
+/// namespaces removed.
 pub fn remove_stale() -> Result<Vec<String>, LabError> {
     let mut removed = Vec::new();
     for ns in namespaces(NAME_PREFIX)? {
-        let alive = owner_pid(&ns)
-            .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
-        if !alive {
+        if !owner_alive(&ns) {
             remove_namespace(&ns)?;
             removed.push(ns);
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(NAME_PREFIX) && !owner_alive(&name) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
         }
     }
     Ok(removed)

@@ -163,7 +163,10 @@ fn a_panic_removes_the_lab_and_leftovers_of_dead_runs_are_reaped() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(labs_of(pid).len(), 3, "SIGKILL leaves the lab");
+    let work = std::env::temp_dir().join(format!("{}{pid}-0", cleanup::NAME_PREFIX));
+    assert!(work.exists(), "and its work directory");
     let lab = Lab::new().unwrap();
     assert!(labs_of(pid).is_empty(), "the next lab reaped it");
+    assert!(!work.exists(), "work directory too");
     lab.remove().unwrap();
 }
