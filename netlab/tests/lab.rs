@@ -1,6 +1,7 @@
 //! The lab itself: hosts reach each other across the bridge (unicast and multicast), each
-//! runtime's sockets are in its host, partitions and address changes do what they say, and
-//! nothing is left behind. Skipped, saying why, where the machine cannot make namespaces.
+//! runtime's sockets are in its host, loss, partitions, rate limits and address changes do
+//! what they say, and nothing is left behind (on drop, SIGINT, SIGTERM, panic, and after a
+//! SIGKILL by the next lab). Skipped, saying why, where the machine cannot make namespaces.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -51,7 +52,7 @@ fn hosts_talk_across_the_bridge_and_the_lab_leaves_nothing_behind() {
         s.set_nonblocking(true).unwrap();
         let s = UdpSocket::from_std(s).unwrap();
         tokio::spawn(async move {
-            let mut buf = [0u8; 64];
+            let mut buf = [0u8; 2048];
             while let Ok((n, from)) = s.recv_from(&mut buf).await {
                 let _ = s.send_to(&buf[..n], from).await;
             }
@@ -78,6 +79,48 @@ fn hosts_talk_across_the_bridge_and_the_lab_leaves_nothing_behind() {
         "50 % loss each way: {back}/20 came back"
     );
     b.set_loss(0).unwrap();
+    assert_eq!(echo_count(&ra, to, 3), 3);
+
+    // A rate limit on b's sending: a burst of echoes beyond the token bucket is held back
+    // and dropped (tbf counts each in `overlimits`).
+    b.set_rate(Some(100)).unwrap();
+    let burst = ra
+        .block_on(async move {
+            let s = UdpSocket::bind("0.0.0.0:0").await.unwrap();
+            for i in 0..80u32 {
+                let mut d = vec![0u8; 1200];
+                d[..4].copy_from_slice(&i.to_be_bytes());
+                s.send_to(&d, to).await.unwrap();
+            }
+            let mut back = 0;
+            let mut buf = [0u8; 1500];
+            while let Ok(Ok(_)) =
+                tokio::time::timeout(Duration::from_millis(500), s.recv_from(&mut buf)).await
+            {
+                back += 1;
+            }
+            back
+        })
+        .unwrap();
+    let stats = b
+        .exec("tc", &["-s", "qdisc", "show", "dev", "eth0"])
+        .unwrap();
+    let overlimits: u64 = stats
+        .split_whitespace()
+        .skip_while(|w| *w != "overlimits")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(stats.contains("tbf") && overlimits > 0, "{stats}");
+    assert!(
+        burst < 80,
+        "a 96 KB burst through a 32 KB bucket at 100 kbit/s: {burst}/80 back"
+    );
+    b.set_rate(None).unwrap();
+    assert!(!b
+        .exec("tc", &["qdisc", "show", "dev", "eth0"])
+        .unwrap()
+        .contains("tbf"));
     assert_eq!(echo_count(&ra, to, 3), 3);
 
     let (old, new) = lab.renew_address(&b).unwrap();
