@@ -83,8 +83,8 @@ fn go(bin: &Path) -> R<Vec<Row>> {
     let mut rows = Vec::new();
     let conn = match found {
         Ok((conn, attempts, read)) => {
-            let at = conn.remote_address();
-            let ok = at == expected && read.is_ok();
+            let at = conn.remote_address().socket_addr();
+            let ok = at == Some(expected) && read.is_ok();
             let recovery = read
                 .as_ref()
                 .ok()
@@ -98,7 +98,7 @@ fn go(bin: &Path) -> R<Vec<Row>> {
                 passed: ok,
                 rss: rss(&lamp),
                 note: format!(
-                    "connected at {at} (expected {expected}) after {attempts} attempt(s), \
+                    "connected at {at:?} (expected {expected}) after {attempts} attempt(s), \
                      session {}; read {}",
                     if conn.resumed() {
                         "resumed with ticket"
