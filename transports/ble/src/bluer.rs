@@ -19,7 +19,8 @@
 //! then passes every write to W, Write Without Response and Write Request alike ([BLE-2]),
 //! through one socket in the order they arrived, and tells which central subscribed and the
 //! MTU it exchanged. (bluer's callback model runs each write on a task of its own, which could
-//! reorder two writes that arrive together.)
+//! reorder two writes that arrive together.) The values must also share one ATT bearer
+//! ([BLE-41]): bluetoothd is to run with `[GATT] Channels = 1` (transports/ble/README.md).
 //!
 //! One central at a time: BlueZ keeps one notification session per characteristic, whatever
 //! the number of subscribed centrals, and notifies every one of them, so two concurrent links
