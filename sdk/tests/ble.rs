@@ -292,3 +292,29 @@ async fn a_setup_code_of_another_device_finds_nothing_and_a_wrong_passcode_fails
     assert_eq!(err.phase, orbit_sdk::controller::Phase::Pase, "{err}");
     assert!(device.homes().is_empty());
 }
+
+#[tokio::test]
+async fn a_new_session_over_ble_resumes_with_the_ticket_and_finds_the_device_by_its_tag() {
+    // [BLE-29] [BLE-21] [SESS-24]
+    let device = ble_lamp().await;
+    let phone = controller().await;
+    let air = air(&device);
+    let paired = phone
+        .pair_over_ble(&device.setup_payload().to_qr_string(), &air, Some("lamp"))
+        .await
+        .unwrap();
+    paired.connection.close();
+    drop(paired);
+    let (conn, _) = phone.connect_over_ble("lamp", &air).await.unwrap();
+    assert!(
+        conn.resumed(),
+        "the ticket of the BLE session resumes it over BLE"
+    );
+    assert_eq!(conn.remote_address().socket_addr(), None);
+    assert_eq!(read_on(&conn).await, Ok(Data::Bool(false)));
+    // The next one resumes with the ticket that session issued: tickets are single-use.
+    conn.close();
+    drop(conn);
+    let (again, _) = phone.connect_over_ble("lamp", &air).await.unwrap();
+    assert!(again.resumed());
+}

@@ -105,6 +105,31 @@ impl Controller {
         }
     }
 
+    /// Reaches a paired device for a new session: over QUIC at an address, or over BLE by its
+    /// operational advert ([BLE-21], [BLE-29]).
+    pub(crate) async fn reach_paired(
+        &self,
+        via: &Via<'_>,
+        node: orbit_core::cert::NodeId,
+    ) -> Result<Link, ControllerError> {
+        match via {
+            Via::Quic(addr) => Ok(Link::Quic(
+                self.quic.connect(*addr).await.in_phase(Phase::Connect)?,
+            )),
+            Via::Ble(central) => {
+                let found = find_operational(
+                    *central,
+                    &self.home_root_key(),
+                    self.home_id(),
+                    node,
+                    BLE_SCAN_TIMEOUT,
+                )
+                .await?;
+                open_ble(*central, &found.peripheral).await
+            }
+        }
+    }
+
     /// Pairs with the device whose setup code is `code`, found by its Bluetooth advert
     /// ([BLE-20], [BLE-24]) through `central`, over a BLE link: the same pairing,
     /// commissioning and confirming session as over QUIC. The connection it returns runs
@@ -195,8 +220,8 @@ impl Controller {
     /// Moves `connection`'s session (to the device called `name`) back to BLE after the
     /// network was lost ([BLE-29]): finds the device by its operational advert, opens a BLE
     /// link and sends the session's next request on it, which moves the device's route. A
-    /// device that no longer holds the session answers nothing; [`Controller::connect`] then
-    /// opens a new one.
+    /// device that no longer holds the session answers nothing;
+    /// [`Controller::connect_over_ble`] then resumes it with its ticket or opens a new one.
     pub async fn fall_back_to_ble(
         &self,
         name: &str,

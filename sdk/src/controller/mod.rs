@@ -35,7 +35,6 @@ pub use state::{PairedDevice, CONTROLLER_NODE, CONTROLLER_RECORD, FIRST_DEVICE_N
 pub use timings::{PhaseTiming, Timings};
 pub use watch::{KeptSubscription, KeptUpdate, RESUBSCRIBE_FIRST_PAUSE, RESUBSCRIBE_MAX_PAUSE};
 
-use crate::link::Link;
 use error::InPhase;
 use orbit_core::attest::{TrustStore, VendorAuthority};
 use orbit_core::cert::{HomeAuthority, HomeId, NodeRole, Validity};
@@ -125,7 +124,8 @@ impl SetupCode {
     }
 }
 
-/// How a pairing reaches the device.
+/// How a pairing or a new session reaches the device.
+#[derive(Clone, Copy)]
 pub(crate) enum Via<'a> {
     /// QUIC at this address.
     Quic(SocketAddr),
@@ -542,7 +542,6 @@ impl Controller {
         name: &str,
         addr: Option<SocketAddr>,
     ) -> Result<(DeviceConnection, Timings), ControllerError> {
-        let mut timings = Timings::default();
         let device = self.record(name).ok_or_else(|| {
             ControllerError::new(
                 Phase::Discovery,
@@ -557,6 +556,32 @@ impl Controller {
                     Cause::NotFound(format!("no known address for {name:?}")),
                 )
             })?;
+        self.connect_via(name, Via::Quic(target)).await
+    }
+
+    /// [`Controller::connect`] over a Bluetooth LE link to the device called `name`, found by
+    /// its operational advert through `central` ([BLE-21]): resumes the last session with its
+    /// ticket when the device honours it, and runs a full handshake otherwise ([BLE-29]).
+    pub async fn connect_over_ble(
+        &self,
+        name: &str,
+        central: &dyn crate::ble::BleCentral,
+    ) -> Result<(DeviceConnection, Timings), ControllerError> {
+        self.connect_via(name, Via::Ble(central)).await
+    }
+
+    async fn connect_via(
+        &self,
+        name: &str,
+        via: Via<'_>,
+    ) -> Result<(DeviceConnection, Timings), ControllerError> {
+        let mut timings = Timings::default();
+        let device = self.record(name).ok_or_else(|| {
+            ControllerError::new(
+                Phase::Discovery,
+                Cause::NotFound(format!("no paired device called {name:?}")),
+            )
+        })?;
         let membership = self.lock().membership().in_phase(Phase::Session)?;
         let mut ticket = device
             .ticket
@@ -570,13 +595,7 @@ impl Controller {
         let (connection, descriptor) = loop {
             attempt += 1;
             let link = timings
-                .time(Phase::Connect, async {
-                    self.quic
-                        .connect(target)
-                        .await
-                        .map(Link::Quic)
-                        .in_phase(Phase::Connect)
-                })
+                .time(Phase::Connect, self.reach_paired(&via, device.node_id))
                 .await;
             let link = match link {
                 Ok(l) => l,
@@ -648,8 +667,10 @@ impl Controller {
         {
             let mut state = self.lock();
             if let Some(d) = state.find(name).and_then(|i| state.devices.get_mut(i)) {
-                d.addresses.retain(|a| *a != target);
-                d.addresses.insert(0, target);
+                if let Via::Quic(target) = via {
+                    d.addresses.retain(|a| *a != target);
+                    d.addresses.insert(0, target);
+                }
                 // Tickets are single-use [SESS-24]: keep the new one, or none.
                 d.ticket = connection.stored_ticket();
                 if descriptor.is_some() {
