@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
+use orbit_netlab::hostile::attack::{attack, AttackPlan, Mode};
+use orbit_netlab::hostile::honest::{self, Attacker, HostilePlan};
 use orbit_netlab::load::fleet::{DeviceHost, FleetPlan};
 use orbit_netlab::load::run::{run, LoadConfig};
 use orbit_netlab::load::sessions::OpenPlan;
@@ -23,6 +25,68 @@ enum Command {
     /// One controller holding sessions and subscriptions with many devices, with reads and
     /// writes at a steady rate; prints its figures (JSON with --json).
     Load(LoadArgs),
+    /// An honest controller working with one device through phases of attack by a hostile
+    /// host (garbage, QUIC Initials, silent connections, a connection flood, all at once).
+    Hostile(HostileArgs),
+    /// The hostile host itself: attacks one device for a while and prints what it sent
+    /// (JSON).
+    Attack(AttackArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct HostileArgs {
+    /// The `orbit` binary the device runs.
+    #[arg(long, default_value = "orbit")]
+    orbit: PathBuf,
+    /// The device host: `IP` or `NETNS/IP`.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: DeviceHost,
+    /// The device's port.
+    #[arg(long, default_value_t = 21000)]
+    port: u16,
+    /// The attacker's network namespace (default: this one).
+    #[arg(long)]
+    attacker_netns: Option<String>,
+    /// Seconds per phase.
+    #[arg(long, default_value_t = 20)]
+    phase_seconds: u64,
+    /// Honest requests per second.
+    #[arg(long, default_value_t = 20.0)]
+    rate: f64,
+    /// Where the device's store and logs go.
+    #[arg(long, default_value = "/tmp/netlab-hostile")]
+    dir: PathBuf,
+    /// Arguments passed on to `attack` (rates), e.g. `--garbage-rate=5000`.
+    #[arg(long = "attack-arg", allow_hyphen_values = true)]
+    attack_args: Vec<String>,
+    /// Print the phases as JSON lines.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct AttackArgs {
+    /// The device's address.
+    #[arg(long)]
+    target: std::net::SocketAddr,
+    /// Attacks, comma-separated: garbage, initial, silent, flood.
+    #[arg(long, value_delimiter = ',', default_value = "garbage,initial,silent,flood")]
+    modes: Vec<Mode>,
+    /// Seconds.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Garbage datagrams per second.
+    #[arg(long, default_value_t = 2000)]
+    garbage_rate: u32,
+    /// QUIC Initials per second.
+    #[arg(long, default_value_t = 200)]
+    initial_rate: u32,
+    /// Silent connections held at once.
+    #[arg(long, default_value_t = 32)]
+    silent: usize,
+    /// Flood workers.
+    #[arg(long, default_value_t = 8)]
+    flood: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -93,6 +157,8 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         match cli.command {
             Command::Load(args) => load(args).await,
+            Command::Hostile(args) => hostile(args).await,
+            Command::Attack(args) => attack_cmd(args).await,
         }
     })
 }
@@ -150,4 +216,77 @@ async fn load(a: LoadArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn hostile(a: HostileArgs) -> ExitCode {
+    let program = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("netlab-load: cannot find this program for the attacker: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let plan = HostilePlan {
+        fleet: FleetPlan {
+            orbit: a.orbit,
+            hosts: vec![a.host],
+            devices: 1,
+            first_port: a.port,
+            dir: a.dir,
+            kind: "lamp".into(),
+            batch: 1,
+            start_timeout: Duration::from_secs(60),
+        },
+        phase: Duration::from_secs(a.phase_seconds.max(1)),
+        rate: a.rate,
+        attacker: Attacker {
+            program,
+            netns: a.attacker_netns,
+            args: a.attack_args,
+        },
+    };
+    let result = tokio::select! {
+        r = honest::run(plan) => r,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("netlab-load: interrupted; device stopped");
+            return ExitCode::from(130);
+        }
+    };
+    match result {
+        Ok(phases) => {
+            if a.json {
+                for p in &phases {
+                    println!("{}", p.to_json());
+                }
+            } else {
+                honest::print(&phases);
+            }
+            // The honest controller lost nothing: every request was answered or refused
+            // with a named error.
+            if phases.iter().all(|p| p.requests.lost == 0 && p.sessions.lost == 0) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("netlab-load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn attack_cmd(a: AttackArgs) -> ExitCode {
+    let plan = AttackPlan {
+        target: a.target,
+        modes: a.modes,
+        duration: Duration::from_secs(a.seconds),
+        garbage_rate: a.garbage_rate,
+        initial_rate: a.initial_rate,
+        silent: a.silent,
+        flood: a.flood,
+    };
+    let figures = attack(plan).await;
+    println!("{}", figures.to_json());
+    ExitCode::SUCCESS
 }

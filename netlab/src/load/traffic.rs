@@ -265,6 +265,19 @@ pub async fn run(
     figures
 }
 
+/// Issues requests as [`run`] does, without subscriptions: for `plan.duration`, then until
+/// every request has ended.
+pub async fn requests_only(devices: &[Arc<LoadedDevice>], plan: LoadPlan) -> LoadFigures {
+    let shared = Arc::new(Shared::default());
+    let started = Instant::now();
+    let (issued, skipped) = issue(devices, &shared, plan).await;
+    let achieved = issued as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    while shared.in_flight.load(Ordering::Acquire) > 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    snapshot(&shared, skipped, achieved)
+}
+
 fn snapshot(shared: &Shared, skipped: u64, achieved_rate: f64) -> LoadFigures {
     LoadFigures {
         reads: lock(&shared.reads).clone(),
