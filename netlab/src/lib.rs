@@ -38,6 +38,7 @@ mod host;
 pub mod impair;
 mod lab;
 pub mod load;
+pub mod long;
 pub mod relay;
 mod runtime;
 pub mod stats;

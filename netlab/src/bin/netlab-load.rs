@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 use orbit_netlab::hostile::attack::{attack, AttackPlan, Mode};
 use orbit_netlab::hostile::honest::{self, Attacker, HostilePlan};
+use orbit_netlab::long::{self, LongPlan, Part};
 use orbit_netlab::load::fleet::{DeviceHost, FleetPlan};
 use orbit_netlab::load::run::{run, LoadConfig};
 use orbit_netlab::load::sessions::OpenPlan;
@@ -28,6 +29,9 @@ enum Command {
     /// An honest controller working with one device through phases of attack by a hostile
     /// host (garbage, QUIC Initials, silent connections, a connection flood, all at once).
     Hostile(HostileArgs),
+    /// The long scenarios in a lab of network namespaces: pairing and control under loss,
+    /// delay and reordering, the hostile host, the sustained load; a summary table at the end.
+    Long(LongArgs),
     /// The hostile host itself: attacks one device for a while and prints what it sent
     /// (JSON).
     Attack(AttackArgs),
@@ -62,6 +66,49 @@ struct HostileArgs {
     /// Print the phases as JSON lines.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct LongArgs {
+    /// The `orbit` binary.
+    #[arg(long, default_value = "orbit")]
+    orbit: PathBuf,
+    /// Stores, logs and results.
+    #[arg(long, default_value = "/tmp/netlab-long")]
+    dir: PathBuf,
+    /// The parts to run, comma-separated: matrix, hostile, load.
+    #[arg(long, value_delimiter = ',', default_value = "matrix,hostile,load")]
+    parts: Vec<Part>,
+    /// Devices paired per impairment setting.
+    #[arg(long, default_value_t = 8)]
+    matrix_devices: usize,
+    /// Seconds of control per setting.
+    #[arg(long, default_value_t = 30)]
+    matrix_seconds: u64,
+    /// Requests per second per setting.
+    #[arg(long, default_value_t = 4.0)]
+    matrix_rate: f64,
+    /// Seconds per hostile phase.
+    #[arg(long, default_value_t = 20)]
+    hostile_seconds: u64,
+    /// Honest requests per second.
+    #[arg(long, default_value_t = 20.0)]
+    hostile_rate: f64,
+    /// Devices under sustained load.
+    #[arg(long, default_value_t = 500)]
+    load_devices: usize,
+    /// Device hosts for them.
+    #[arg(long, default_value_t = 5)]
+    load_hosts: usize,
+    /// Requests per second over all of them.
+    #[arg(long, default_value_t = 100.0)]
+    load_rate: f64,
+    /// Minutes of sustained load.
+    #[arg(long, default_value_t = 10)]
+    minutes: u64,
+    /// Devices paired or connected at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -147,6 +194,11 @@ struct LoadArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The lab's runtimes live inside its hosts; this one must not wrap them.
+    let cli = match cli.command {
+        Command::Long(args) => return long(args),
+        other => other,
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -155,10 +207,11 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        match cli.command {
+        match cli {
             Command::Load(args) => load(args).await,
             Command::Hostile(args) => hostile(args).await,
             Command::Attack(args) => attack_cmd(args).await,
+            Command::Long(_) => ExitCode::FAILURE,
         }
     })
 }
@@ -189,7 +242,7 @@ async fn load(a: LoadArgs) -> ExitCode {
         },
         fresh: a.fresh,
         sample_every: Duration::from_secs(a.sample_every.max(1)),
-        reach: |_| None,
+        reach: std::sync::Arc::new(|_| None),
     };
     let result = tokio::select! {
         r = run(config) => r,
@@ -263,7 +316,10 @@ async fn hostile(a: HostileArgs) -> ExitCode {
             }
             // The honest controller lost nothing: every request was answered or refused
             // with a named error.
-            if phases.iter().all(|p| p.requests.lost == 0 && p.sessions.lost == 0) {
+            if phases
+                .iter()
+                .all(|p| p.requests.lost + p.requests.hung + p.sessions.hung == 0)
+            {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
@@ -289,4 +345,38 @@ async fn attack_cmd(a: AttackArgs) -> ExitCode {
     let figures = attack(plan).await;
     println!("{}", figures.to_json());
     ExitCode::SUCCESS
+}
+
+fn long(a: LongArgs) -> ExitCode {
+    let program = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("netlab-load: cannot find this program for the attacker: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let plan = LongPlan {
+        orbit: a.orbit,
+        program,
+        dir: a.dir,
+        parts: a.parts,
+        matrix_devices: a.matrix_devices,
+        matrix_seconds: a.matrix_seconds,
+        matrix_rate: a.matrix_rate,
+        hostile_seconds: a.hostile_seconds,
+        hostile_rate: a.hostile_rate,
+        load_devices: a.load_devices,
+        load_hosts: a.load_hosts,
+        load_rate: a.load_rate,
+        load_minutes: a.minutes,
+        load_concurrency: a.concurrency,
+    };
+    match long::run(&plan) {
+        Ok(rows) if rows.iter().all(|r| r.passed) => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("netlab-load: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

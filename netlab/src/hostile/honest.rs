@@ -55,7 +55,7 @@ pub struct Phase {
     pub sessions: Tally,
     /// What the attacker sent (its JSON), if there was one.
     pub attack: Option<Value>,
-    /// From the end of the attack to the first new session that worked (None before it).
+    /// From the end of the attack to the first new session that worked again.
     pub recovery: Option<Duration>,
     /// The device's resident memory at the end, KiB.
     pub device_rss_kib: u64,
@@ -67,7 +67,7 @@ impl Phase {
     /// As JSON.
     pub fn to_json(&self) -> Value {
         let t = |t: &Tally| {
-            json!({"total": t.total(), "ok": t.ok, "lost": t.lost, "statuses": t.statuses,
+            json!({"total": t.total(), "ok": t.ok, "lost": t.lost, "hung": t.hung, "statuses": t.statuses,
                    "failures": t.failures, "success_rate": t.success_rate(),
                    "p50_ms": ms(t.latency.percentile(50.0)), "p99_ms": ms(t.latency.percentile(99.0))})
         };
@@ -123,7 +123,6 @@ pub async fn run(plan: HostilePlan) -> Result<Vec<Phase>, String> {
         .map_err(|e| format!("pairing the device: {e}"))?;
     let devices = vec![Arc::new(LoadedDevice::new(name.clone(), addr, conn))];
     let mut out = Vec::new();
-    let mut recovering_since: Option<Instant> = None;
     for (phase_name, modes) in phases() {
         let before = procstat::sample(Pid::Other(pid)).unwrap_or_default();
         let attack = if modes.is_empty() {
@@ -144,14 +143,12 @@ pub async fn run(plan: HostilePlan) -> Result<Vec<Phase>, String> {
             max_in_flight: 1000,
         };
         let sessions = Arc::new(Mutex::new(Tally::default()));
-        let first_ok = Arc::new(Mutex::new(None::<Instant>));
         let probes = probe_sessions(
             controller.clone(),
             name.clone(),
             addr,
             plan.phase,
             sessions.clone(),
-            first_ok.clone(),
         );
         let (figures, ()) = tokio::join!(traffic::requests_only(&devices, load), probes);
         let attack = match attack {
@@ -164,10 +161,13 @@ pub async fn run(plan: HostilePlan) -> Result<Vec<Phase>, String> {
             / plan.phase.as_secs_f64().max(1e-9);
         let mut requests = figures.reads.clone();
         requests.merge(&figures.writes);
-        let first = *first_ok.lock().unwrap_or_else(|p| p.into_inner());
-        let recovery = match (recovering_since, first) {
-            (Some(since), Some(ok)) => Some(ok.saturating_duration_since(since)),
-            _ => None,
+        // After an attack: how long until a new session works again (the device frees what
+        // the attacker held: half handshakes at their timeout [QUIC-18], silent connections
+        // at their deadline [QUIC-40]).
+        let recovery = if attack.is_some() {
+            recover(&controller, &name, addr).await
+        } else {
+            None
         };
         let phase = Phase {
             name: phase_name.to_owned(),
@@ -179,7 +179,6 @@ pub async fn run(plan: HostilePlan) -> Result<Vec<Phase>, String> {
             device_cpu: cpu,
         };
         eprintln!("netlab-load: hostile {}", phase.to_json());
-        recovering_since = phase.attack.is_some().then(Instant::now);
         out.push(phase);
     }
     for d in &devices {
@@ -190,47 +189,68 @@ pub async fn run(plan: HostilePlan) -> Result<Vec<Phase>, String> {
     Ok(out)
 }
 
+/// The longest [`recover`] waits for a working session after an attack.
+const RECOVERY_WAIT: Duration = Duration::from_secs(60);
+
+/// One new session (connect, read everything, close).
+async fn new_session(
+    controller: &Controller,
+    name: &str,
+    addr: std::net::SocketAddr,
+) -> Outcome {
+    let attempt = async {
+        let (conn, _) = controller.connect(name, Some(addr)).await?;
+        let read = conn
+            .read(ReadRequest {
+                attributes: vec![AttributePath::ALL],
+                ..Default::default()
+            })
+            .await;
+        conn.close();
+        read
+    };
+    match tokio::time::timeout(LOST_AFTER, attempt).await {
+        Err(_) => Outcome::Hung,
+        Ok(Err(e)) => Outcome::from_error(&e),
+        Ok(Ok(_)) => Outcome::Ok,
+    }
+}
+
+/// Time from now until a new session works, trying every 250 ms (`None`: not within
+/// [`RECOVERY_WAIT`]).
+async fn recover(
+    controller: &Controller,
+    name: &str,
+    addr: std::net::SocketAddr,
+) -> Option<Duration> {
+    let since = Instant::now();
+    while since.elapsed() < RECOVERY_WAIT {
+        if new_session(controller, name, addr).await == Outcome::Ok {
+            return Some(since.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    None
+}
+
 /// A new session every second for `length`: connect (a resumed handshake when the ticket is
-/// honoured), read, close. The first success is noted for the recovery time.
+/// honoured), read, close.
 async fn probe_sessions(
     controller: Arc<Controller>,
     name: String,
     addr: std::net::SocketAddr,
     length: Duration,
     tally: Arc<Mutex<Tally>>,
-    first_ok: Arc<Mutex<Option<Instant>>>,
 ) {
     let until = Instant::now() + length;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut tasks = tokio::task::JoinSet::new();
     while Instant::now() < until {
         tick.tick().await;
-        let (controller, name, tally, first_ok) =
-            (controller.clone(), name.clone(), tally.clone(), first_ok.clone());
+        let (controller, name, tally) = (controller.clone(), name.clone(), tally.clone());
         tasks.spawn(async move {
             let started = Instant::now();
-            let attempt = async {
-                let (conn, _) = controller.connect(&name, Some(addr)).await?;
-                let read = conn
-                    .read(ReadRequest {
-                        attributes: vec![AttributePath::ALL],
-                        ..Default::default()
-                    })
-                    .await;
-                conn.close();
-                read
-            };
-            let outcome = match tokio::time::timeout(LOST_AFTER, attempt).await {
-                Err(_) => Outcome::Lost,
-                Ok(Err(e)) => Outcome::from_error(&e),
-                Ok(Ok(_)) => Outcome::Ok,
-            };
-            if outcome == Outcome::Ok {
-                first_ok
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get_or_insert(Instant::now());
-            }
+            let outcome = new_session(&controller, &name, addr).await;
             tally
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

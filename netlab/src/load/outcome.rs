@@ -18,8 +18,11 @@ pub enum Outcome {
     Status(String),
     /// Failed with a named error before or without an answer (connection closed, refused).
     Failed(String),
-    /// No answer before the deadline.
+    /// No answer before the SDK's deadline: it failed with a timeout (a clear error, but the
+    /// response was lost).
     Lost,
+    /// Not even the SDK's deadline ended it: the request hung past [`crate::load::traffic::LOST_AFTER`].
+    Hung,
 }
 
 impl Outcome {
@@ -54,8 +57,10 @@ pub struct Tally {
     pub statuses: BTreeMap<String, u64>,
     /// Failed with a named error, by error text (capped at a few distinct texts).
     pub failures: BTreeMap<String, u64>,
-    /// Not answered in time.
+    /// Not answered in time (the SDK's timeout).
     pub lost: u64,
+    /// Never ended, not even by the SDK's timeout.
+    pub hung: u64,
     /// Latency of every request answered with success.
     pub latency: Latencies,
 }
@@ -82,6 +87,7 @@ impl Tally {
                 *self.failures.entry(key).or_default() += 1;
             }
             Outcome::Lost => self.lost += 1,
+            Outcome::Hung => self.hung += 1,
         }
     }
 
@@ -89,6 +95,7 @@ impl Tally {
     pub fn merge(&mut self, other: &Tally) {
         self.ok += other.ok;
         self.lost += other.lost;
+        self.hung += other.hung;
         for (k, v) in &other.statuses {
             *self.statuses.entry(k.clone()).or_default() += v;
         }
@@ -102,6 +109,7 @@ impl Tally {
     pub fn total(&self) -> u64 {
         self.ok
             + self.lost
+            + self.hung
             + self.statuses.values().sum::<u64>()
             + self.failures.values().sum::<u64>()
     }
@@ -133,15 +141,17 @@ mod tests {
         let cut = ControllerError::new(Phase::Session, Cause::Cut);
         t.record(Outcome::from_error(&cut), ms(1));
         assert_eq!((t.ok, t.lost, t.total()), (2, 1, 5));
+        t.record(Outcome::Hung, ms(40_000));
+        assert_eq!((t.hung, t.total()), (1, 6));
+        assert!((t.success_rate() - 2.0 / 6.0).abs() < 1e-9);
         assert_eq!(t.statuses.values().sum::<u64>(), 1);
         assert_eq!(t.failures.get("exchange cut"), Some(&1));
         // Only successful requests have a latency.
         assert_eq!(t.latency.len(), 2);
-        assert!((t.success_rate() - 0.4).abs() < 1e-9);
         let mut all = Tally::default();
         all.merge(&t);
         all.merge(&t);
-        assert_eq!((all.total(), all.lost, all.latency.len()), (10, 2, 4));
+        assert_eq!((all.total(), all.lost, all.hung, all.latency.len()), (12, 2, 2, 4));
     }
 
     #[test]

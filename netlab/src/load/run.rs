@@ -15,8 +15,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The address the controller uses for a device listening on the given address (a relay
+/// on an impaired path); the device's own address when it gives `None`.
+pub type Reach = Arc<dyn Fn(SocketAddr) -> Option<SocketAddr> + Send + Sync>;
+
 /// Everything a load run needs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct LoadConfig {
     /// The devices.
     pub fleet: FleetPlan,
@@ -28,9 +32,8 @@ pub struct LoadConfig {
     pub fresh: bool,
     /// How often memory and CPU are sampled (and progress printed).
     pub sample_every: Duration,
-    /// The address the controller uses for a device listening on the given address (a relay
-    /// on an impaired path); the device's own address when it gives `None`.
-    pub reach: fn(SocketAddr) -> Option<SocketAddr>,
+    /// Where the controller reaches each device.
+    pub reach: Reach,
 }
 
 /// Why a run could not start.

@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+/// A pairing or connection still going after this long never ends on its own: each of its
+/// steps has the SDK's 30 s answer timeout, and a pairing has five of them at most.
+pub const HUNG_AFTER: Duration = Duration::from_secs(180);
+
 /// A device to open a session with.
 #[derive(Clone, Debug)]
 pub struct Target {
@@ -97,19 +101,31 @@ async fn open_one(controller: &Controller, target: Target, attempts: u32) -> (Op
         made += 1;
         let started = Instant::now();
         let must_pair = target.setup_code.is_some() && controller.device(&target.name).is_none();
-        let result = match (&target.setup_code, must_pair) {
-            (Some(code), true) => controller
-                .pair_replacing(code, target.addr, &target.name)
-                .await
-                .map(|p| p.connection),
-            _ => controller
-                .connect(&target.name, Some(target.addr))
-                .await
-                .map(|(c, _)| c),
+        let attempt = async {
+            match (&target.setup_code, must_pair) {
+                (Some(code), true) => controller
+                    .pair_replacing(code, target.addr, &target.name)
+                    .await
+                    .map(|p| p.connection),
+                _ => controller
+                    .connect(&target.name, Some(target.addr))
+                    .await
+                    .map(|(c, _)| c),
+            }
         };
-        let outcome = match &result {
-            Ok(_) => Outcome::Ok,
-            Err(e) => Outcome::from_error(e),
+        let (result, outcome) = match tokio::time::timeout(HUNG_AFTER, attempt).await {
+            Ok(Ok(c)) => (Ok(c), Outcome::Ok),
+            Ok(Err(e)) => {
+                let o = Outcome::from_error(&e);
+                (Err(e), o)
+            }
+            Err(_) => (
+                Err(ControllerError::new(
+                    orbit_sdk::controller::Phase::Connect,
+                    orbit_sdk::controller::Cause::Timeout(HUNG_AFTER),
+                )),
+                Outcome::Hung,
+            ),
         };
         let tally = if must_pair {
             &mut pairing

@@ -47,7 +47,7 @@ pub struct Summary {
 
 fn tally_json(t: &Tally) -> Value {
     json!({
-        "total": t.total(), "ok": t.ok, "lost": t.lost,
+        "total": t.total(), "ok": t.ok, "lost": t.lost, "hung": t.hung,
         "statuses": t.statuses, "failures": t.failures,
         "success_rate": t.success_rate(),
         "p50_ms": ms(t.latency.percentile(50.0)), "p99_ms": ms(t.latency.percentile(99.0)),
@@ -77,9 +77,9 @@ impl Summary {
         self.load.reads.total() + self.load.writes.total()
     }
 
-    /// Requests with no answer and no named error.
+    /// Requests with no answer (the SDK's timeout, or not even that).
     pub fn lost(&self) -> u64 {
-        self.load.reads.lost + self.load.writes.lost
+        self.load.reads.lost + self.load.writes.lost + self.load.reads.hung + self.load.writes.hung
     }
 
     /// CPU milliseconds per request of the controller and of the devices together, over

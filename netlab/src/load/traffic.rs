@@ -340,7 +340,7 @@ async fn read_once(device: &LoadedDevice) -> (Outcome, Duration) {
         ..Default::default()
     };
     let outcome = match tokio::time::timeout(LOST_AFTER, conn.read(request)).await {
-        Err(_) => Outcome::Lost,
+        Err(_) => Outcome::Hung,
         Ok(Err(e)) => Outcome::from_error(&e),
         Ok(Ok((attributes, _))) if attributes.len() != 2 => {
             Outcome::Failed(format!("{} attributes for 2 paths", attributes.len()))
@@ -365,7 +365,7 @@ async fn write_once(device: &LoadedDevice, shared: &Shared) -> (Outcome, Duratio
     }
     let request = WriteRequest::new(vec![(level(), Data::Uint(value))]);
     let outcome = match tokio::time::timeout(LOST_AFTER, conn.write(request)).await {
-        Err(_) => Outcome::Lost,
+        Err(_) => Outcome::Hung,
         Ok(Err(e)) => Outcome::from_error(&e),
         Ok(Ok(statuses)) if statuses.len() != 1 => {
             Outcome::Failed(format!("{} statuses for 1 write", statuses.len()))
