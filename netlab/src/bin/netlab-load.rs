@@ -4,11 +4,11 @@
 use clap::{Parser, Subcommand};
 use orbit_netlab::hostile::attack::{attack, AttackPlan, Mode};
 use orbit_netlab::hostile::honest::{self, Attacker, HostilePlan};
-use orbit_netlab::long::{self, LongPlan, Part};
 use orbit_netlab::load::fleet::{DeviceHost, FleetPlan};
 use orbit_netlab::load::run::{run, LoadConfig};
 use orbit_netlab::load::sessions::OpenPlan;
 use orbit_netlab::load::traffic::LoadPlan;
+use orbit_netlab::long::{self, LongPlan, Part};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -117,7 +117,11 @@ struct AttackArgs {
     #[arg(long)]
     target: std::net::SocketAddr,
     /// Attacks, comma-separated: garbage, initial, silent, flood.
-    #[arg(long, value_delimiter = ',', default_value = "garbage,initial,silent,flood")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "garbage,initial,silent,flood"
+    )]
     modes: Vec<Mode>,
     /// Seconds.
     #[arg(long, default_value_t = 20)]

@@ -152,7 +152,10 @@ pub async fn run(plan: HostilePlan) -> Result<Vec<Phase>, String> {
         );
         let (figures, ()) = tokio::join!(traffic::requests_only(&devices, load), probes);
         let attack = match attack {
-            Some(task) => Some(task.await.unwrap_or_else(|e| json!({"error": e.to_string()}))),
+            Some(task) => Some(
+                task.await
+                    .unwrap_or_else(|e| json!({"error": e.to_string()})),
+            ),
             None => None,
         };
         let after = procstat::sample(Pid::Other(pid)).unwrap_or_default();
@@ -193,11 +196,7 @@ pub async fn run(plan: HostilePlan) -> Result<Vec<Phase>, String> {
 const RECOVERY_WAIT: Duration = Duration::from_secs(60);
 
 /// One new session (connect, read everything, close).
-async fn new_session(
-    controller: &Controller,
-    name: &str,
-    addr: std::net::SocketAddr,
-) -> Outcome {
+async fn new_session(controller: &Controller, name: &str, addr: std::net::SocketAddr) -> Outcome {
     let attempt = async {
         let (conn, _) = controller.connect(name, Some(addr)).await?;
         let read = conn

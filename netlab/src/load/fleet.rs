@@ -234,10 +234,7 @@ impl Fleet {
                     name: slot.name.clone(),
                     listen: slot.listen,
                     pid: child.id(),
-                    setup_code: state
-                        .get("qr")
-                        .and_then(|q| q.as_str())
-                        .map(str::to_owned),
+                    setup_code: state.get("qr").and_then(|q| q.as_str()).map(str::to_owned),
                     homes: state
                         .get("homes")
                         .and_then(|h| h.as_u64())
@@ -297,7 +294,7 @@ async fn first_line(out: &Path, child: &mut Child, timeout: Duration) -> Option<
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -51,7 +51,10 @@ impl Latencies {
 
 /// `d` in milliseconds with two decimals, or `-` for none.
 pub fn ms(d: Option<Duration>) -> String {
-    d.map_or_else(|| "-".to_owned(), |d| format!("{:.2}", d.as_secs_f64() * 1e3))
+    d.map_or_else(
+        || "-".to_owned(),
+        |d| format!("{:.2}", d.as_secs_f64() * 1e3),
+    )
 }
 
 #[cfg(test)]

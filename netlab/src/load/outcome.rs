@@ -78,8 +78,7 @@ impl Tally {
             }
             Outcome::Status(s) => *self.statuses.entry(s).or_default() += 1,
             Outcome::Failed(f) => {
-                let key = if self.failures.len() < FAILURE_KINDS || self.failures.contains_key(&f)
-                {
+                let key = if self.failures.len() < FAILURE_KINDS || self.failures.contains_key(&f) {
                     f
                 } else {
                     "other".to_owned()
@@ -103,6 +102,18 @@ impl Tally {
             *self.failures.entry(k.clone()).or_default() += v;
         }
         self.latency.merge(&other.latency);
+    }
+
+    /// The counts without the latency samples (cheap to copy while a run goes on).
+    pub fn counts_only(&self) -> Tally {
+        Tally {
+            ok: self.ok,
+            statuses: self.statuses.clone(),
+            failures: self.failures.clone(),
+            lost: self.lost,
+            hung: self.hung,
+            latency: Latencies::default(),
+        }
     }
 
     /// Every request recorded.
@@ -151,7 +162,10 @@ mod tests {
         let mut all = Tally::default();
         all.merge(&t);
         all.merge(&t);
-        assert_eq!((all.total(), all.lost, all.hung, all.latency.len()), (12, 2, 2, 4));
+        assert_eq!(
+            (all.total(), all.lost, all.hung, all.latency.len()),
+            (12, 2, 2, 4)
+        );
     }
 
     #[test]

@@ -9,6 +9,9 @@ use std::time::Duration;
 pub struct ProcSample {
     /// Resident memory in KiB.
     pub rss_kib: u64,
+    /// Proportional share of it in KiB (`Pss` of `smaps_rollup`: pages shared with other
+    /// processes, such as the program's code, counted by their share), 0 if unknown.
+    pub pss_kib: u64,
     /// User plus system CPU time in clock ticks.
     pub cpu_ticks: u64,
 }
@@ -36,17 +39,26 @@ pub fn sample(pid: Pid) -> Option<ProcSample> {
     let dir = pid.dir();
     let status = std::fs::read_to_string(format!("{dir}/status")).ok()?;
     let stat = std::fs::read_to_string(format!("{dir}/stat")).ok()?;
+    let pss = std::fs::read_to_string(format!("{dir}/smaps_rollup"))
+        .ok()
+        .and_then(|r| field_kib(&r, "Pss:"))
+        .unwrap_or(0);
     Some(ProcSample {
         rss_kib: rss_kib(&status)?,
+        pss_kib: pss,
         cpu_ticks: cpu_ticks(&stat)?,
     })
 }
 
 /// `VmRSS` of a `/proc/PID/status` text, in KiB.
 pub fn rss_kib(status: &str) -> Option<u64> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+    field_kib(status, "VmRSS:")
+}
+
+/// The value of the line starting with `name` (`Name:   123 kB`), in KiB.
+fn field_kib(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.parse().ok())
 }
@@ -89,6 +101,9 @@ mod tests {
         let status = "Name:\torbit\nVmPeak:\t  362608 kB\nVmRSS:\t   15592 kB\nThreads:\t5\n";
         assert_eq!(rss_kib(status), Some(15592));
         assert_eq!(rss_kib("Name:\tx\n"), None);
+        let rollup =
+            "Rss:               16928 kB\nPss:                2036 kB\nPss_Dirty: 2004 kB\n";
+        assert_eq!(field_kib(rollup, "Pss:"), Some(2036));
         // A name with spaces and a parenthesis must not shift the fields.
         let stat = "4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 500 0 0 0 \
                     37 11 0 0 20 0 5 0 100 362608000 3898 18446744073709551615";

@@ -18,6 +18,8 @@ pub struct SystemSample {
     pub devices_rss_sum_kib: u64,
     /// The largest of them, KiB.
     pub devices_rss_max_kib: u64,
+    /// Their proportional memory summed (shared pages counted once), KiB.
+    pub devices_pss_sum_kib: u64,
     /// Their CPU ticks summed.
     pub devices_cpu_ticks: u64,
 }
@@ -40,6 +42,7 @@ pub fn take(pids: &[u32], since: Instant) -> SystemSample {
         if let Some(d) = procstat::sample(Pid::Other(*p)) {
             s.devices_alive += 1;
             s.devices_rss_sum_kib += d.rss_kib;
+            s.devices_pss_sum_kib += d.pss_kib;
             s.devices_rss_max_kib = s.devices_rss_max_kib.max(d.rss_kib);
             s.devices_cpu_ticks += d.cpu_ticks;
         }

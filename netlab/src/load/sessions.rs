@@ -92,7 +92,11 @@ pub async fn open_all(
 /// Pairs (or connects to) one device, trying up to `attempts` times. A pairing that failed
 /// after the device was recorded (it may hold the home now, its window closed) goes on with
 /// a connection rather than another pairing.
-async fn open_one(controller: &Controller, target: Target, attempts: u32) -> (Opened, Tally, Tally) {
+async fn open_one(
+    controller: &Controller,
+    target: Target,
+    attempts: u32,
+) -> (Opened, Tally, Tally) {
     let mut pairing = Tally::default();
     let mut connecting = Tally::default();
     let mut last = None;

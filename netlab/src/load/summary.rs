@@ -92,7 +92,11 @@ impl Summary {
         let n = self.requests().max(1) as f64;
         let ms_of = |ticks: u64| procstat::ticks_to_duration(ticks, per_s).as_secs_f64() * 1e3;
         (
-            ms_of(b.controller.cpu_ticks.saturating_sub(a.controller.cpu_ticks)) / n,
+            ms_of(
+                b.controller
+                    .cpu_ticks
+                    .saturating_sub(a.controller.cpu_ticks),
+            ) / n,
             ms_of(b.devices_cpu_ticks.saturating_sub(a.devices_cpu_ticks)) / n,
         )
     }
@@ -130,7 +134,9 @@ impl Summary {
                        "devices_alive": s.devices_alive,
                        "device_rss_mean_kib": s.devices_rss_mean_kib(),
                        "device_rss_max_kib": s.devices_rss_max_kib,
-                       "devices_rss_sum_kib": s.devices_rss_sum_kib})
+                       "devices_rss_sum_kib": s.devices_rss_sum_kib,
+                       "devices_pss_sum_kib": s.devices_pss_sum_kib,
+                       "controller_pss_kib": s.controller.pss_kib})
             })
         };
         let r = &self.load.reports;
@@ -225,11 +231,12 @@ impl Summary {
                 a.controller.rss_kib, b.controller.rss_kib, ctl_growth, ctl_slope, ctl_cpu
             );
             println!(
-                "  device rss mean {} -> {} KiB, max {} KiB, all {} MiB (growth {:.0} KiB, slope {:.1} KiB/min); devices' cpu {:.3} ms/request",
+                "  device rss mean {} -> {} KiB, max {} KiB, all {} MiB (pss, shared pages counted once: {} MiB) (growth {:.0} KiB, slope {:.1} KiB/min); devices' cpu {:.3} ms/request",
                 a.devices_rss_mean_kib(),
                 b.devices_rss_mean_kib(),
                 b.devices_rss_max_kib,
                 b.devices_rss_sum_kib / 1024,
+                b.devices_pss_sum_kib / 1024,
                 dev_growth,
                 dev_slope,
                 dev_cpu

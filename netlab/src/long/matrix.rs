@@ -56,7 +56,10 @@ pub fn settings() -> Vec<Setting> {
             ms: 300,
             jitter_ms: 50,
         },
-        Setting::Reorder { percent: 20, ms: 10 },
+        Setting::Reorder {
+            percent: 20,
+            ms: 10,
+        },
     ]
 }
 

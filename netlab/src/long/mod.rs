@@ -121,8 +121,10 @@ pub fn run(plan: &LongPlan) -> Result<Vec<Row>, String> {
                     drop(applied);
                     summary.print();
                     let mut doc = summary.to_json();
-                    doc["scenario"] = "matrix".into();
-                    doc["setting"] = desc.clone().into();
+                    if let Some(fields) = doc.as_object_mut() {
+                        fields.insert("scenario".into(), "matrix".into());
+                        fields.insert("setting".into(), desc.clone().into());
+                    }
                     let _ = writeln!(jsonl, "{doc}");
                     rows.extend(matrix_rows(&desc, &summary));
                 }
@@ -344,12 +346,13 @@ fn load_row(plan: &LongPlan, s: &Summary) -> Row {
     let r = &s.load.reports;
     let rss = match (s.load_start, s.load_end) {
         (Some(a), Some(b)) => format!(
-            "controller {} -> {}; device mean {} -> {}, all {}",
+            "controller {} -> {}; device mean {} -> {}, all {} (PSS {})",
             mib(a.controller.rss_kib),
             mib(b.controller.rss_kib),
             mib(a.devices_rss_mean_kib()),
             mib(b.devices_rss_mean_kib()),
-            mib(b.devices_rss_sum_kib)
+            mib(b.devices_rss_sum_kib),
+            mib(b.devices_pss_sum_kib)
         ),
         _ => String::new(),
     };
