@@ -124,7 +124,7 @@ pub async fn run(plan: HostilePlan) -> Result<Vec<Phase>, String> {
     let devices = vec![Arc::new(LoadedDevice::new(name.clone(), addr, conn))];
     let mut out = Vec::new();
     for (phase_name, modes) in phases() {
-        let before = procstat::sample(Pid::Other(pid)).unwrap_or_default();
+        let before = procstat::sample(Pid::Other(pid), false).unwrap_or_default();
         let attack = if modes.is_empty() {
             None
         } else {
@@ -158,7 +158,7 @@ pub async fn run(plan: HostilePlan) -> Result<Vec<Phase>, String> {
             ),
             None => None,
         };
-        let after = procstat::sample(Pid::Other(pid)).unwrap_or_default();
+        let after = procstat::sample(Pid::Other(pid), false).unwrap_or_default();
         let ticks = after.cpu_ticks.saturating_sub(before.cpu_ticks);
         let cpu = procstat::ticks_to_duration(ticks, procstat::ticks_per_second()).as_secs_f64()
             / plan.phase.as_secs_f64().max(1e-9);

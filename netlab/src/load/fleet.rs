@@ -7,7 +7,6 @@
 //! gives its setup code; later lines are answers to local controls, which are never sent, so
 //! stdout goes to a file and nothing blocks on a pipe nobody reads.
 
-use super::procstat::{self, Pid, ProcSample};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -244,14 +243,6 @@ impl Fleet {
             }
         }
         Ok(fleet)
-    }
-
-    /// Each device's memory and CPU now (`None` for a device whose process is gone).
-    pub fn samples(&self) -> Vec<Option<ProcSample>> {
-        self.devices
-            .iter()
-            .map(|d| procstat::sample(Pid::Other(d.pid)))
-            .collect()
     }
 
     /// Devices whose process has exited, with how.

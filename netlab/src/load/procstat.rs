@@ -34,15 +34,21 @@ impl Pid {
     }
 }
 
-/// Reads `pid`, or `None` when it is gone (or `/proc` is not there).
-pub fn sample(pid: Pid) -> Option<ProcSample> {
+/// Reads `pid`, or `None` when it is gone (or `/proc` is not there). With `pss`, also its
+/// proportional memory, which costs a walk of its page tables (a millisecond for a device;
+/// a second for a thousand of them, so not on every periodic sample).
+pub fn sample(pid: Pid, pss: bool) -> Option<ProcSample> {
     let dir = pid.dir();
     let status = std::fs::read_to_string(format!("{dir}/status")).ok()?;
     let stat = std::fs::read_to_string(format!("{dir}/stat")).ok()?;
-    let pss = std::fs::read_to_string(format!("{dir}/smaps_rollup"))
-        .ok()
-        .and_then(|r| field_kib(&r, "Pss:"))
-        .unwrap_or(0);
+    let pss = if pss {
+        std::fs::read_to_string(format!("{dir}/smaps_rollup"))
+            .ok()
+            .and_then(|r| field_kib(&r, "Pss:"))
+            .unwrap_or(0)
+    } else {
+        0
+    };
     Some(ProcSample {
         rss_kib: rss_kib(&status)?,
         pss_kib: pss,
@@ -113,9 +119,10 @@ mod tests {
 
     #[test]
     fn this_process_can_be_read() {
-        let s = sample(Pid::This).unwrap();
-        assert!(s.rss_kib > 0);
+        let s = sample(Pid::This, true).unwrap();
+        assert!(s.rss_kib > 0 && s.pss_kib > 0);
+        assert_eq!(sample(Pid::This, false).unwrap().pss_kib, 0);
         assert!(ticks_per_second() > 0);
-        assert_eq!(sample(Pid::Other(u32::MAX)), None);
+        assert_eq!(sample(Pid::Other(u32::MAX), false), None);
     }
 }

@@ -31,15 +31,16 @@ impl SystemSample {
     }
 }
 
-/// Takes one sample of this process and the processes `pids`.
-pub fn take(pids: &[u32], since: Instant) -> SystemSample {
+/// Takes one sample of this process and the processes `pids` (with their proportional
+/// memory if `pss`).
+pub fn take(pids: &[u32], since: Instant, pss: bool) -> SystemSample {
     let mut s = SystemSample {
         at_s: since.elapsed().as_secs_f64(),
-        controller: procstat::sample(Pid::This).unwrap_or_default(),
+        controller: procstat::sample(Pid::This, pss).unwrap_or_default(),
         ..SystemSample::default()
     };
     for p in pids {
-        if let Some(d) = procstat::sample(Pid::Other(*p)) {
+        if let Some(d) = procstat::sample(Pid::Other(*p), pss) {
             s.devices_alive += 1;
             s.devices_rss_sum_kib += d.rss_kib;
             s.devices_pss_sum_kib += d.pss_kib;
@@ -74,7 +75,7 @@ impl Sampler {
                 let mut tick = tokio::time::interval(every);
                 loop {
                     tick.tick().await;
-                    let s = take(&pids, since);
+                    let s = take(&pids, since, false);
                     each(&s);
                     samples.lock().unwrap_or_else(|p| p.into_inner()).push(s);
                 }
@@ -88,9 +89,9 @@ impl Sampler {
         }
     }
 
-    /// A sample now (also kept with the others).
+    /// A sample now, with proportional memory (also kept with the others).
     pub fn now(&self) -> SystemSample {
-        let s = take(&self.pids, self.since);
+        let s = take(&self.pids, self.since, true);
         self.samples
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -151,7 +152,7 @@ mod tests {
 
     #[test]
     fn a_sample_reads_this_process_and_skips_gone_ones() {
-        let s = take(&[u32::MAX], Instant::now());
+        let s = take(&[u32::MAX], Instant::now(), false);
         assert!(s.controller.rss_kib > 0);
         assert_eq!(s.devices_alive, 0);
         assert_eq!(s.devices_rss_mean_kib(), 0);
