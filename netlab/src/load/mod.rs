@@ -13,3 +13,4 @@ pub mod sampler;
 pub mod sessions;
 pub mod summary;
 pub mod traffic;
+mod watch;

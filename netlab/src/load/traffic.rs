@@ -4,7 +4,8 @@
 //! schedule, it only raises the number of requests in flight).
 //!
 //! Each write sets the lamp's level to a value other than its last, so the device reports the
-//! change on the subscription `[IM-62]`; the time from the write to that report is measured.
+//! change on the subscription `[IM-62]`; the time from the write to that report is measured
+//! by the subscription's watcher ([`super::watch`]).
 
 use super::latency::Latencies;
 use super::outcome::{Outcome, Tally};
@@ -12,10 +13,7 @@ use orbit_core::interaction::{
     AttributePath, ConcreteAttribute, ReadRequest, SubscribeRequest, WriteRequest,
 };
 use orbit_core::model::{std_caps, Data, EndpointId};
-use orbit_sdk::controller::{
-    Controller, DeviceConnection, Subscription, SubscriptionReport, SubscriptionUpdate,
-    ANSWER_TIMEOUT,
-};
+use orbit_sdk::controller::{Controller, DeviceConnection, Subscription, ANSWER_TIMEOUT};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -34,7 +32,7 @@ pub const LOST_AFTER: Duration = ANSWER_TIMEOUT.saturating_add(Duration::from_se
 /// The lamp's endpoint.
 const LAMP: EndpointId = EndpointId(1);
 
-fn level() -> ConcreteAttribute {
+pub(super) fn level() -> ConcreteAttribute {
     ConcreteAttribute::new(
         LAMP,
         std_caps::level::ID,
@@ -50,7 +48,7 @@ fn watched() -> Vec<AttributePath> {
     vec![on_off().path(), level().path()]
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -73,11 +71,11 @@ pub struct LoadPlan {
 pub struct LoadedDevice {
     /// Its name in the controller.
     pub name: String,
-    addr: SocketAddr,
+    pub(super) addr: SocketAddr,
     connection: RwLock<Arc<DeviceConnection>>,
     writes: AtomicU64,
     /// The value of the last write sent, and when, until a report shows it.
-    awaited: Mutex<Option<(u64, Instant)>>,
+    pub(super) awaited: Mutex<Option<(u64, Instant)>>,
 }
 
 impl LoadedDevice {
@@ -99,7 +97,7 @@ impl LoadedDevice {
             .clone()
     }
 
-    fn replace(&self, c: DeviceConnection) {
+    pub(super) fn replace(&self, c: DeviceConnection) {
         *self.connection.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(c);
     }
 
@@ -155,10 +153,10 @@ pub struct LoadFigures {
 }
 
 #[derive(Default)]
-struct Shared {
+pub(super) struct Shared {
     reads: Mutex<Tally>,
     writes: Mutex<Tally>,
-    reports: Mutex<ReportFigures>,
+    pub(super) reports: Mutex<ReportFigures>,
     in_flight: AtomicUsize,
 }
 
@@ -194,7 +192,7 @@ pub async fn subscribe_all(
     (ok, failed)
 }
 
-fn request(max_interval_s: u32) -> SubscribeRequest {
+pub(super) fn request(max_interval_s: u32) -> SubscribeRequest {
     SubscribeRequest {
         attributes: watched(),
         min_interval_s: 0,
@@ -219,7 +217,7 @@ pub async fn run(
     let mut watchers = JoinSet::new();
     let devices: Vec<Arc<LoadedDevice>> = subscribed.iter().map(|(d, _)| d.clone()).collect();
     for (d, sub) in subscribed {
-        watchers.spawn(watch_reports(
+        watchers.spawn(super::watch::watch_reports(
             controller.clone(),
             d,
             sub,
@@ -403,102 +401,4 @@ async fn write_once(device: &LoadedDevice, shared: &Shared) -> (Outcome, Duratio
         }
     }
     (outcome, started.elapsed())
-}
-
-/// The level a report carries, if it carries one.
-fn reported_level(r: &SubscriptionReport) -> Option<u64> {
-    r.attributes
-        .iter()
-        .find(|a| a.path == level())
-        .and_then(|a| match &a.result {
-            Ok(Data::Uint(v)) => Some(*v),
-            _ => None,
-        })
-}
-
-/// Watches one device's subscription until stopped; after a loss, connects again and
-/// subscribes again (pausing 1 s, then up to 10 s, between failed attempts).
-async fn watch_reports(
-    controller: Arc<Controller>,
-    device: Arc<LoadedDevice>,
-    mut sub: Subscription,
-    max_interval_s: u32,
-    shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let max = sub.max_interval;
-    let mut last = Instant::now();
-    loop {
-        let update = tokio::select! {
-            u = sub.updates.recv() => u,
-            _ = stop.changed() => return,
-        };
-        match update {
-            Some(SubscriptionUpdate::Report(r)) => {
-                let gap = last.elapsed();
-                last = Instant::now();
-                let mut f = lock(&shared.reports);
-                f.gaps.record(gap);
-                if gap > max + Duration::from_secs(1) {
-                    f.late += 1;
-                }
-                if gap > max + LOSS_GRACE {
-                    f.lost += 1;
-                }
-                if r.attributes.is_empty() && r.events.is_empty() {
-                    f.keep_alives += 1;
-                    continue;
-                }
-                f.reports += 1;
-                if let Some(v) = reported_level(&r) {
-                    let mut awaited = lock(&device.awaited);
-                    match *awaited {
-                        Some((want, sent)) if want == v => {
-                            f.write_to_report.record(sent.elapsed());
-                            *awaited = None;
-                        }
-                        // An older value: the awaited one is still to come.
-                        _ => {}
-                    }
-                }
-            }
-            Some(SubscriptionUpdate::Lost) | None => {
-                let lost_at = Instant::now();
-                lock(&shared.reports).lost += 1;
-                let mut pause = Duration::from_secs(1);
-                loop {
-                    match resubscribe(&controller, &device, max_interval_s).await {
-                        Ok(s) => {
-                            lock(&shared.reports).recovered.record(lost_at.elapsed());
-                            sub = s;
-                            last = Instant::now();
-                            break;
-                        }
-                        Err(e) => {
-                            eprintln!("netlab-load: {}: subscribing again: {e}", device.name);
-                            lock(&shared.reports).recovery_failures += 1;
-                        }
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(pause) => {}
-                        _ = stop.changed() => return,
-                    }
-                    pause = (pause * 2).min(Duration::from_secs(10));
-                }
-            }
-        }
-    }
-}
-
-/// A new session with the device and a new subscription on it; the new session also carries
-/// the device's requests from then on.
-async fn resubscribe(
-    controller: &Controller,
-    device: &LoadedDevice,
-    max_interval_s: u32,
-) -> Result<Subscription, orbit_sdk::controller::ControllerError> {
-    let (conn, _) = controller.connect(&device.name, Some(device.addr)).await?;
-    let sub = conn.subscribe(request(max_interval_s)).await?;
-    device.replace(conn);
-    Ok(sub)
 }
