@@ -73,7 +73,7 @@ pub enum UnpairOutcome {
 /// its store.
 #[derive(uniffi::Object)]
 pub struct OrbitController {
-    inner: Arc<Controller>,
+    pub(crate) inner: Arc<Controller>,
     /// The platform's service discovery, or `None` for the SDK's own mDNS browser.
     browser: Option<Arc<dyn ServiceBrowser>>,
 }
@@ -277,14 +277,18 @@ async fn pair_at(
     target: SocketAddr,
     name: Option<String>,
 ) -> Result<Paired, OrbitError> {
-    let paired = controller.pair(code, target, name.as_deref()).await?;
-    let device = PairedDevice::from(paired.device);
-    let t = timings(&paired.timings);
-    Ok(Paired {
-        session: DeviceSession::new(device.name.clone(), paired.connection, t.clone()),
+    Ok(paired(controller.pair(code, target, name.as_deref()).await?))
+}
+
+/// The SDK's pairing result as the record the apps get.
+pub(crate) fn paired(done: orbit_sdk::controller::Paired) -> Paired {
+    let device = PairedDevice::from(done.device);
+    let t = timings(&done.timings);
+    Paired {
+        session: DeviceSession::new(device.name.clone(), done.connection, t.clone()),
         device,
         timings: t,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -119,6 +119,16 @@ impl DeviceSession {
             timings,
         })
     }
+
+    /// The device's name in the home.
+    pub(crate) fn name_ref(&self) -> &str {
+        &self.name
+    }
+
+    /// The SDK's connection under this session.
+    pub(crate) fn connection(&self) -> &DeviceConnection {
+        &self.conn
+    }
 }
 
 /// A refusal of one path as an error.
@@ -277,6 +287,9 @@ impl DeviceSession {
 
     /// Ends the session (the device is told at once). Requests after it fail.
     pub fn disconnect(&self) {
+        // A BLE link closes gracefully in a task of the SDK's runtime ([BLE-14]); the caller's
+        // thread is not one of its threads.
+        let _inside = crate::runtime::runtime().map(|rt| rt.enter());
         self.conn.close();
     }
 }

@@ -160,6 +160,16 @@ pub enum OrbitError {
         /// The message.
         detail: String,
     },
+    /// The Bluetooth LE link failed: the connection ended, the phone's stack refused a write,
+    /// or the framing failed (the peer broke it, stopped acknowledging, or did not answer the
+    /// handshake in time; `spec/v1/18-ble.md`).
+    #[error("{detail}")]
+    Bluetooth {
+        /// Where it failed.
+        phase: Phase,
+        /// The message.
+        detail: String,
+    },
     /// A failure inside the bindings: a panic in the SDK, or its runtime could not start.
     #[error("{detail}")]
     Internal {
@@ -237,6 +247,7 @@ impl From<ControllerError> for OrbitError {
                 _ => OrbitError::Unreachable { phase, detail },
             },
             Cause::Timeout(_) => OrbitError::Timeout { phase, detail },
+            Cause::Ble(_) => OrbitError::Bluetooth { phase, detail },
             Cause::Setup(_) | Cause::Name(_) | Cause::Limit(_) => {
                 OrbitError::InvalidInput { phase, detail }
             }
@@ -299,6 +310,21 @@ mod tests {
                 assert_eq!(status, 0x0309);
                 assert_eq!(status_name, "access-denied");
                 assert!(detail.contains("session"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_failed_ble_link_is_a_bluetooth_error_in_its_phase() {
+        let e = ControllerError::new(
+            SdkPhase::Connect,
+            Cause::Ble(orbit_ble::link::BleError::Disconnected),
+        );
+        match OrbitError::from(e) {
+            OrbitError::Bluetooth { phase, detail } => {
+                assert_eq!(phase, Phase::Connect);
+                assert!(detail.contains("Bluetooth connection ended"), "{detail}");
             }
             other => panic!("{other:?}"),
         }

@@ -17,7 +17,9 @@
 //!   `suspend fun` in Kotlin, `async` in Swift and a coroutine in Python; cancelling the
 //!   caller drops the Rust work. A panic becomes [`OrbitError::Internal`].
 //! - Platform seams are foreign traits: [`ServiceBrowser`] (NsdManager, NWBrowser) with the
-//!   Rust mDNS browser as the default, and [`BleBridge`] for the BLE transport to come.
+//!   Rust mDNS browser as the default, and [`BleBridge`] (CoreBluetooth, android.bluetooth),
+//!   through which [`OrbitController`] pairs over Bluetooth LE and moves sessions between BLE
+//!   and QUIC while the framing and everything above it run in Rust.
 
 mod ble;
 mod controller;
@@ -32,7 +34,7 @@ mod subscription;
 mod timings;
 mod value;
 
-pub use ble::{BleBridge, BleInbound};
+pub use ble::{BleBridge, BleFailure, BleHandoff, BleInbound, BleScan, BleSighting};
 pub use controller::{OrbitController, Paired, PairedDevice, UnpairOutcome};
 pub use describe::{
     AttributeInfo, CapabilityInfo, CommandInfo, DataKind, DataType, DeviceDescription,

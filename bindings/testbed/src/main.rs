@@ -1,11 +1,13 @@
 //! `orbit-testbed`: reference devices on 127.0.0.1 for the bindings' Kotlin, Python and C
 //! tests, driven by lines on stdin so that a test in any language can start and stop them.
 //!
-//! - `start KIND NAME` (KIND `lamp` or `lock`; a lock has the PIN `1234`) starts a device
-//!   with a store in memory and no multicast advertisement, and prints
+//! - `start KIND NAME` (KIND `lamp`, `lock` or `ble-lamp`; a lock has the PIN `1234`) starts a
+//!   device with a store in memory and no multicast advertisement, and prints
 //!   `started NAME address=HOST:PORT qr=OB1:... manual=DIGITS wrong_qr=OB1:...
 //!   instance=HEX port=PORT txt=K=V;K=V`: its setup codes, a QR code that differs only in the
 //!   passcode, and the DNS-SD record it would advertise (for tests of the app's browser seam).
+//!   A `ble-lamp` serves Bluetooth LE beside QUIC over a simulated link and adds
+//!   `ble=HOST:PORT`, where a test's Bluetooth bridge reaches it (see [`air`]).
 //! - `stop NAME` shuts the device down and prints `stopped NAME`.
 //! - `quit`, or the end of stdin, stops everything.
 //!
@@ -20,23 +22,34 @@ use orbit_store::MemoryStore;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::task::JoinHandle;
+
+mod air;
 
 /// The lock's PIN.
 const LOCK_PIN: &[u8] = b"1234";
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
-async fn start(kind: &str, name: &str) -> Result<(Device, String), Failure> {
-    let kind = match kind {
-        "lamp" => Kind::Lamp,
-        "lock" => Kind::Lock,
-        other => return Err(format!("unknown kind {other:?} (lamp or lock)").into()),
+/// A device the testbed runs, and the air of its Bluetooth side if it has one.
+struct Running {
+    device: Device,
+    air: Option<JoinHandle<()>>,
+}
+
+async fn start(kind: &str, name: &str) -> Result<(Running, String), Failure> {
+    let (kind, ble) = match kind {
+        "lamp" => (Kind::Lamp, false),
+        "lock" => (Kind::Lock, false),
+        "ble-lamp" => (Kind::Lamp, true),
+        other => return Err(format!("unknown kind {other:?} (lamp, lock or ble-lamp)").into()),
     };
     let serial = name.to_owned();
     let device = Device::open(
         Arc::new(MemoryStore::new()),
         move |now| match kind {
             Kind::Lock => Ok(orbit_devices::lock::build_with_pin(now, &serial, LOCK_PIN)?),
+            Kind::Lamp if ble => Ok(orbit_devices::lamp::build_for_ble(now, &serial)?),
             k => Ok(k.build(now, &serial)?),
         },
         || DeviceIdentity::development(kind.product_id(), 1, orbit_sdk::unix_now()),
@@ -57,7 +70,7 @@ async fn start(kind: &str, name: &str) -> Result<(Device, String), Failure> {
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    let line = format!(
+    let mut line = format!(
         "started {name} address={addr} qr={} manual={} wrong_qr={} instance={} port={} txt={}",
         setup.to_qr_string(),
         setup.to_manual_code(ManualCodeForm::Short),
@@ -66,7 +79,23 @@ async fn start(kind: &str, name: &str) -> Result<(Device, String), Failure> {
         addr.port(),
         txt.join(";"),
     );
-    Ok((device, line))
+    let air = if ble {
+        let (air_addr, task) = air::start(device.ble()).await?;
+        line.push_str(&format!(" ble={air_addr}"));
+        Some(task)
+    } else {
+        None
+    };
+    Ok((Running { device, air }, line))
+}
+
+impl Running {
+    async fn shutdown(self) {
+        if let Some(air) = self.air {
+            air.abort();
+        }
+        self.device.shutdown().await;
+    }
 }
 
 /// The same payload with another valid passcode.
@@ -89,7 +118,7 @@ fn wrong_code(setup: &SetupPayload) -> Result<SetupPayload, Failure> {
 
 #[tokio::main]
 async fn main() {
-    let mut devices: HashMap<String, Device> = HashMap::new();
+    let mut devices: HashMap<String, Running> = HashMap::new();
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         let words: Vec<&str> = line.split_whitespace().collect();

@@ -121,10 +121,15 @@ impl Link {
     pub fn close(&self, code: ErrorCode, reason: &str) {
         match self {
             Link::Quic(l) => l.close(code, reason),
-            // [BLE-14] a graceful close: the peer first sends what it has queued.
+            // [BLE-14] a graceful close: the peer first sends what it has queued. Outside a
+            // runtime (a foreign thread dropping the connection, in the phone bindings) there
+            // is nothing to spawn on: the link then closes gracefully by itself once its last
+            // handle is gone.
             Link::Ble(l) => {
-                let l = l.link.clone();
-                tokio::spawn(async move { l.close().await });
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    let l = l.link.clone();
+                    runtime.spawn(async move { l.close().await });
+                }
             }
         }
     }

@@ -16,7 +16,7 @@ fun main() {
             println(failure.trace.lineSequence().take(12).joinToString("\n"))
         }
     })
-    val result = core.run(OrbitControllerTest::class.java)
+    val result = core.run(OrbitControllerTest::class.java, BleBridgeTest::class.java)
     val failed = result.failureCount
     val passed = result.runCount - failed
     println("$passed passed, $failed failed")

@@ -13,6 +13,10 @@ data class TestDevice(val name: String, val fields: Map<String, String>) {
     val manual get() = fields.getValue("manual")
     val wrongQr get() = fields.getValue("wrong_qr")
 
+    /** Where a `ble-lamp`'s simulated Bluetooth side is reached (bindings/testbed/src/air.rs). */
+    val ble: java.net.InetSocketAddress
+        get() = fields.getValue("ble").let { java.net.InetSocketAddress(it.substringBeforeLast(':'), it.substringAfterLast(':').toInt()) }
+
     /** The advertisement the device would send, as a platform browser resolves it. */
     fun serviceRecord(): ServiceRecord = ServiceRecord(
         instance = fields.getValue("instance"),
