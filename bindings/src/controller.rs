@@ -277,7 +277,9 @@ async fn pair_at(
     target: SocketAddr,
     name: Option<String>,
 ) -> Result<Paired, OrbitError> {
-    Ok(paired(controller.pair(code, target, name.as_deref()).await?))
+    Ok(paired(
+        controller.pair(code, target, name.as_deref()).await?,
+    ))
 }
 
 /// The SDK's pairing result as the record the apps get.

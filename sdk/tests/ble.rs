@@ -318,3 +318,24 @@ async fn a_new_session_over_ble_resumes_with_the_ticket_and_finds_the_device_by_
     let (again, _) = phone.connect_over_ble("lamp", &air).await.unwrap();
     assert!(again.resumed());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ble_session_dropped_on_a_thread_outside_the_runtime_closes_without_a_panic() {
+    // [BLE-14] a phone app drops its session on its own thread (the phone bindings): the link
+    // then closes by itself, gracefully, once its last handle is gone.
+    let device = ble_lamp().await;
+    let phone = controller().await;
+    let air = air(&device);
+    let paired = phone
+        .pair_over_ble(&device.setup_payload().to_qr_string(), &air, Some("lamp"))
+        .await
+        .unwrap();
+    let conn = paired.connection;
+    assert_eq!(read_on(&conn).await, Ok(Data::Bool(false)));
+    let dropped = std::thread::spawn(move || {
+        conn.close();
+        drop(conn);
+    })
+    .join();
+    assert!(dropped.is_ok(), "closing outside the runtime panicked");
+}

@@ -18,6 +18,9 @@ class Device:
         self.qr = fields["qr"]
         self.manual = fields["manual"]
         self.wrong_qr = fields["wrong_qr"]
+        # Where a `ble-lamp`'s simulated Bluetooth side is reached (testbed/src/air.rs).
+        host, _, port = fields.get("ble", ":0").rpartition(":")
+        self.ble = (host, int(port))
 
     def service_record(self):
         return orbit.ServiceRecord(

@@ -138,14 +138,12 @@ impl Radio for BridgeRadio {
                 self.att_mtu
             )));
         }
-        self.values
-            .try_send(value.to_vec())
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Closed(_) => RadioError::Disconnected,
-                mpsc::error::TrySendError::Full(_) => RadioError::Stack(format!(
-                    "{WRITE_QUEUE} values wait for the app's Bluetooth bridge to write them"
-                )),
-            })
+        self.values.try_send(value.to_vec()).map_err(|e| match e {
+            mpsc::error::TrySendError::Closed(_) => RadioError::Disconnected,
+            mpsc::error::TrySendError::Full(_) => RadioError::Stack(format!(
+                "{WRITE_QUEUE} values wait for the app's Bluetooth bridge to write them"
+            )),
+        })
     }
 
     fn att_mtu(&self) -> u16 {
@@ -194,5 +192,149 @@ async fn write_out(
     inbound.end();
     if !inbound.is_gone() {
         let _ = on_blocking(&bridge, move |b| b.disconnect(peripheral)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use crate::ble::{BleFailure, BleSighting};
+    use orbit_ble::radio::RadioEvent;
+    use std::sync::Mutex;
+
+    /// A bridge that records what the SDK asks of it.
+    #[derive(Default)]
+    struct Recorder {
+        written: Mutex<Vec<Vec<u8>>>,
+        disconnects: Mutex<Vec<String>>,
+        inbound: Mutex<Option<Arc<BleInbound>>>,
+        stopped: Mutex<bool>,
+        adverts: Vec<BleSighting>,
+    }
+
+    impl BleBridge for Recorder {
+        fn start_scan(&self, scan: Arc<BleScan>) -> Result<(), BleFailure> {
+            for s in &self.adverts {
+                scan.on_sighting(s.clone());
+            }
+            Ok(())
+        }
+        fn stop_scan(&self) {
+            *self.stopped.lock().unwrap() = true;
+        }
+        fn connect(&self, _: String, inbound: Arc<BleInbound>) -> Result<u16, BleFailure> {
+            *self.inbound.lock().unwrap() = Some(inbound);
+            Ok(23)
+        }
+        fn write(&self, _: String, value: Vec<u8>) -> Result<(), BleFailure> {
+            self.written.lock().unwrap().push(value);
+            Ok(())
+        }
+        fn disconnect(&self, peripheral: String) {
+            self.disconnects.lock().unwrap().push(peripheral);
+        }
+    }
+
+    fn sighting(peripheral: &str, byte: u8) -> BleSighting {
+        BleSighting {
+            peripheral: peripheral.into(),
+            service_data: vec![byte],
+            rssi: None,
+        }
+    }
+
+    async fn until(check: impl Fn() -> bool) {
+        while !check() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// [BLE-2]: values reach the app's stack in the order the link wrote them, none above the
+    /// MTU; the link's hang-up disconnects the peripheral once what was queued went out.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_go_out_in_order_then_the_hang_up_disconnects() {
+        let recorder = Arc::new(Recorder::default());
+        let central = BridgeCentral(recorder.clone());
+        let (radio, _events) = central.connect("lamp").await.unwrap();
+        assert_eq!(radio.att_mtu(), 23);
+        assert!(matches!(radio.write(&[0; 21]), Err(RadioError::Stack(_))));
+        for i in 0..50u8 {
+            radio.write(&[i; 20]).unwrap();
+        }
+        radio.disconnect();
+        until(|| !recorder.disconnects.lock().unwrap().is_empty()).await;
+        let written = recorder.written.lock().unwrap().clone();
+        assert_eq!(written, (0..50u8).map(|i| vec![i; 20]).collect::<Vec<_>>());
+        assert_eq!(
+            *recorder.disconnects.lock().unwrap(),
+            vec!["lamp".to_owned()]
+        );
+    }
+
+    /// Notifications reach the link in order, then the app's disconnection; the SDK does not
+    /// disconnect a connection the app said is gone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_apps_notifications_and_disconnection_reach_the_link() {
+        let recorder = Arc::new(Recorder::default());
+        let central = BridgeCentral(recorder.clone());
+        let (radio, mut events) = central.connect("lamp").await.unwrap();
+        let inbound = recorder.inbound.lock().unwrap().clone().unwrap();
+        inbound.on_notification(vec![1]);
+        inbound.on_notification(vec![2]);
+        inbound.on_disconnected();
+        inbound.on_notification(vec![3]);
+        assert_eq!(events.recv().await, Some(RadioEvent::Received(vec![1])));
+        assert_eq!(events.recv().await, Some(RadioEvent::Received(vec![2])));
+        assert_eq!(events.recv().await, Some(RadioEvent::Disconnected));
+        assert_eq!(events.recv().await, None, "nothing after the end");
+        drop(radio);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(recorder.disconnects.lock().unwrap().is_empty());
+    }
+
+    /// A link that stops reading ends instead of buffering without bound or losing a frame in
+    /// the middle of the stream.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flood_of_notifications_ends_the_link() {
+        let recorder = Arc::new(Recorder::default());
+        let central = BridgeCentral(recorder.clone());
+        let (_radio, mut events) = central.connect("lamp").await.unwrap();
+        let inbound = recorder.inbound.lock().unwrap().clone().unwrap();
+        for i in 0..=EVENT_QUEUE {
+            inbound.on_notification(vec![u8::try_from(i % 256).unwrap()]);
+        }
+        let mut received = 0;
+        while let Some(event) = events.recv().await {
+            assert!(matches!(event, RadioEvent::Received(_)));
+            received += 1;
+        }
+        assert_eq!(received, EVENT_QUEUE);
+    }
+
+    /// [BLE-24]: the scan ends at the first sighting that is enough, keeps the latest advert
+    /// of each peripheral, and stops the app's scanner.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_scan_ends_when_enough_is_heard_and_stops_the_scanner() {
+        let recorder = Arc::new(Recorder {
+            adverts: vec![
+                sighting("a", 1),
+                sighting("a", 2),
+                sighting("b", 3),
+                sighting("c", 4),
+            ],
+            ..Default::default()
+        });
+        let central = BridgeCentral(recorder.clone());
+        let heard = central
+            .scan(Duration::from_secs(600), &|s| s.peripheral == "b")
+            .await
+            .unwrap();
+        let got: Vec<(String, Vec<u8>)> = heard
+            .into_iter()
+            .map(|s| (s.peripheral, s.service_data))
+            .collect();
+        assert_eq!(got, vec![("a".into(), vec![2]), ("b".into(), vec![3])]);
+        assert!(*recorder.stopped.lock().unwrap());
     }
 }

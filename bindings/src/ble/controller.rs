@@ -71,7 +71,9 @@ impl OrbitController {
     pub async fn hand_off(&self, session: Arc<DeviceSession>) -> Result<BleHandoff, OrbitError> {
         let inner = self.inner.clone();
         on_runtime(async move {
-            let handoff = inner.hand_off(session.name_ref(), session.connection()).await?;
+            let handoff = inner
+                .hand_off(session.name_ref(), session.connection())
+                .await?;
             Ok(BleHandoff::from(handoff))
         })
         .await

@@ -66,9 +66,7 @@ pub struct BleInbound {
 impl BleInbound {
     /// A connection's inbound side and the receiver of its events for the link; `capacity`
     /// events may wait.
-    pub(crate) fn new(
-        capacity: usize,
-    ) -> (std::sync::Arc<Self>, mpsc::Receiver<RadioEvent>) {
+    pub(crate) fn new(capacity: usize) -> (std::sync::Arc<Self>, mpsc::Receiver<RadioEvent>) {
         let (tx, rx) = mpsc::channel(capacity);
         let inbound = BleInbound {
             events: Mutex::new(Some(tx)),

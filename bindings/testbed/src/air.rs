@@ -47,7 +47,10 @@ async fn serve(mut socket: TcpStream, device: BlePeripheral, seed: u64) {
     let _ = socket.set_nodelay(true);
     match socket.read_u8().await {
         Ok(b'A') => {
-            let data = device.advert().map(|a| a.service_data()).unwrap_or_default();
+            let data = device
+                .advert()
+                .map(|a| a.service_data())
+                .unwrap_or_default();
             let _ = send(&mut socket, &data).await;
         }
         Ok(b'C') => {

@@ -81,12 +81,12 @@ class BleBridgeTest {
             assertEquals(lamp.address, handoff.address)
             assertEquals(lamp.address, session.remoteAddress())
             assertTrue(handoff.total >= handoff.quicConnect && handoff.total >= handoff.bleClose)
+            // The BLE link closes gracefully [BLE-14], then the SDK disconnects the bridge.
+            while (bridge.connected().isNotEmpty()) delay(10)
             val writesOnBle = bridge.writes.get()
             assertTrue("the lamp is still on, read over QUIC", session.readBool("1/on-off/on"))
             assertEquals("nothing more went over Bluetooth", writesOnBle, bridge.writes.get())
             assertEquals(listOf(lamp.address), controller.device("ble-lamp")!!.addresses)
-            // The BLE link was closed gracefully [BLE-14]: the bridge is told to disconnect.
-            while (bridge.connected().isNotEmpty()) delay(10)
 
             // And back to BLE, found by the operational advert only its home knows [BLE-21]
             // [BLE-29].
