@@ -1,7 +1,7 @@
 """Orbit over Bluetooth LE from Python: the controller pairs through a BleBridge written in
 Python, whose radio is the testbed's simulated link to a lamp (testbed/src/air.rs), reads
-and writes over BLE, hands the session off to QUIC and falls back to BLE; a wrong setup code
-fails clearly."""
+and writes over BLE, hands the session off to QUIC, falls back to BLE and opens a new session over BLE; a wrong
+setup code fails clearly."""
 
 import asyncio
 import socket
@@ -136,6 +136,11 @@ def test_pair_over_ble_read_write_hand_off_and_fall_back(air):
             assert await s.read_attribute("1/on-off/on") == orbit.Value.BOOL(value=True)
             assert bridge.writes > written
             s.disconnect()
+
+            again = await c.connect_over_ble("lamp", bridge)
+            assert again.remote_address() == "bluetooth"
+            assert await again.read_attribute("1/on-off/on") == orbit.Value.BOOL(value=True)
+            again.disconnect()
         finally:
             await c.shutdown()
 

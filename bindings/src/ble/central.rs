@@ -6,7 +6,9 @@ use super::inbound::{BleInbound, BleScan};
 use super::BleBridge;
 use orbit_ble::radio::{Radio, RadioError};
 use orbit_sdk::ble::{BleCentral, BoxFuture, Connected, Sighting};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
 
@@ -23,6 +25,53 @@ const WRITE_QUEUE: usize = 128;
 
 /// The smallest and largest ATT MTU Bluetooth allows.
 const ATT_MTU_RANGE: (u16, u16) = (23, 517);
+
+/// How long a connection waits for the previous one to the same peripheral to end: its
+/// graceful close takes at most the close timeout (5 s, [BLE-14]).
+const PREVIOUS_CONNECTION_WAIT: Duration = Duration::from_secs(10);
+
+/// The connection to each peripheral that the SDK has open through a bridge, by generation.
+/// A platform has one connection per peripheral ([BLE-3]) and `disconnect` names the
+/// peripheral, so a new connection waits until the previous one is disconnected, and a
+/// connection that was taken over never disconnects its successor.
+static OPEN: OnceLock<Mutex<HashMap<String, u64>>> = OnceLock::new();
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+fn open_connections() -> MutexGuard<'static, HashMap<String, u64>> {
+    OPEN.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+/// Claims `peripheral` for a new connection once the previous one has ended (or after
+/// [`PREVIOUS_CONNECTION_WAIT`], when it takes over); returns the new generation.
+async fn claim(peripheral: &str) -> u64 {
+    let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
+    let deadline = tokio::time::Instant::now() + PREVIOUS_CONNECTION_WAIT;
+    loop {
+        {
+            let mut open = open_connections();
+            if !open.contains_key(peripheral) || tokio::time::Instant::now() >= deadline {
+                open.insert(peripheral.to_owned(), generation);
+                return generation;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Whether `generation` still holds `peripheral`.
+fn holds(peripheral: &str, generation: u64) -> bool {
+    open_connections().get(peripheral) == Some(&generation)
+}
+
+/// Releases `peripheral` if `generation` still holds it.
+fn release(peripheral: &str, generation: u64) {
+    let mut open = open_connections();
+    if open.get(peripheral) == Some(&generation) {
+        open.remove(peripheral);
+    }
+}
 
 /// Runs `call` with the bridge on a blocking thread; a panic or cancellation of that thread
 /// becomes an error message.
@@ -82,18 +131,35 @@ impl BleCentral for BridgeCentral {
             let (inbound, events) = BleInbound::new(EVENT_QUEUE);
             let handed = Arc::clone(&inbound);
             let name = peripheral.to_owned();
-            let att_mtu = on_blocking(&self.0, move |b| b.connect(name, handed))
-                .await?
-                .map_err(|e| e.to_string())?;
+            let generation = claim(peripheral).await;
+            let connected = on_blocking(&self.0, move |b| b.connect(name, handed))
+                .await
+                .and_then(|r| r.map_err(|e| e.to_string()));
+            let att_mtu = match connected {
+                Ok(mtu) => mtu,
+                Err(e) => {
+                    release(peripheral, generation);
+                    return Err(e);
+                }
+            };
             let radio = BridgeRadio::start(
                 Arc::clone(&self.0),
-                peripheral.to_owned(),
+                Claimed {
+                    peripheral: peripheral.to_owned(),
+                    generation,
+                },
                 att_mtu.clamp(ATT_MTU_RANGE.0, ATT_MTU_RANGE.1),
                 inbound,
             );
             Ok((radio, events))
         })
     }
+}
+
+/// A peripheral and the generation of the connection that holds it.
+struct Claimed {
+    peripheral: String,
+    generation: u64,
 }
 
 /// One connection of the bridge as a radio: [`Radio::write`] is synchronous and called on the
@@ -108,7 +174,7 @@ struct BridgeRadio {
 impl BridgeRadio {
     fn start(
         bridge: Arc<dyn BleBridge>,
-        peripheral: String,
+        peripheral: Claimed,
         att_mtu: u16,
         inbound: Arc<BleInbound>,
     ) -> Arc<dyn Radio> {
@@ -160,7 +226,7 @@ impl Radio for BridgeRadio {
 /// the link hangs up or drops the radio, or a write fails; then ends the connection.
 async fn write_out(
     bridge: Arc<dyn BleBridge>,
-    peripheral: String,
+    claimed: Claimed,
     mut values: mpsc::Receiver<Vec<u8>>,
     hang_up: Arc<Notify>,
     inbound: Arc<BleInbound>,
@@ -176,7 +242,7 @@ async fn write_out(
                 while let Ok(more) = values.try_recv() {
                     batch.push(more);
                 }
-                let to = peripheral.clone();
+                let to = claimed.peripheral.clone();
                 let written = on_blocking(&bridge, move |b| {
                     batch.into_iter().try_for_each(|v| b.write(to.clone(), v))
                 })
@@ -190,9 +256,12 @@ async fn write_out(
         }
     }
     inbound.end();
-    if !inbound.is_gone() {
+    // A connection taken over by a newer one to the same peripheral leaves it alone.
+    if !inbound.is_gone() && holds(&claimed.peripheral, claimed.generation) {
+        let peripheral = claimed.peripheral.clone();
         let _ = on_blocking(&bridge, move |b| b.disconnect(peripheral)).await;
     }
+    release(&claimed.peripheral, claimed.generation);
 }
 
 #[cfg(test)]
@@ -208,6 +277,7 @@ mod tests {
     struct Recorder {
         written: Mutex<Vec<Vec<u8>>>,
         disconnects: Mutex<Vec<String>>,
+        log: Mutex<Vec<&'static str>>,
         inbound: Mutex<Option<Arc<BleInbound>>>,
         stopped: Mutex<bool>,
         adverts: Vec<BleSighting>,
@@ -225,6 +295,7 @@ mod tests {
         }
         fn connect(&self, _: String, inbound: Arc<BleInbound>) -> Result<u16, BleFailure> {
             *self.inbound.lock().unwrap() = Some(inbound);
+            self.log.lock().unwrap().push("connect");
             Ok(23)
         }
         fn write(&self, _: String, value: Vec<u8>) -> Result<(), BleFailure> {
@@ -232,6 +303,7 @@ mod tests {
             Ok(())
         }
         fn disconnect(&self, peripheral: String) {
+            self.log.lock().unwrap().push("disconnect");
             self.disconnects.lock().unwrap().push(peripheral);
         }
     }
@@ -256,7 +328,7 @@ mod tests {
     async fn writes_go_out_in_order_then_the_hang_up_disconnects() {
         let recorder = Arc::new(Recorder::default());
         let central = BridgeCentral(recorder.clone());
-        let (radio, _events) = central.connect("lamp").await.unwrap();
+        let (radio, _events) = central.connect("writer").await.unwrap();
         assert_eq!(radio.att_mtu(), 23);
         assert!(matches!(radio.write(&[0; 21]), Err(RadioError::Stack(_))));
         for i in 0..50u8 {
@@ -268,7 +340,7 @@ mod tests {
         assert_eq!(written, (0..50u8).map(|i| vec![i; 20]).collect::<Vec<_>>());
         assert_eq!(
             *recorder.disconnects.lock().unwrap(),
-            vec!["lamp".to_owned()]
+            vec!["writer".to_owned()]
         );
     }
 
@@ -278,7 +350,7 @@ mod tests {
     async fn the_apps_notifications_and_disconnection_reach_the_link() {
         let recorder = Arc::new(Recorder::default());
         let central = BridgeCentral(recorder.clone());
-        let (radio, mut events) = central.connect("lamp").await.unwrap();
+        let (radio, mut events) = central.connect("notifier").await.unwrap();
         let inbound = recorder.inbound.lock().unwrap().clone().unwrap();
         inbound.on_notification(vec![1]);
         inbound.on_notification(vec![2]);
@@ -299,7 +371,7 @@ mod tests {
     async fn a_flood_of_notifications_ends_the_link() {
         let recorder = Arc::new(Recorder::default());
         let central = BridgeCentral(recorder.clone());
-        let (_radio, mut events) = central.connect("lamp").await.unwrap();
+        let (_radio, mut events) = central.connect("flooder").await.unwrap();
         let inbound = recorder.inbound.lock().unwrap().clone().unwrap();
         for i in 0..=EVENT_QUEUE {
             inbound.on_notification(vec![u8::try_from(i % 256).unwrap()]);
@@ -336,5 +408,29 @@ mod tests {
             .collect();
         assert_eq!(got, vec![("a".into(), vec![2]), ("b".into(), vec![3])]);
         assert!(*recorder.stopped.lock().unwrap());
+    }
+
+    /// [BLE-3]: one connection per peripheral. A new connection to a peripheral waits until
+    /// the previous one is disconnected, so that the old one's `disconnect` (which names the
+    /// peripheral) never ends the new one.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_new_connection_waits_for_the_previous_one_to_the_same_peripheral() {
+        let recorder = Arc::new(Recorder::default());
+        let central = Arc::new(BridgeCentral(recorder.clone()));
+        let (first, _events) = central.connect("twice").await.unwrap();
+        let again = Arc::clone(&central);
+        let second = tokio::spawn(async move { again.connect("twice").await.map(|c| c.0) });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(*recorder.log.lock().unwrap(), vec!["connect"]);
+        first.disconnect();
+        let second = second.await.unwrap().unwrap();
+        assert_eq!(
+            *recorder.log.lock().unwrap(),
+            vec!["connect", "disconnect", "connect"]
+        );
+        drop(first);
+        second.disconnect();
+        until(|| recorder.log.lock().unwrap().len() == 4).await;
+        assert_eq!(recorder.log.lock().unwrap()[3], "disconnect");
     }
 }

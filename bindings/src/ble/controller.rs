@@ -6,6 +6,7 @@ use crate::controller::{paired, OrbitController, Paired};
 use crate::device::DeviceSession;
 use crate::error::OrbitError;
 use crate::runtime::on_runtime;
+use crate::timings::timings;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,6 +61,24 @@ impl OrbitController {
                 .pair_over_ble(&code, &central, name.as_deref())
                 .await?;
             Ok(paired(done))
+        })
+        .await
+    }
+
+    /// Opens a session over Bluetooth LE with the paired device `name`, found by its
+    /// operational advert through `bridge` (only this home recognises it): resumes the last
+    /// session with its ticket when the device allows it, as [`OrbitController::connect`]
+    /// does over QUIC.
+    pub async fn connect_over_ble(
+        &self,
+        name: String,
+        bridge: Arc<dyn BleBridge>,
+    ) -> Result<Arc<DeviceSession>, OrbitError> {
+        let inner = self.inner.clone();
+        on_runtime(async move {
+            let central = BridgeCentral(bridge);
+            let (conn, t) = inner.connect_over_ble(&name, &central).await?;
+            Ok(DeviceSession::new(name, conn, timings(&t)))
         })
         .await
     }

@@ -97,6 +97,13 @@ class BleBridgeTest {
             session.write("1/on-off/on", Value.Bool(false))
             assertFalse(session.readBool("1/on-off/on"))
             session.disconnect()
+
+            // A new session over BLE resumes with the ticket [BLE-29].
+            val again = controller.connectOverBle("ble-lamp", bridge)
+            assertEquals("bluetooth", again.remoteAddress())
+            assertTrue("resumed with the ticket", again.resumed())
+            assertFalse(again.readBool("1/on-off/on"))
+            again.disconnect()
         }
     }
 
