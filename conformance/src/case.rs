@@ -30,11 +30,14 @@ pub enum Group {
     /// Robustness: malformed input, floods, half-open handshakes; the device must keep
     /// serving an honest controller with its state unchanged (01, 10, 11).
     Robustness,
+    /// The BLE transport seen from the radio: framing handshake, frames, acknowledgements,
+    /// close, exchanges and adverts (18). NOT-APPLICABLE on other targets.
+    Ble,
 }
 
 impl Group {
     /// Every group, in running order.
-    pub const ALL: [Group; 8] = [
+    pub const ALL: [Group; 9] = [
         Group::Pairing,
         Group::Commissioning,
         Group::Sessions,
@@ -43,6 +46,7 @@ impl Group {
         Group::Access,
         Group::Transport,
         Group::Robustness,
+        Group::Ble,
     ];
 
     /// The group's name on the command line and in reports.
@@ -56,6 +60,7 @@ impl Group {
             Group::Access => "access",
             Group::Transport => "transport",
             Group::Robustness => "robustness",
+            Group::Ble => "ble",
         }
     }
 
@@ -159,7 +164,10 @@ impl From<TransportError> for Failure {
     /// A transport error where the case did not decide otherwise is the harness's or the
     /// network's: the case is retried and then reported INCONCLUSIVE, never passed.
     fn from(e: TransportError) -> Self {
-        Failure::Inconclusive(e.to_string())
+        match e {
+            TransportError::Unsupported(why) => Failure::NotApplicable(why),
+            e => Failure::Inconclusive(e.to_string()),
+        }
     }
 }
 

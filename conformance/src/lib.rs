@@ -57,8 +57,6 @@ pub fn unix_now() -> u64 {
 impl RunConfig {
     /// The target as the user wrote it.
     pub fn target_string(&self) -> String {
-        match &self.target {
-            TargetSpec::Quic(a) => format!("quic://{a}"),
-        }
+        self.target.to_string()
     }
 }

@@ -3,6 +3,7 @@
 //! orbit-core's public message types and the suite's honest controller; nothing in the
 //! core's public API exists for it. Only cases use this module.
 
+pub mod ble;
 pub mod commissioning;
 pub mod framing;
 pub mod interaction;

@@ -1,6 +1,7 @@
 //! Every case of the suite, one module per group.
 
 mod access;
+mod ble;
 mod commission_steps;
 mod commissioning;
 mod data_model;
@@ -25,6 +26,7 @@ pub fn all() -> Vec<Case> {
     cases.extend_from_slice(access::CASES);
     cases.extend_from_slice(protection::CASES);
     cases.extend_from_slice(robustness::CASES);
+    cases.extend_from_slice(ble::CASES);
     cases
 }
 

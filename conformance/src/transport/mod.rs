@@ -2,10 +2,13 @@
 //!
 //! Cases see connections and exchanges carrying typed messages ([`MessageKind`]); only the
 //! adapter knows the wire underneath (QUIC streams today, BLE GATT later). An exchange is
-//! the spec's request and answer unit: a QUIC bidirectional stream `[QUIC-5]`.
+//! the spec's request and answer unit: a QUIC bidirectional stream `[QUIC-5]`, or an
+//! exchange ID of a BLE link `[BLE-16]`.
 
+mod ble;
 mod quic;
 
+pub use ble::{BleAddress, BleTarget, CentralHandle, SCAN_TIMEOUT};
 pub use quic::QuicTarget;
 
 use std::future::Future;
@@ -79,6 +82,10 @@ pub enum TransportError {
     /// The device sent bytes that are not a well-formed frame `[QUIC-8]`.
     #[error("malformed framing from the device: {0}")]
     Framing(String),
+    /// The transport cannot do what the case asked (raw QUIC framing on a BLE link, for
+    /// example): the case does not apply to this target, for the reason given.
+    #[error("not possible on this transport: {0}")]
+    Unsupported(String),
     /// Anything else the transport reported.
     #[error("{0}")]
     Other(String),
@@ -142,6 +149,11 @@ pub trait Transport: Send + Sync {
         let _ = addr;
         None
     }
+    /// The BLE adapter itself, for the `ble` group's cases (the radio, the adverts). `None`
+    /// on every other transport.
+    fn ble(&self) -> Option<&BleTarget> {
+        None
+    }
 }
 
 /// One connection to the device.
@@ -181,27 +193,114 @@ pub trait ExchangeIo: Send {
 pub enum TargetSpec {
     /// `quic://HOST:PORT`
     Quic(String),
+    /// `ble:DISCRIMINATOR` or `ble://PERIPHERAL`, reached through `central` when given (the
+    /// SDK's simulated air, a phone's stack), else through this machine's Bluetooth adapter
+    /// (feature `ble`).
+    Ble {
+        /// Which device.
+        address: BleAddress,
+        /// The central to reach it through.
+        central: Option<CentralHandle>,
+    },
 }
+
+const TARGET_FORMS: &str = "quic://HOST:PORT, ble:DISCRIMINATOR or ble://PERIPHERAL";
 
 impl std::str::FromStr for TargetSpec {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
         match s.split_once("://") {
-            Some(("quic", rest)) if !rest.is_empty() => Ok(TargetSpec::Quic(rest.to_owned())),
-            Some((scheme, _)) => Err(format!(
-                "unknown target kind {scheme:?}: the suite speaks quic://HOST:PORT"
-            )),
-            None => Err(format!("{s:?} is not a target: write quic://HOST:PORT")),
+            Some(("quic", rest)) if !rest.is_empty() => return Ok(TargetSpec::Quic(rest.to_owned())),
+            Some(("ble", rest)) if !rest.is_empty() => {
+                return Ok(TargetSpec::Ble {
+                    address: BleAddress::Peripheral(rest.to_owned()),
+                    central: None,
+                })
+            }
+            Some((scheme, _)) if scheme != "ble" && scheme != "quic" => {
+                return Err(format!(
+                    "unknown target kind {scheme:?}: the suite speaks {TARGET_FORMS}"
+                ))
+            }
+            _ => {}
+        }
+        if let Some(d) = s.strip_prefix("ble:").filter(|d| !d.starts_with("//")) {
+            return match d.parse::<u16>() {
+                Ok(d) if d <= orbit_ble::advert::MAX_DISCRIMINATOR => Ok(TargetSpec::Ble {
+                    address: BleAddress::Discriminator(d),
+                    central: None,
+                }),
+                _ => Err(format!(
+                    "{d:?} is not a discriminator: write ble:N with N the 12-bit discriminator \
+                     (0..=4095) of the device's setup code"
+                )),
+            };
+        }
+        Err(format!("{s:?} is not a target: write {TARGET_FORMS}"))
+    }
+}
+
+impl std::fmt::Display for TargetSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TargetSpec::Quic(a) => write!(f, "quic://{a}"),
+            TargetSpec::Ble { address, .. } => address.fmt(f),
         }
     }
 }
 
 impl TargetSpec {
+    /// A BLE target reached through `central` (the SDK's simulated air in tests).
+    pub fn ble_via(address: BleAddress, central: std::sync::Arc<dyn orbit_sdk::ble::BleCentral>) -> Self {
+        TargetSpec::Ble {
+            address,
+            central: Some(CentralHandle(central)),
+        }
+    }
+
     /// The adapter for this target.
     pub async fn open(&self) -> Result<Box<dyn Transport>, TransportError> {
         match self {
             TargetSpec::Quic(addr) => Ok(Box::new(QuicTarget::resolve(addr).await?)),
+            TargetSpec::Ble { address, central } => {
+                let central = match central {
+                    Some(c) => c.0.clone(),
+                    None => desktop_central(address).await?,
+                };
+                Ok(Box::new(BleTarget::resolve(central, address).await?))
+            }
         }
     }
 }
+
+/// This machine's Bluetooth adapter (feature `ble`).
+#[cfg(feature = "ble")]
+async fn desktop_central(
+    address: &BleAddress,
+) -> Result<std::sync::Arc<dyn orbit_sdk::ble::BleCentral>, TransportError> {
+    let central = ble_desktop::DesktopCentral::open()
+        .await
+        .map_err(|reason| TransportError::Connect {
+            target: address.to_string(),
+            reason,
+        })?;
+    Ok(std::sync::Arc::new(central))
+}
+
+/// Without the feature `ble`, no Bluetooth adapter is compiled in.
+#[cfg(not(feature = "ble"))]
+async fn desktop_central(
+    address: &BleAddress,
+) -> Result<std::sync::Arc<dyn orbit_sdk::ble::BleCentral>, TransportError> {
+    Err(TransportError::Connect {
+        target: address.to_string(),
+        reason: "this build has no Bluetooth support: build the CLI with \
+                 `cargo build -p orbit-cli --features ble` (on Linux install libdbus first: \
+                 scripts/install-ble-deps)"
+            .to_owned(),
+    })
+}
+
+#[cfg(feature = "ble")]
+mod ble_desktop;

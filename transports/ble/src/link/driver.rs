@@ -17,6 +17,10 @@ use crate::engine::{Engine, FramingConfig, LinkState};
 use crate::error::FramingError;
 use crate::radio::{Radio, RadioError, RadioEvent};
 
+/// How long a node that failed the link waits for the peer to disconnect before it does
+/// ([BLE-10], [BLE-34]): long enough for its error frame to go out in a connection event.
+const ERROR_GRACE: Duration = Duration::from_millis(200);
+
 /// What a driver starts from.
 pub(super) struct Parts {
     pub(super) engine: Engine,
@@ -259,6 +263,20 @@ impl Driver {
         self.queue_sdu(sdu_codec::reset(id, code), None);
     }
 
+    /// Waits up to `limit` for the peer to disconnect, then disconnects.
+    async fn disconnect_after(&self, events: &mut mpsc::Receiver<RadioEvent>, limit: Duration) {
+        let wait = async {
+            while let Some(event) = events.recv().await {
+                if event == RadioEvent::Disconnected {
+                    break;
+                }
+            }
+        };
+        if tokio::time::timeout(limit, wait).await.is_err() {
+            self.radio.disconnect();
+        }
+    }
+
     async fn finish(mut self, reason: BleError, mut events: mpsc::Receiver<RadioEvent>) {
         *lock(&self.shared.ended) = Some(reason.clone());
         self.shared.closing.store(true, Ordering::Release);
@@ -279,21 +297,14 @@ impl Driver {
             // [BLE-14]: the peer that answered close-ack waits for the closer to disconnect
             // (its last notification must not be cut off), up to the close timeout.
             BleError::Closed if !self.we_close => {
-                let wait = async {
-                    while let Some(event) = events.recv().await {
-                        if event == RadioEvent::Disconnected {
-                            break;
-                        }
-                    }
-                };
-                if tokio::time::timeout(self.config.close_timeout, wait)
-                    .await
-                    .is_err()
-                {
-                    self.radio.disconnect();
-                }
+                self.disconnect_after(&mut events, self.config.close_timeout)
+                    .await;
             }
-            // [BLE-10] [BLE-14]: the error frame went out; the closer ends the connection.
+            // [BLE-10]: the error frame was written; a stack may send a terminate ahead of
+            // notifications still queued, so the node gives the frame a moment to go out
+            // (the peer disconnects on reading it, [BLE-34]) before it disconnects itself.
+            BleError::Framing(_) => self.disconnect_after(&mut events, ERROR_GRACE).await,
+            // [BLE-14]: the closer ends the connection.
             _ => self.radio.disconnect(),
         }
         for done in self.close_waiters.drain(..) {
