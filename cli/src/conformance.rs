@@ -16,7 +16,9 @@ use std::time::Duration;
 /// The options of `orbit conformance run`.
 #[derive(clap::Args, Debug)]
 pub(crate) struct RunArgs {
-    /// The device under test: `quic://HOST:PORT`.
+    /// The device under test: `quic://HOST:PORT`, or over Bluetooth LE `ble:DISCRIMINATOR`
+    /// (the device whose commissionable advert carries it) or `ble://PERIPHERAL` (the
+    /// stack's identifier or address); BLE needs a CLI built with `--features ble`.
     #[arg(long)]
     target: String,
     /// The device's setup code (QR string or manual code) with its pairing window open; `-`
@@ -122,6 +124,13 @@ pub(crate) fn read_vendor_root(path: &Path) -> Result<Certificate, String> {
 
 fn config(args: RunArgs) -> Result<RunConfig, String> {
     let target: TargetSpec = args.target.parse()?;
+    if matches!(target, TargetSpec::Ble { .. }) && !cfg!(feature = "ble") {
+        return Err(format!(
+            "{target}: this orbit was built without Bluetooth support; build it with \
+             `cargo build -p orbit-cli --features ble` (on Linux install libdbus first: \
+             scripts/install-ble-deps) and run again"
+        ));
+    }
     let code = crate::secret_input::setup_code(
         args.setup_code.as_deref(),
         args.setup_code_file.as_deref(),

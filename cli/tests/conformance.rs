@@ -207,6 +207,12 @@ fn the_suite_runs_unattended_against_the_reference_lamp_through_the_cli() {
     }
     let out = conformance_run("tcp://h:1", &qr).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+    // A BLE target in a build without Bluetooth says how to build with it (exit 2).
+    if !cfg!(feature = "ble") {
+        let out = conformance_run("ble:3840", &qr).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("--features ble"), "{}", stderr(&out));
+    }
 
     // A setup code that does not pair is a harness error (exit 3), reported as such.
     let wrong = wrong_manual_code(&info["manual_code"].as_str().unwrap().replace('-', ""));

@@ -273,7 +273,20 @@ impl ExchangeIo for BleExchange {
     fn send(&mut self, message: &Message) -> BoxFuture<'_, Result<(), TransportError>> {
         let kind = kind_to_byte(message.kind);
         let payload = message.payload.clone();
-        Box::pin(async move { self.ex.send_frame(kind, &payload).await.map_err(map_err) })
+        Box::pin(async move {
+            match self.ex.send_frame(kind, &payload).await {
+                Ok(()) => Ok(()),
+                // The link dropped the exchange because the device ended it: its RESET, if
+                // it sent one, is waiting to be read and says how.
+                Err(BleError::ExchangeEnded) => match self.ex.try_recv_frame() {
+                    Some(Err(BleError::Reset(code))) => Err(TransportError::Reset(u64::from(code))),
+                    _ => Err(TransportError::Closed(
+                        "the device ended the exchange".to_owned(),
+                    )),
+                },
+                Err(e) => Err(map_err(e)),
+            }
+        })
     }
 
     fn send_raw(&mut self, _bytes: &[u8]) -> BoxFuture<'_, Result<(), TransportError>> {

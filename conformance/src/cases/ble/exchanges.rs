@@ -121,3 +121,43 @@ pub(super) fn ninth_exchange(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         Ok(())
     })
 }
+
+pub(super) fn sdu_checks(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let (mut link, _) = opened(ctx, 16).await?;
+        let wait = ctx.answer_timeout();
+        // (exchange, the SDU, the rule, what it is): each is answered with RESET
+        // malformed-frame (2) on its exchange, and the link goes on.
+        let probes: [(u16, Vec<u8>, &'static str, &str); 3] = [
+            (
+                0,
+                sdu(0, 0x01 | 0x04, 3, &[0]),
+                "BLE-15",
+                "an SDU with reserved flag bit 0x04",
+            ),
+            (1, sdu(1, 0x01, 3, &[]), "BLE-19", "a protected-message SDU with an empty payload"),
+            (
+                0x8001,
+                sdu(0x8001, 0x01, 3, &[0]),
+                "BLE-17",
+                "an SDU from the central opening exchange 0x8001 (bit 15 set)",
+            ),
+        ];
+        for (exchange, bytes, rule, what) in probes {
+            link.send_sdu(what, &bytes, None)?;
+            let seen = resets_until(&mut link, wait, |x, _| x == exchange).await;
+            ctx.note(format!("{what}: {seen:?}"));
+            let got = seen
+                .as_ref()
+                .ok()
+                .and_then(|s| s.iter().find(|(x, _)| *x == exchange).copied());
+            check(
+                got == Some((exchange, 2)),
+                rule,
+                format!("{what} is answered with RESET malformed-frame (2) on exchange {exchange:#06x}, the link going on"),
+                || format!("{seen:?}"),
+            )?;
+        }
+        Ok(())
+    })
+}

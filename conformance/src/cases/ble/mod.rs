@@ -54,6 +54,13 @@ pub(crate) const CASES: &[Case] = &[
         exchanges::unknown_kind,
     ),
     Group::Ble.must(
+        "ble.sdu-checks",
+        "An SDU with a reserved flag bit, with an empty payload, or opening a device-side \
+         exchange ID is answered with RESET malformed-frame; the link goes on",
+        &["BLE-15", "BLE-17", "BLE-19"],
+        exchanges::sdu_checks,
+    ),
+    Group::Ble.must(
         "ble.ninth-exchange",
         "The first SDU of a 9th open exchange gets RESET limit-exceeded",
         &["BLE-16"],

@@ -113,6 +113,12 @@ pub(super) fn half_open_sigma(ctx: &mut Ctx) -> BoxFutureOutcome<'_> {
         let admin = ctx.admin().await;
         let node = ctx.device_node();
         let flood = ctx.connect().await?;
+        // A BLE link holds at most 8 open exchanges [BLE-16]: there the ninth handshake goes
+        // on a second link (the limit of [SESS-34] is the device's, whatever the link).
+        let ninth = match ctx.transport().ble() {
+            Some(_) => Some(ctx.connect().await?),
+            None => None,
+        };
         let r = async {
             let mut held: Vec<Ex> = Vec::new();
             // The identifiers the device receives on: its established session's, then each
@@ -122,7 +128,11 @@ pub(super) fn half_open_sigma(ctx: &mut Ctx) -> BoxFutureOutcome<'_> {
             // that keeps fewer pending may say busy sooner ([SESS-34] bounds them from above).
             for i in 0..=PENDING {
                 let (_state, m) = sigma1(&admin, node, SUPPORTED, None, ctx.rng())?;
-                let mut ex = flood.open().await?;
+                let on = match &ninth {
+                    Some(second) if i == PENDING => second,
+                    _ => &flood,
+                };
+                let mut ex = on.open().await?;
                 ex.send(MessageKind::Session, &format!("sigma1 {i} (never completed)"), &m)
                     .await?;
                 let a = answer(&mut ex).await?;
@@ -170,6 +180,9 @@ pub(super) fn half_open_sigma(ctx: &mut Ctx) -> BoxFutureOutcome<'_> {
         .await;
         // Abandoning: the connection closes, ending its exchanges [QUIC-20].
         flood.close();
+        if let Some(second) = &ninth {
+            second.close();
+        }
         s.conn().close();
         r
     })

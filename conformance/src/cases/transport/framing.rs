@@ -278,6 +278,13 @@ pub(super) fn stream_directions(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
 
 pub(super) fn frame_after_pake3(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
     Box::pin(async move {
+        if ctx.transport().ble().is_some() {
+            return Err(Failure::NotApplicable(
+                "a frame after the device's end of a QUIC stream [QUIC-22]: the suite's BLE \
+                 link drops an exchange once the device ended it, so it cannot send on it again"
+                    .into(),
+            ));
+        }
         super::super::window::fresh(ctx).await?;
         let outcome = frame_after_pake3_body(ctx).await;
         super::super::window::closing_after(ctx, outcome).await

@@ -174,7 +174,12 @@ impl Driver {
             return;
         }
         if self.routes.ours(id) {
-            // One of ours that already ended (e.g. we reset it): the peer's late SDUs.
+            // An ID of our half that is not open: the peer may not open it ([BLE-17]), and
+            // anything but an END-only SDU on it is refused ([BLE-36]); a RESET was handled
+            // above and is never answered.
+            if !matches!(body, Ok(Body::End)) {
+                self.refuse(id, code::MALFORMED_FRAME);
+            }
             return;
         }
         if self.routes.recently_reset.contains(&id) {
