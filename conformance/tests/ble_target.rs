@@ -108,11 +108,19 @@ async fn the_suite_runs_over_ble_and_the_simulated_lamp_passes_every_applicable_
             );
         }
         if c.verdict == Verdict::NotApplicable {
-            assert!(!c.observed.clone().unwrap_or_default().is_empty(), "{} has no reason", c.info.id);
+            assert!(
+                !c.observed.clone().unwrap_or_default().is_empty(),
+                "{} has no reason",
+                c.info.id
+            );
         }
     }
     // The ble group ran, every case of it, and passed.
-    let ble: Vec<_> = report.cases.iter().filter(|c| c.info.group == orbit_conformance::Group::Ble).collect();
+    let ble: Vec<_> = report
+        .cases
+        .iter()
+        .filter(|c| c.info.group == orbit_conformance::Group::Ble)
+        .collect();
     let all_ble = orbit_conformance::cases::all()
         .iter()
         .filter(|c| c.info.group == orbit_conformance::Group::Ble)
@@ -120,7 +128,13 @@ async fn the_suite_runs_over_ble_and_the_simulated_lamp_passes_every_applicable_
     assert!(all_ble >= 8 && ble.len() == all_ble, "{table}");
     assert!(ble.iter().all(|c| c.verdict == Verdict::Pass), "{table}");
     // The transport-independent cases ran (not skipped) over BLE.
-    for id in ["pairing.correct-code", "sessions.establish", "protection.replay", "data-model.write-validation", "robustness.half-open-sigma"] {
+    for id in [
+        "pairing.correct-code",
+        "sessions.establish",
+        "protection.replay",
+        "data-model.write-validation",
+        "robustness.half-open-sigma",
+    ] {
         let c = report.cases.iter().find(|c| c.info.id == id).unwrap();
         assert_eq!(c.verdict, Verdict::Pass, "{id}:\n{table}");
     }
@@ -144,9 +158,15 @@ async fn fault_switches_are_caught_over_ble_too() {
         assert_eq!(report.harness_error, None, "{fault:?}");
         let caught = report.cases.iter().any(|c| {
             c.verdict == Verdict::Fail
-                && c.failed_rule.as_deref().is_some_and(|r| fault.rules().contains(&r))
+                && c.failed_rule
+                    .as_deref()
+                    .is_some_and(|r| fault.rules().contains(&r))
         });
-        assert!(caught, "{fault:?} {:?} not caught over BLE:\n{table}", fault.rules());
+        assert!(
+            caught,
+            "{fault:?} {:?} not caught over BLE:\n{table}",
+            fault.rules()
+        );
     }
 }
 
@@ -156,15 +176,24 @@ async fn fault_switches_are_caught_over_ble_too() {
 fn ble_targets_parse() {
     assert_eq!(
         "ble:3840".parse::<TargetSpec>().unwrap(),
-        TargetSpec::Ble { address: BleAddress::Discriminator(3840), central: None }
+        TargetSpec::Ble {
+            address: BleAddress::Discriminator(3840),
+            central: None
+        }
     );
     assert_eq!(
         "ble://AA:BB:CC:DD:EE:FF".parse::<TargetSpec>().unwrap(),
-        TargetSpec::Ble { address: BleAddress::Peripheral("AA:BB:CC:DD:EE:FF".into()), central: None }
+        TargetSpec::Ble {
+            address: BleAddress::Peripheral("AA:BB:CC:DD:EE:FF".into()),
+            central: None
+        }
     );
     for bad in ["ble:4096", "ble:x", "ble:", "ble://", "bt://x"] {
         let err = bad.parse::<TargetSpec>().unwrap_err();
-        assert!(err.contains("ble:") || err.contains("discriminator"), "{bad}: {err}");
+        assert!(
+            err.contains("ble:") || err.contains("discriminator"),
+            "{bad}: {err}"
+        );
     }
     assert_eq!("ble:7".parse::<TargetSpec>().unwrap().to_string(), "ble:7");
 }

@@ -116,7 +116,12 @@ impl RawLink {
 
     /// Sends `sdu` whole in one `B|E` data frame with the next sequence number (the SDU must
     /// fit one frame); `ack` piggybacks an acknowledgement.
-    pub fn send_sdu(&mut self, label: &str, sdu: &[u8], ack: Option<u8>) -> Result<(), TransportError> {
+    pub fn send_sdu(
+        &mut self,
+        label: &str,
+        sdu: &[u8],
+        ack: Option<u8>,
+    ) -> Result<(), TransportError> {
         let len = u16::try_from(sdu.len())
             .map_err(|_| TransportError::Other("an SDU too long for one frame".to_owned()))?;
         let frame = Frame::Data(DataFrame {
@@ -154,7 +159,8 @@ pub fn describe(value: &[u8]) -> String {
             "data frame seq {}{}{}{}",
             d.seq,
             d.ack.map_or(String::new(), |a| format!(", ack {a}")),
-            d.sdu_len.map_or(String::new(), |l| format!(", begins an SDU of {l} bytes")),
+            d.sdu_len
+                .map_or(String::new(), |l| format!(", begins an SDU of {l} bytes")),
             if d.end { ", ends it" } else { "" }
         ),
         Ok(Frame::AckOnly { ack }) => format!("ack-only frame, ack {ack}"),
@@ -184,7 +190,9 @@ pub fn whole_sdu(value: &[u8]) -> Option<Vec<u8>> {
 /// The RESET an SDU carries: `(exchange, code)` ([BLE-15]).
 pub fn reset_of(sdu: &[u8]) -> Option<(u16, u8)> {
     match sdu {
-        [hi, lo, flags, 0, code] if flags & 0x02 != 0 => Some((u16::from_be_bytes([*hi, *lo]), *code)),
+        [hi, lo, flags, 0, code] if flags & 0x02 != 0 => {
+            Some((u16::from_be_bytes([*hi, *lo]), *code))
+        }
         _ => None,
     }
 }

@@ -81,11 +81,9 @@ impl BleTarget {
         let peripheral = match address {
             BleAddress::Peripheral(p) => p.clone(),
             BleAddress::Discriminator(d) => {
-                let query =
-                    DiscriminatorQuery::full(*d).map_err(|e| connect_err(&written, e.to_string()))?;
-                let matches = move |s: &orbit_sdk::ble::Sighting| {
-                    matches!(Advert::parse(&s.service_data), Ok(Advert::Commissionable(a)) if a.matches(query))
-                };
+                let query = DiscriminatorQuery::full(*d)
+                    .map_err(|e| connect_err(&written, e.to_string()))?;
+                let matches = move |s: &orbit_sdk::ble::Sighting| matches!(Advert::parse(&s.service_data), Ok(Advert::Commissionable(a)) if a.matches(query));
                 let heard = central
                     .scan(SCAN_TIMEOUT, &matches)
                     .await

@@ -10,6 +10,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// One round of scanning.
+const SCAN_ROUND: Duration = Duration::from_secs(1);
+
 /// The desktop central.
 pub(super) struct DesktopCentral {
     central: BtleplugCentral,
@@ -50,25 +53,36 @@ impl DesktopCentral {
         timeout: Duration,
         enough: &(dyn Fn(&Sighting) -> bool + Send + Sync),
     ) -> Result<Vec<Sighting>, String> {
-        let mut scan = self.central.scan().await.map_err(|e| e.to_string())?;
+        // Rounds of one second until `enough` or `timeout`, each on a blocking thread: a
+        // btleplug scan's future is not Send (its event stream is not Sync), and the seam's
+        // futures must be.
         let deadline = tokio::time::Instant::now() + timeout;
         let mut heard: Vec<Sighting> = Vec::new();
-        while let Ok(Some(advert)) = tokio::time::timeout_at(deadline, scan.next()).await {
-            let name = name_of(&advert.id);
-            lock(&self.seen).insert(name.clone(), advert.id.clone());
-            let sighting = Sighting {
-                peripheral: name,
-                service_data: advert.service_data,
-                rssi: advert.rssi,
-            };
-            let done = enough(&sighting);
-            heard.retain(|s| s.peripheral != sighting.peripheral);
-            heard.push(sighting);
+        while tokio::time::Instant::now() < deadline {
+            let central = self.central.clone();
+            let runtime = tokio::runtime::Handle::current();
+            let adverts =
+                tokio::task::spawn_blocking(move || runtime.block_on(central.scan_for(SCAN_ROUND)))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())?;
+            let mut done = false;
+            for advert in adverts {
+                let name = name_of(&advert.id);
+                lock(&self.seen).insert(name.clone(), advert.id.clone());
+                let sighting = Sighting {
+                    peripheral: name,
+                    service_data: advert.service_data,
+                    rssi: advert.rssi,
+                };
+                done |= enough(&sighting);
+                heard.retain(|s| s.peripheral != sighting.peripheral);
+                heard.push(sighting);
+            }
             if done {
                 break;
             }
         }
-        scan.stop().await.map_err(|e| e.to_string())?;
         Ok(heard)
     }
 }

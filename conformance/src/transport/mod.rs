@@ -211,7 +211,9 @@ impl std::str::FromStr for TargetSpec {
 
     fn from_str(s: &str) -> Result<Self, String> {
         match s.split_once("://") {
-            Some(("quic", rest)) if !rest.is_empty() => return Ok(TargetSpec::Quic(rest.to_owned())),
+            Some(("quic", rest)) if !rest.is_empty() => {
+                return Ok(TargetSpec::Quic(rest.to_owned()))
+            }
             Some(("ble", rest)) if !rest.is_empty() => {
                 return Ok(TargetSpec::Ble {
                     address: BleAddress::Peripheral(rest.to_owned()),
@@ -252,7 +254,10 @@ impl std::fmt::Display for TargetSpec {
 
 impl TargetSpec {
     /// A BLE target reached through `central` (the SDK's simulated air in tests).
-    pub fn ble_via(address: BleAddress, central: std::sync::Arc<dyn orbit_sdk::ble::BleCentral>) -> Self {
+    pub fn ble_via(
+        address: BleAddress,
+        central: std::sync::Arc<dyn orbit_sdk::ble::BleCentral>,
+    ) -> Self {
         TargetSpec::Ble {
             address,
             central: Some(CentralHandle(central)),

@@ -22,7 +22,8 @@ pub(super) fn advert(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 "no advert of the device was heard".into(),
             ));
         };
-        ctx.evidence().received("the device's Orbit service data", &data);
+        ctx.evidence()
+            .received("the device's Orbit service data", &data);
         let (root, home_id) = {
             let home = ctx.home().await;
             (home.root_public_key(), home.home_id())
@@ -40,7 +41,8 @@ pub(super) fn advert(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 let mut other_root = root;
                 other_root[0] ^= 0x80;
                 check(
-                    !a.is_device(&other_root, home_id, node) && !a.is_device(&root, home_id, node ^ 1),
+                    !a.is_device(&other_root, home_id, node)
+                        && !a.is_device(&root, home_id, node ^ 1),
                     "BLE-21",
                     "a tag another home (another root key) or another node does not match",
                     || "the tag matches another home or node too".to_owned(),

@@ -50,7 +50,10 @@ pub(super) fn unknown_kind(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             )?;
             let seen = resets_until(&mut link, wait, |x, _| x == exchange).await;
             ctx.note(format!("exchange {exchange}: {seen:?}"));
-            let got = seen.as_ref().ok().and_then(|s| s.iter().find(|(x, _)| *x == exchange).copied());
+            let got = seen
+                .as_ref()
+                .ok()
+                .and_then(|s| s.iter().find(|(x, _)| *x == exchange).copied());
             check(
                 got == Some((exchange, 3)),
                 "BLE-18",
@@ -98,7 +101,11 @@ pub(super) fn ninth_exchange(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         let seen = resets_until(&mut link, ctx.answer_timeout(), |x, _| x == 8).await;
         ctx.note(format!("resets: {seen:?}"));
         let seen = seen.map_err(|what| {
-            Failure::fail("BLE-16", "RESET limit-exceeded on exchange 8, the link going on", what)
+            Failure::fail(
+                "BLE-16",
+                "RESET limit-exceeded on exchange 8, the link going on",
+                what,
+            )
         })?;
         if let Some((x, code)) = seen.iter().find(|(x, _)| *x < 8) {
             // A slot was freed before the 9th SDU may have been read: the observation proves
@@ -135,7 +142,12 @@ pub(super) fn sdu_checks(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                 "BLE-15",
                 "an SDU with reserved flag bit 0x04",
             ),
-            (1, sdu(1, 0x01, 3, &[]), "BLE-19", "a protected-message SDU with an empty payload"),
+            (
+                1,
+                sdu(1, 0x01, 3, &[]),
+                "BLE-19",
+                "a protected-message SDU with an empty payload",
+            ),
             (
                 0x8001,
                 sdu(0x8001, 0x01, 3, &[0]),

@@ -40,9 +40,12 @@ pub(super) fn handshake(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                  segment size {}, window {}",
                 n.version, n.segment_size, n.window
             ));
-            check(n.version == 1, "BLE-12", "version 1, the only one offered", || {
-                format!("version {}", n.version)
-            })?;
+            check(
+                n.version == 1,
+                "BLE-12",
+                "version 1, the only one offered",
+                || format!("version {}", n.version),
+            )?;
             let most = asked.min(connection_mtu).saturating_sub(3).clamp(20, 514);
             check(
                 (20..=most).contains(&n.segment_size),
@@ -120,27 +123,46 @@ pub(super) fn malformed_frames(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             let (code, gone) = error_then_disconnect(&mut link, ctx.answer_timeout()).await;
             ctx.note(format!("{what}: error code {code:?}, disconnected: {gone}"));
             match code {
-                Some(c) => check(c == expected, "BLE-9", format!("{what} fails the link with error code {expected}"), || {
-                    format!("error code {c}")
-                })?,
+                Some(c) => check(
+                    c == expected,
+                    "BLE-9",
+                    format!("{what} fails the link with error code {expected}"),
+                    || format!("error code {c}"),
+                )?,
                 None => {
                     return Err(Failure::fail(
                         "BLE-10",
                         format!("{what} is answered with an error control frame (code {expected})"),
-                        if gone { "a disconnect without an error frame".to_owned() } else { "no error frame".to_owned() },
+                        if gone {
+                            "a disconnect without an error frame".to_owned()
+                        } else {
+                            "no error frame".to_owned()
+                        },
                     ))
                 }
             }
-            check(gone, "BLE-10", format!("the device disconnects after the error frame for {what}"), || {
-                format!("the connection was still up {:?} after the error frame", ctx.answer_timeout())
-            })?;
+            check(
+                gone,
+                "BLE-10",
+                format!("the device disconnects after the error frame for {what}"),
+                || {
+                    format!(
+                        "the connection was still up {:?} after the error frame",
+                        ctx.answer_timeout()
+                    )
+                },
+            )?;
         }
         Ok(())
     })
 }
 
 /// Reads frames until a data frame arrives (returned with its decoded seq), noting acks.
-async fn next_data(link: &mut RawLink, within: Duration, acks: &mut Vec<u8>) -> Option<(u8, Vec<u8>)> {
+async fn next_data(
+    link: &mut RawLink,
+    within: Duration,
+    acks: &mut Vec<u8>,
+) -> Option<(u8, Vec<u8>)> {
     loop {
         match link.next(within).await {
             Heard::Frame(v) => match Frame::decode(&v) {
@@ -189,9 +211,12 @@ pub(super) fn window_of_one(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
         match next_data(&mut link, wait, &mut rest).await {
             Some((1, v)) => {
                 let reset = whole_sdu(&v).and_then(|s| reset_of(&s));
-                check(reset == Some((1, 3)), "BLE-18", "RESET unknown-kind (3) on exchange 1", || {
-                    format!("{}", hex::encode(&v))
-                })?;
+                check(
+                    reset == Some((1, 3)),
+                    "BLE-18",
+                    "RESET unknown-kind (3) on exchange 1",
+                    || hex::encode(&v),
+                )?;
                 link.send_ack("ack-only: acknowledges frame 1", 1)?;
                 Ok(())
             }
@@ -212,9 +237,12 @@ pub(super) fn keep_alive(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
             link.send_ack("keep-alive: ack-only frame repeating ack 255", 255)?;
             let answer = link.next(ctx.answer_timeout()).await;
             let answered = matches!(&answer, Heard::Frame(v) if matches!(Frame::decode(v), Ok(Frame::AckOnly { .. })));
-            check(answered, "BLE-38", "an ack-only frame answering the keep-alive", || {
-                format!("keep-alive {}: {answer:?}", round + 1)
-            })?;
+            check(
+                answered,
+                "BLE-38",
+                "an ack-only frame answering the keep-alive",
+                || format!("keep-alive {}: {answer:?}", round + 1),
+            )?;
         }
         Ok(())
     })
@@ -232,12 +260,17 @@ pub(super) fn close(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
                     Ok(Frame::Data(d)) => {
                         // Both sides keep acknowledging during the close [BLE-14].
                         link.send_ack("ack-only", d.seq)?;
-                        reset_seen |= whole_sdu(&v).and_then(|s| reset_of(&s)).is_some_and(|(x, _)| x == 0);
+                        reset_seen |= whole_sdu(&v)
+                            .and_then(|s| reset_of(&s))
+                            .is_some_and(|(x, _)| x == 0);
                     }
                     Ok(Frame::Control(Control::CloseAck)) => {
-                        return check(reset_seen, "BLE-14", "the RESET of exchange 0 the device had to send, before close-ack", || {
-                            "close-ack with nothing sent before it".to_owned()
-                        });
+                        return check(
+                            reset_seen,
+                            "BLE-14",
+                            "the RESET of exchange 0 the device had to send, before close-ack",
+                            || "close-ack with nothing sent before it".to_owned(),
+                        );
                     }
                     _ => {}
                 },
@@ -255,5 +288,6 @@ pub(super) fn close(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
 
 /// The suite acknowledges `seq` so the device may go on.
 pub(super) fn ack(link: &RawLink, seq: u8) -> Result<(), Failure> {
-    link.write("ack-only", &[FLAG_ACK, seq]).map_err(Failure::from)
+    link.write("ack-only", &[FLAG_ACK, seq])
+        .map_err(Failure::from)
 }
