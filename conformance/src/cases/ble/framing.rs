@@ -291,3 +291,50 @@ pub(super) fn ack(link: &RawLink, seq: u8) -> Result<(), Failure> {
     link.write("ack-only", &[FLAG_ACK, seq])
         .map_err(Failure::from)
 }
+
+/// The unauthenticated deadline of [LIMIT-10].
+const NO_SESSION_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Margin for a loaded machine and the radio beyond the deadline.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(3);
+
+pub(super) fn no_session_deadline(ctx: &mut Ctx) -> BoxFuture<'_, Outcome> {
+    Box::pin(async move {
+        let (mut link, _) = opened(ctx, 16).await?;
+        let opened_at = std::time::Instant::now();
+        // Nothing more is sent: no pairing, no session, no protected message. A device may
+        // end the link with a close [BLE-14]: the suite answers it as an honest central does,
+        // and the disconnect follows.
+        loop {
+            let left = (NO_SESSION_DEADLINE + DEADLINE_MARGIN).saturating_sub(opened_at.elapsed());
+            match link.next(left).await {
+                Heard::Frame(v) => {
+                    if let Ok(Frame::Control(Control::Close)) = Frame::decode(&v) {
+                        ctx.note(format!(
+                            "the device sent close {:?} after the link opened",
+                            opened_at.elapsed()
+                        ));
+                        link.write("close-ack", &Frame::Control(Control::CloseAck).encode())?;
+                    }
+                }
+                Heard::Disconnected => {
+                    ctx.note(format!(
+                        "the device disconnected {:?} after the link opened",
+                        opened_at.elapsed()
+                    ));
+                    return Ok(());
+                }
+                Heard::Nothing => {
+                    return Err(Failure::fail(
+                        "BLE-37",
+                        format!(
+                            "a link with no session disconnected within the unauthenticated \
+                             deadline ({NO_SESSION_DEADLINE:?}, [LIMIT-10])"
+                        ),
+                        format!("still connected after {:?}", opened_at.elapsed()),
+                    ))
+                }
+            }
+        }
+    })
+}

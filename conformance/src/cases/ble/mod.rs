@@ -67,6 +67,13 @@ pub(crate) const CASES: &[Case] = &[
         exchanges::ninth_exchange,
     ),
     Group::Ble.must(
+        "ble.no-session-deadline",
+        "A link on which no session is established is disconnected by the device within the \
+         unauthenticated deadline (10 s)",
+        &["BLE-37"],
+        framing::no_session_deadline,
+    ),
+    Group::Ble.must(
         "ble.advert",
         "The device of the suite's home advertises the operational form, whose tag the home \
          recognises and another home does not (or, while its window is open, the \
