@@ -406,7 +406,7 @@ pub(crate) async fn run(format: Format) -> CliResult {
     conn.close();
 
     let ble = crate::demo_ble::run(format, &phone, phone_store).await?;
-    all_timings.push(("pair ble-lamp (BLE)".into(), ble.pairing));
+    all_timings.push(("pair over BLE".into(), ble.pairing));
 
     heading(format, "9. Per-phase timings (ms)");
     match format {

@@ -57,12 +57,18 @@ async fn read_on(conn: &DeviceConnection) -> Result<Duration, orbit_sdk::control
     Ok(start.elapsed())
 }
 
-/// A fresh QUIC session (QUIC connect + SIGMA) to the lamp: `(connect, session)`.
+/// A fresh QUIC session (QUIC connect + SIGMA, a resumed handshake's verdict included) to the
+/// lamp: `(connect, session)`.
 fn setup_of(timings: &Timings) -> (Duration, Duration) {
-    (
-        timings.of(Phase::Connect).unwrap_or_default(),
-        timings.of(Phase::Session).unwrap_or_default(),
-    )
+    let sum = |phase: Phase| {
+        timings
+            .0
+            .iter()
+            .filter(|p| p.phase == phase)
+            .map(|p| p.duration)
+            .sum()
+    };
+    (sum(Phase::Connect), sum(Phase::Session))
 }
 
 /// Runs the step with `phone`, whose state is kept in `phone_store`.

@@ -51,7 +51,7 @@ fn the_demo_prints_statuses_by_name() {
         "{text}"
     );
     assert!(text.contains("a fresh QUIC session for comparison: "), "{text}");
-    assert!(text.contains("pair ble-lamp (BLE)"), "{text}");
+    assert!(text.contains("pair over BLE "), "{text}");
     for line in text.lines() {
         assert!(!line.contains("Some("), "debug form in {line:?}");
         assert!(!line.contains("(0x0"), "debug status form in {line:?}");
