@@ -61,8 +61,7 @@ mod central {
                 let mut scan = self.central.scan().await.map_err(|e| e.to_string())?;
                 let deadline = tokio::time::Instant::now() + timeout;
                 let mut heard: Vec<Sighting> = Vec::new();
-                while let Ok(Some(advert)) = tokio::time::timeout_at(deadline, scan.next()).await
-                {
+                while let Ok(Some(advert)) = tokio::time::timeout_at(deadline, scan.next()).await {
                     let sighting = Sighting {
                         peripheral: self.remember(&advert.id),
                         service_data: advert.service_data,
@@ -122,7 +121,10 @@ mod peripheral {
             service_data: advertised.clone(),
         })
         .await?;
-        tracing::info!(adapter = bluez.adapter_name(), "serving Orbit over Bluetooth LE");
+        tracing::info!(
+            adapter = bluez.adapter_name(),
+            "serving Orbit over Bluetooth LE"
+        );
         let mut tick = tokio::time::interval(ADVERT_REFRESH);
         loop {
             tokio::select! {
@@ -146,14 +148,18 @@ mod peripheral {
     }
 }
 
+/// The running device's BLE side, which the service follows, and the service's task.
+#[cfg(all(feature = "ble", target_os = "linux"))]
+type Serving = (
+    tokio::sync::watch::Sender<orbit_sdk::device::BlePeripheral>,
+    tokio::task::JoinHandle<Result<(), orbit_ble::adapter::AdapterError>>,
+);
+
 /// `orbit device run --ble`'s Bluetooth side: the BlueZ peripheral serving the running device
 /// (which changes on a reset or power cycle). Nothing without `--ble`.
 pub(crate) struct Bluetooth {
     #[cfg(all(feature = "ble", target_os = "linux"))]
-    serving: Option<(
-        tokio::sync::watch::Sender<orbit_sdk::device::BlePeripheral>,
-        tokio::task::JoinHandle<Result<(), orbit_ble::adapter::AdapterError>>,
-    )>,
+    serving: Option<Serving>,
 }
 
 impl Bluetooth {

@@ -42,7 +42,9 @@ fn phases(timings: &Timings) -> String {
         .join(" | ")
 }
 
-async fn read_on(conn: &DeviceConnection) -> Result<Duration, orbit_sdk::controller::ControllerError> {
+async fn read_on(
+    conn: &DeviceConnection,
+) -> Result<Duration, orbit_sdk::controller::ControllerError> {
     let start = Instant::now();
     conn.read(ReadRequest {
         attributes: vec![ConcreteAttribute::new(
@@ -146,10 +148,7 @@ async fn pair_and_hand_off(
     );
     let conn = paired.connection;
     let ble_read = read_on(&conn).await?;
-    say(
-        format,
-        format!("a read over BLE: {:.0} ms", ms(ble_read)),
-    );
+    say(format, format!("a read over BLE: {:.0} ms", ms(ble_read)));
     let handoff: Handoff = phone.hand_off(NAME, &conn).await?;
     say(
         format,

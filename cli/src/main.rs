@@ -8,10 +8,10 @@ mod conformance;
 mod conformance_progress;
 mod demo;
 mod demo_ble;
-mod pair_ble;
 mod device_control;
 mod device_run;
 mod home;
+mod pair_ble;
 mod qr;
 mod secret_input;
 

@@ -29,7 +29,15 @@ fn orbit(args: &[&str]) -> (i32, String, std::path::PathBuf) {
 fn ble_flags_without_the_feature_say_how_to_build_with_it_and_exit_2() {
     for args in [
         &["pair", "--ble", "OB1:anything"][..],
-        &["device", "run", "--kind", "lamp", "--ble", "--listen", "127.0.0.1:0"][..],
+        &[
+            "device",
+            "run",
+            "--kind",
+            "lamp",
+            "--ble",
+            "--listen",
+            "127.0.0.1:0",
+        ][..],
     ] {
         let (code, stderr, home) = orbit(args);
         assert_eq!(code, 2, "{args:?}: {stderr}");

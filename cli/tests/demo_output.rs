@@ -43,14 +43,22 @@ fn the_demo_prints_statuses_by_name() {
         .lines()
         .find(|l| l.contains("handed off to quic://127.0.0.1:"))
         .unwrap_or_else(|| panic!("no handoff line in {text}"));
-    for part in ["read addresses over BLE", "QUIC connect", "first request over QUIC", "BLE close"] {
+    for part in [
+        "read addresses over BLE",
+        "QUIC connect",
+        "first request over QUIC",
+        "BLE close",
+    ] {
         assert!(handed.contains(part), "{handed}");
     }
     assert!(
         text.contains("a read over QUIC now: ") && text.contains("(session on 127.0.0.1:"),
         "{text}"
     );
-    assert!(text.contains("a fresh QUIC session for comparison: "), "{text}");
+    assert!(
+        text.contains("a fresh QUIC session for comparison: "),
+        "{text}"
+    );
     assert!(text.contains("pair over BLE "), "{text}");
     for line in text.lines() {
         assert!(!line.contains("Some("), "debug form in {line:?}");

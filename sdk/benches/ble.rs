@@ -224,7 +224,11 @@ async fn pairing(runs: usize) {
             };
             central.air.add("lamp", device.ble());
             let paired = phone
-                .pair_over_ble(&device.setup_payload().to_qr_string(), &central, Some("lamp"))
+                .pair_over_ble(
+                    &device.setup_payload().to_qr_string(),
+                    &central,
+                    Some("lamp"),
+                )
                 .await
                 .unwrap();
             times.push(over_link(&paired.timings));
