@@ -59,7 +59,7 @@ pub(crate) fn resolve(text: &str) -> Result<SocketAddr, Box<dyn std::error::Erro
         .ok_or_else(|| format!("{address} resolves to no address").into())
 }
 
-fn print_timings(format: Format, timings: &Timings) {
+pub(crate) fn print_timings(format: Format, timings: &Timings) {
     if format == Format::Human {
         for t in &timings.0 {
             println!(
@@ -156,6 +156,7 @@ async fn run_command(
             setup_code_file,
             name,
             replace,
+            ble,
         } => {
             // With --setup-code-file, a single positional argument is the address.
             let (code, addr) = match (&setup_code_file, code, addr) {
@@ -168,8 +169,17 @@ async fn run_command(
             if let Some(n) = &name {
                 orbit_sdk::controller::check_name(n)?;
             }
+            if ble && addr.is_some() {
+                return Err(
+                    "with --ble the device is found over Bluetooth by its setup code: give no address"
+                        .into(),
+                );
+            }
             let c: &Arc<Controller> =
                 opened.insert(home::open(home, Access::Write { create: true }).await?);
+            if ble {
+                return crate::pair_ble::pair(c, &code, name.as_deref(), format).await;
+            }
             let target = match addr {
                 Some(a) => resolve(&a)?,
                 None => {

@@ -1,7 +1,8 @@
 //! `orbit demo`: the five reference devices in this process on 127.0.0.1, found by DNS-SD on
 //! loopback, paired, described and controlled over QUIC; a subscription's reports; one device
 //! restarted on a new address, found again by its per-home advertisement, and its session
-//! resumed; per-phase timings at the end.
+//! resumed; a lamp paired over a simulated Bluetooth LE link and handed off to QUIC; per-phase
+//! timings at the end.
 
 use crate::commands::timings_json;
 use crate::CliResult;
@@ -51,13 +52,13 @@ async fn start(
     .await?)
 }
 
-fn heading(format: Format, text: &str) {
+pub(crate) fn heading(format: Format, text: &str) {
     if format == Format::Human {
         println!("\n== {text}");
     }
 }
 
-fn say(format: Format, text: impl AsRef<str>) {
+pub(crate) fn say(format: Format, text: impl AsRef<str>) {
     if format == Format::Human {
         println!("  {}", text.as_ref());
     }
@@ -90,7 +91,8 @@ pub(crate) async fn run(format: Format) -> CliResult {
         "2. Discovery: the devices advertise _orbit._udp on loopback",
     );
     // Each device's runtime advertises it while its pairing window is open [DISC-5].
-    let phone = Controller::open(Arc::new(MemoryStore::new()), QuicConfig::default()).await?;
+    let phone_store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let phone = Controller::open(phone_store.clone(), QuicConfig::default()).await?;
     let found = phone
         .discover(DiscoveryConfig::loopback(), Duration::from_secs(3))
         .await;
@@ -403,7 +405,10 @@ pub(crate) async fn run(format: Format) -> CliResult {
     all_timings.push(("reconnect lamp".into(), timings));
     conn.close();
 
-    heading(format, "8. Per-phase timings (ms)");
+    let ble = crate::demo_ble::run(format, &phone, phone_store).await?;
+    all_timings.push(("pair over BLE".into(), ble.pairing));
+
+    heading(format, "9. Per-phase timings (ms)");
     match format {
         Format::Json => println!(
             "{}",
@@ -412,6 +417,7 @@ pub(crate) async fn run(format: Format) -> CliResult {
                 "total_ms": started.elapsed().as_secs_f64() * 1e3,
                 "found_by_discovery": found.len(),
                 "restarted_lamp_resumed": resumed,
+                "ble": ble.json,
             })
         ),
         Format::Human => {

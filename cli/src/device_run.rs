@@ -30,12 +30,25 @@ fn store_dir(kind: Kind, store: Option<PathBuf>, home: &Path) -> PathBuf {
     store.unwrap_or_else(|| home.join(format!("device-{}", kind.name())))
 }
 
+/// What `orbit device run` was asked for.
+pub(crate) struct Options {
+    pub(crate) kind: Kind,
+    pub(crate) listen: SocketAddr,
+    pub(crate) store: Option<PathBuf>,
+    pub(crate) pin: Option<String>,
+    pub(crate) control: Option<PathBuf>,
+    /// Also serve over Bluetooth LE (the cli feature `ble`).
+    pub(crate) ble: bool,
+}
+
 /// What `orbit device run` keeps to restart its device (a factory reset or a power cycle).
 struct Running {
     kind: Kind,
     pin: Option<String>,
     store: Arc<FileStore>,
     device: Device,
+    /// Whether the device serves BLE too: a lamp then declares `network` [BLE-25].
+    ble: bool,
 }
 
 /// Starts `kind` from `store` on `listen`.
@@ -44,17 +57,21 @@ async fn start(
     pin: Option<&str>,
     store: Arc<FileStore>,
     listen: SocketAddr,
+    ble: bool,
 ) -> Result<Device, orbit_sdk::device::DeviceError> {
     let serial_name = format!("{}-1", kind.name());
     Device::open(
         store,
-        |now| match pin {
-            Some(p) => Ok(orbit_devices::lock::build_with_pin(
+        |now| match (pin, kind) {
+            (Some(p), _) => Ok(orbit_devices::lock::build_with_pin(
                 now,
                 &serial_name,
                 p.as_bytes(),
             )?),
-            None => Ok(kind.build(now, &serial_name)?),
+            // A lamp served over BLE tells its QUIC addresses inside the session, so a
+            // controller paired over BLE can move to QUIC [BLE-25].
+            (None, Kind::Lamp) if ble => Ok(orbit_devices::lamp::build_for_ble(now, &serial_name)?),
+            (None, _) => Ok(kind.build(now, &serial_name)?),
         },
         || DeviceIdentity::development(kind.product_id(), serial(), orbit_sdk::unix_now()),
         DeviceConfig {
@@ -67,16 +84,16 @@ async fn start(
     .await
 }
 
-/// Runs `kind` until Ctrl-C.
-pub(crate) async fn run(
-    kind: Kind,
-    listen: SocketAddr,
-    store: Option<PathBuf>,
-    pin: Option<String>,
-    control_path: Option<PathBuf>,
-    home: &Path,
-    format: Format,
-) -> CliResult {
+/// Runs the device until Ctrl-C.
+pub(crate) async fn run(options: Options, home: &Path, format: Format) -> CliResult {
+    let Options {
+        kind,
+        listen,
+        store,
+        pin,
+        control: control_path,
+        ble,
+    } = options;
     if pin.is_some() && kind != Kind::Lock {
         return Err("--pin is for `--kind lock` only".into());
     }
@@ -87,7 +104,8 @@ pub(crate) async fn run(
     }
     let dir = store_dir(kind, store, home);
     let store = Arc::new(FileStore::open(&dir)?);
-    let device = start(kind, pin.as_deref(), store.clone(), listen).await?;
+    let device = start(kind, pin.as_deref(), store.clone(), listen, ble).await?;
+    let mut bluetooth = crate::ble::Bluetooth::start(ble, &device)?;
     let (_socket, mut socket_requests) = match &control_path {
         Some(path) => {
             let (socket, requests) = crate::device_control::listen(path).await?;
@@ -100,6 +118,7 @@ pub(crate) async fn run(
         pin,
         store,
         device,
+        ble,
     };
     let device = &running.device;
     let addr = device.local_addr()?;
@@ -114,7 +133,8 @@ pub(crate) async fn run(
                    "store": dir.display().to_string(), "pairing_window_open": device.is_pairing_window_open(),
                    "pairing_locked_out": device.is_pairing_locked_out(),
                    "failed_pairing_attempts": device.failed_pairing_attempts(),
-                   "homes": device.homes().len(), "pin_required": running.pin.is_some()});
+                   "homes": device.homes().len(), "pin_required": running.pin.is_some(),
+                   "ble": ble});
             if let (Some(p), Some(fields)) = (&control_path, doc.as_object_mut()) {
                 fields.insert("control".into(), json!(p.display().to_string()));
             }
@@ -123,6 +143,9 @@ pub(crate) async fn run(
         }
         Format::Human => {
             println!("orbit {} device listening on quic://{addr}", kind.name());
+            if ble {
+                println!("  also serving Orbit over Bluetooth LE (BlueZ); pair with: orbit pair --ble CODE");
+            }
             println!("  state in {}", dir.display());
             if running.pin.is_some() {
                 println!("  remote lock and unlock need the PIN set with --pin");
@@ -158,6 +181,10 @@ pub(crate) async fn run(
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
+            why = bluetooth.failed() => {
+                running.device.shutdown().await;
+                return Err(why.into());
+            }
             line = controls.recv(), if stdin_open => match line {
                 Some(line) => {
                     let line = line.trim();
@@ -166,6 +193,7 @@ pub(crate) async fn run(
                     }
                     let (now, answer) = control(running, line, addr).await?;
                     running = now;
+                    bluetooth.follow(&running.device);
                     print_answer(&answer, format, &running.device, &codes);
                 }
                 // No terminal (a service, a closed pipe): the device runs on without controls.
@@ -174,6 +202,7 @@ pub(crate) async fn run(
             Some((line, reply)) = next_request(&mut socket_requests) => {
                 let (now, answer) = control(running, &line, addr).await?;
                 running = now;
+                bluetooth.follow(&running.device);
                 let doc = match answer {
                     Ok(event) => {
                         let mut doc = state(&running.device, event);
@@ -305,6 +334,7 @@ async fn restart(
         pin,
         store,
         device,
+        ble,
     } = running;
     device.shutdown().await;
     if reset {
@@ -314,7 +344,7 @@ async fn restart(
     // draining): binding the same address is tried again for a few seconds.
     let mut tries = 0;
     let device = loop {
-        match start(kind, pin.as_deref(), store.clone(), addr).await {
+        match start(kind, pin.as_deref(), store.clone(), addr, ble).await {
             Ok(d) => break d,
             Err(e) if tries >= RESTART_TRIES => return Err(e.into()),
             Err(e) => {
@@ -329,6 +359,7 @@ async fn restart(
         pin,
         store,
         device,
+        ble,
     })
 }
 

@@ -2,13 +2,16 @@
 //! unpair, and the demo. A failure is one line on stderr and a non-zero exit.
 #![forbid(unsafe_code)]
 
+mod ble;
 mod commands;
 mod conformance;
 mod conformance_progress;
 mod demo;
+mod demo_ble;
 mod device_control;
 mod device_run;
 mod home;
+mod pair_ble;
 mod qr;
 mod secret_input;
 
@@ -72,6 +75,11 @@ enum Command {
         /// reset or unpaired by node ID).
         #[arg(long, requires = "name")]
         replace: bool,
+        /// Find the device over Bluetooth LE by the setup code's discriminator, pair over BLE,
+        /// then move the session to QUIC when the device tells its addresses (needs a build
+        /// with `--features ble`; transports/ble/README.md).
+        #[arg(long, conflicts_with = "replace")]
+        ble: bool,
     },
     /// List the paired devices.
     Devices,
@@ -178,6 +186,10 @@ enum DeviceCommand {
         /// so a harness can press the button, reset or power-cycle the device unattended.
         #[arg(long, value_name = "PATH")]
         control: Option<PathBuf>,
+        /// Also serve over Bluetooth LE through BlueZ (Linux), advertising the device's Orbit
+        /// advert (needs a build with `--features ble`; transports/ble/README.md).
+        #[arg(long)]
+        ble: bool,
     },
     /// Send one local control to a device started with `--control PATH`: `button`, `status`,
     /// `reset` (factory reset, the device restarts on the same address) or `power-cycle`.
@@ -251,6 +263,17 @@ fn main() -> ExitCode {
         }
     };
     let home = home_dir(&cli.home);
+    let wants_ble = matches!(
+        cli.command,
+        Command::Pair { ble: true, .. }
+            | Command::Device {
+                command: DeviceCommand::Run { ble: true, .. }
+            }
+    );
+    if wants_ble && !cfg!(feature = "ble") {
+        eprintln!("orbit: error: {}", ble::NEEDS_FEATURE);
+        return ExitCode::from(ble::NEEDS_FEATURE_EXIT);
+    }
     if let Command::Conformance { command } = cli.command {
         // The suite's exit status says how the device did (0, 1, 2 or 3).
         return ExitCode::from(runtime.block_on(conformance::run(command, format)));
@@ -265,8 +288,19 @@ fn main() -> ExitCode {
                         store,
                         pin,
                         control,
+                        ble,
                     },
-            } => device_run::run(kind, listen, store, pin, control, &home, format).await,
+            } => {
+                let options = device_run::Options {
+                    kind,
+                    listen,
+                    store,
+                    pin,
+                    control,
+                    ble,
+                };
+                device_run::run(options, &home, format).await
+            }
             Command::Device {
                 command: DeviceCommand::Control { path, command },
             } => device_control::send(&path, &command, format).await,

@@ -29,6 +29,37 @@ fn the_demo_prints_statuses_by_name() {
         text.contains("unlock with a wrong PIN -> access-denied\n"),
         "{text}"
     );
+    // The BLE step: paired over the simulated link, then the same session on QUIC [BLE-26],
+    // with a fresh QUIC session timed beside it.
+    assert!(text.contains("\n== 8. Bluetooth LE: "), "{text}");
+    let paired = text
+        .lines()
+        .find(|l| l.contains("paired over BLE as node"))
+        .unwrap_or_else(|| panic!("no BLE pairing line in {text}"));
+    for phase in ["connect", "PASE", "session"] {
+        assert!(paired.contains(phase), "{paired}");
+    }
+    let handed = text
+        .lines()
+        .find(|l| l.contains("handed off to quic://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no handoff line in {text}"));
+    for part in [
+        "read addresses over BLE",
+        "QUIC connect",
+        "first request over QUIC",
+        "BLE close",
+    ] {
+        assert!(handed.contains(part), "{handed}");
+    }
+    assert!(
+        text.contains("a read over QUIC now: ") && text.contains("(session on 127.0.0.1:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("a fresh QUIC session for comparison: "),
+        "{text}"
+    );
+    assert!(text.contains("pair over BLE "), "{text}");
     for line in text.lines() {
         assert!(!line.contains("Some("), "debug form in {line:?}");
         assert!(!line.contains("(0x0"), "debug status form in {line:?}");

@@ -233,7 +233,7 @@ impl Scan {
                 CentralEvent::DeviceDiscovered(id) => (id, None),
                 _ => continue,
             };
-            if let Some(advert) = self.advert(id, service_data).await {
+            if let Some(advert) = orbit_advert(&self.adapter, id, service_data).await {
                 return Some(advert);
             }
         }
@@ -244,30 +244,32 @@ impl Scan {
     pub async fn stop(self) -> Result<(), AdapterError> {
         self.adapter.stop_scan().await.map_err(stack)
     }
+}
 
-    /// The Orbit advert of `id`, from the event's service data or else the peripheral's
-    /// properties; `None` when it has no Orbit service data or is not freshly seen.
-    async fn advert(
-        &self,
-        id: PeripheralId,
-        event_data: Option<HashMap<Uuid, Vec<u8>>>,
-    ) -> Option<Advert> {
-        let peripheral = self.adapter.peripheral(&id).await.ok()?;
-        let properties = peripheral.properties().await.ok().flatten();
-        let rssi = properties.as_ref().and_then(|properties| properties.rssi);
-        let service_data = match event_data {
-            Some(mut data) => data.remove(&SERVICE)?,
-            None => {
-                rssi?;
-                properties?.service_data.remove(&SERVICE)?
-            }
-        };
-        Some(Advert {
-            id,
-            service_data,
-            rssi,
-        })
-    }
+/// The Orbit advert of `id`, from the event's service data or else the peripheral's
+/// properties; `None` when it has no Orbit service data or is not freshly seen. A function of
+/// the adapter, not of the [`Scan`], so that [`Scan::next`]'s future is `Send` (the scan's
+/// event stream is not `Sync`) and a scan can run on a multi-threaded runtime's task.
+async fn orbit_advert(
+    adapter: &Adapter,
+    id: PeripheralId,
+    event_data: Option<HashMap<Uuid, Vec<u8>>>,
+) -> Option<Advert> {
+    let peripheral = adapter.peripheral(&id).await.ok()?;
+    let properties = peripheral.properties().await.ok().flatten();
+    let rssi = properties.as_ref().and_then(|properties| properties.rssi);
+    let service_data = match event_data {
+        Some(mut data) => data.remove(&SERVICE)?,
+        None => {
+            rssi?;
+            properties?.service_data.remove(&SERVICE)?
+        }
+    };
+    Some(Advert {
+        id,
+        service_data,
+        rssi,
+    })
 }
 
 type EventStream = Pin<Box<dyn Stream<Item = CentralEvent> + Send>>;
