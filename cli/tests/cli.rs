@@ -74,7 +74,8 @@ fn a_controller_process_pairs_with_and_controls_a_device_process() {
 #[test]
 fn the_demo_runs_to_the_end() {
     // The README's main job: five devices paired and controlled, the lamp restarted and its
-    // session resumed from the ticket it kept in its store.
+    // session resumed from the ticket it kept in its store, and a lamp paired over BLE and
+    // handed off to QUIC.
     let home = scratch("demo");
     let out = run(&home, &["--json", "demo"]);
     assert!(
@@ -89,7 +90,14 @@ fn the_demo_runs_to_the_end() {
         .to_owned();
     let summary: Value = serde_json::from_str(&last).unwrap();
     let timings = summary["timings"].as_array().unwrap();
-    assert_eq!(timings.len(), 6, "{summary}");
+    // Five pairings, the lamp's reconnection, and the pairing over simulated BLE.
+    assert_eq!(timings.len(), 7, "{summary}");
+    assert_eq!(timings[6]["operation"], "pair over BLE", "{summary}");
+    // The BLE lamp's session moved to QUIC [BLE-26].
+    assert!(
+        summary["ble"]["handoff"]["address"].is_string(),
+        "{summary}"
+    );
     assert!(timings
         .iter()
         .flat_map(|t| t["phases"].as_array().unwrap())
