@@ -49,7 +49,7 @@ pub const SEGMENT_SIZE: core::ops::RangeInclusive<usize> = 20..=514;
 /// The receive window's range, in frames ([BLE-7]).
 pub const WINDOW: core::ops::RangeInclusive<u8> = 1..=32;
 /// The largest SDU ([BLE-9], [BLE-15]).
-pub const MAX_SDU: usize = 16388;
+pub const MAX_SDU: usize = crate::sdu::MAX_SDU;
 /// The ATT MTU's range (23 is the BLE minimum, 517 the maximum).
 pub const ATT_MTU: core::ops::RangeInclusive<u16> = 23..=517;
 
